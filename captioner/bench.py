@@ -1,0 +1,187 @@
+"""``captioner bench SET_DIR``: replay an evaluation set at real-time pace and measure it.
+
+The set is shaped like ``shared/eval/dev``: ``session.wav`` with ``refs.json`` (utterance
+texts and their start/end times), optionally ``nonspeech.wav``, ``dictionary.yaml`` and
+per-utterance WAVs listed in ``utterances.tsv``. Metric definitions follow the set's README.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from captioner import metrics
+from captioner.asr import WhisperRecognizer
+from captioner.audio import FileSource
+from captioner.config import Config
+from captioner.errors import CaptionerError
+from captioner.events import CaptionEvent
+from captioner.pipeline import CaptionPipeline
+from captioner.sinks import FinalsCollector
+from captioner.streaming import common_prefix
+
+
+@dataclass(frozen=True)
+class Reference:
+    id: str
+    text: str
+    start: float
+    end: float
+
+
+def load_references(set_dir: Path) -> list[Reference]:
+    path = set_dir / "refs.json"
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+        return [Reference(i["id"], i["text"], float(i["start"]), float(i["end"])) for i in items]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise CaptionerError(f"{path}: not a readable reference list ({e})") from e
+
+
+def load_surfaces(set_dir: Path) -> list[str] | None:
+    """The dictionary surfaces of the set, or None when it has no dictionary."""
+    path = set_dir / "dictionary.yaml"
+    if not path.is_file():
+        return None
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [str(e["surface"]) for e in entries if isinstance(e, dict) and "surface" in e]
+
+
+def replay(config: Config, recognizer: WhisperRecognizer, wav: Path) -> tuple[list[CaptionEvent], dict[str, Any]]:
+    """Feed a file at real-time pace through the full pipeline; return events and usage."""
+    collector = FinalsCollector()
+    source = FileSource(wav, pace=1.0, block_ms=config.audio.block_ms)
+    pipeline = CaptionPipeline(config, recognizer, source, [collector])
+    wall, cpu = time.monotonic(), time.process_time()
+    stats = pipeline.run()
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    decode = sum(stats.decode_seconds.values())
+    usage = {
+        "audio_s": round(stats.audio_seconds, 2),
+        "cpu_cores_avg": round(cpu / wall, 3),
+        "rtf": round(decode / stats.audio_seconds, 3) if stats.audio_seconds else None,
+        "decodes": stats.decodes,
+        "decode_s": {k: round(v, 2) for k, v in stats.decode_seconds.items()},
+        "speculative_hits": stats.speculative_hits,
+        "rejected": stats.rejected,
+    }
+    return collector.events, usage
+
+
+def assign(events: list[CaptionEvent], refs: list[Reference]) -> dict[int, list[int]]:
+    """Map reference index → utterance ids overlapping it most (-1: overlapping none)."""
+    spans: dict[int, tuple[float, float]] = {}
+    for event in events:
+        start, end = spans.get(event.utterance_id, (event.audio_start, event.audio_end))
+        spans[event.utterance_id] = (min(start, event.audio_start), max(end, event.audio_end))
+    owners: dict[int, list[int]] = {}
+    for uid, (start, end) in sorted(spans.items()):
+        overlaps = [min(end, r.end) - max(start, r.start) for r in refs]
+        best = max(range(len(refs)), key=lambda i: overlaps[i])
+        owners.setdefault(best if overlaps[best] > 0 else -1, []).append(uid)
+    return owners
+
+
+def stability(events: list[CaptionEvent]) -> tuple[int, float]:
+    """(retractions, erasure): committed text changed later, and partial characters erased."""
+    retractions = erased = final_chars = 0
+    by_utterance: dict[int, list[CaptionEvent]] = {}
+    for event in events:
+        by_utterance.setdefault(event.utterance_id, []).append(event)
+    for sequence in by_utterance.values():
+        for before, after in zip(sequence, sequence[1:]):
+            if not after.text.startswith(before.committed):
+                retractions += 1
+            erased += len(before.text) - len(common_prefix(before.text, after.text))
+        if sequence[-1].is_final:
+            final_chars += len(sequence[-1].text)
+    return retractions, (erased / final_chars if final_chars else 0.0)
+
+
+def evaluate_session(events: list[CaptionEvent], refs: list[Reference], surfaces: list[str] | None) -> dict[str, Any]:
+    owners = assign(events, refs)
+    finals = {e.utterance_id: e for e in events if e.is_final}
+    hypotheses, final_latency, first_latency, missed = [], [], [], 0
+    for i, ref in enumerate(refs):
+        uids = owners.get(i, [])
+        texts = [finals[u].display_text for u in uids if u in finals]
+        hypotheses.append("".join(texts))
+        emitted = [finals[u].emitted_at for u in uids if u in finals and finals[u].text]
+        if emitted:
+            final_latency.append(max(emitted) - ref.end)
+        else:
+            missed += 1
+        shown = [e.emitted_at for e in events if e.utterance_id in uids and e.text]
+        if shown:
+            first_latency.append(min(shown) - ref.start)
+    stray = [finals[u].text for u in owners.get(-1, []) if u in finals and finals[u].text]
+    refs_text = [r.text for r in refs] + [""] * len(stray)
+    retractions, erasure = stability(events)
+    result: dict[str, Any] = {
+        "utterances": len(refs),
+        "missed_utterances": missed,
+        "stray_captions": len(stray),
+        "final_latency_s": _summary(final_latency),
+        "first_partial_latency_s": _summary(first_latency),
+        "cer": round(metrics.cer(refs_text, hypotheses + stray), 4),
+        "retractions": retractions,
+        "erasure": round(erasure, 3),
+    }
+    if surfaces is not None:
+        hits, occurrences, false_alarms = metrics.term_counts(refs_text, hypotheses + stray, surfaces)
+        result["term_recall"] = round(hits / occurrences, 3) if occurrences else None
+        result["term_hits"] = f"{hits}/{occurrences}"
+        result["false_alarms"] = false_alarms
+    result["transcript"] = [{"id": r.id, "ref": r.text, "hyp": h} for r, h in zip(refs, hypotheses)]
+    return result
+
+
+def offline_baseline(recognizer: WhisperRecognizer, set_dir: Path, beam_size: int = 5) -> dict[str, Any]:
+    """CER of faster-whisper's own transcribe(), beam 5, on each utterance file (the target's reference)."""
+    rows = [line.split("\t") for line in (set_dir / "utterances.tsv").read_text(encoding="utf-8").splitlines() if line.strip()]
+    refs, hyps = [], []
+    for uid, text in rows:
+        segments, _ = recognizer.model.transcribe(
+            str(set_dir / f"{uid}.wav"), language=recognizer.options.language, beam_size=beam_size
+        )
+        refs.append(text)
+        hyps.append("".join(s.text for s in segments))
+    return {"beam_size": beam_size, "cer": round(metrics.cer(refs, hyps), 4)}
+
+
+def run_bench(config: Config, recognizer: WhisperRecognizer, set_dir: Path, *, nonspeech: bool = True, baseline: bool = False) -> dict[str, Any]:
+    refs = load_references(set_dir)
+    surfaces = load_surfaces(set_dir)
+    result: dict[str, Any] = {**recognizer.describe(), "set": str(set_dir)}
+    result["asr"] = {
+        "final_beam_size": config.asr.final_beam_size,
+        "partial_beam_size": config.asr.partial_beam_size,
+        "hangover_ms": config.vad.hangover_ms,
+    }
+    events, usage = replay(config, recognizer, set_dir / "session.wav")
+    session = evaluate_session(events, refs, surfaces)
+    transcript = session.pop("transcript")
+    result.update(session)
+    result.update(usage)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if nonspeech and (set_dir / "nonspeech.wav").is_file():
+        noise_events, _ = replay(config, recognizer, set_dir / "nonspeech.wav")
+        result["nonspeech_captions"] = sum(1 for e in noise_events if e.text)
+        result["nonspeech_texts"] = sorted({e.text for e in noise_events if e.text})
+    if baseline and (set_dir / "utterances.tsv").is_file():
+        result["offline_baseline"] = offline_baseline(recognizer, set_dir)
+    result["transcript"] = transcript
+    return result
+
+
+def _summary(values: list[float]) -> dict[str, float | None]:
+    def r(v: float | None) -> float | None:
+        return None if v is None else round(v, 3)
+
+    return {"p50": r(metrics.percentile(values, 50)), "p95": r(metrics.percentile(values, 95)), "max": r(max(values) if values else None)}

@@ -1,0 +1,154 @@
+"""The ``captioner`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from captioner.errors import CaptionerError
+
+log = logging.getLogger("captioner")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO if args.command != "transcribe" else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.handler(args)
+    except CaptionerError as e:
+        print(f"captioner: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="captioner", description="Live offline captions for service counters.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="live captions from the microphone (or --input FILE at real-time pace)")
+    run.add_argument("--input", metavar="FILE", help="replay an audio file instead of the microphone")
+    run.add_argument("--pace", type=float, default=1.0, help="replay speed for --input (1.0 = real time)")
+    _common(run)
+    run.set_defaults(handler=cmd_run)
+
+    transcribe = commands.add_parser("transcribe", help="print the final captions of a file as fast as possible")
+    transcribe.add_argument("file")
+    _common(transcribe)
+    transcribe.set_defaults(handler=cmd_transcribe)
+
+    devices = commands.add_parser("devices", help="list audio input devices")
+    devices.set_defaults(handler=cmd_devices)
+
+    model = commands.add_parser("model", help="prepare (assemble and verify) the configured model and print where it is")
+    model.add_argument("--config", metavar="PATH", help="configuration file (default: the user's, else the shipped defaults)")
+    model.set_defaults(handler=cmd_model)
+
+    bench = commands.add_parser("bench", help="benchmark on an evaluation set; prints JSON")
+    bench.add_argument("set_dir", metavar="SET_DIR")
+    bench.add_argument("--config", metavar="PATH", help="configuration file")
+    bench.add_argument("--no-nonspeech", action="store_true", help="skip the non-speech replay")
+    bench.add_argument("--offline-baseline", action="store_true", help="also measure offline beam-5 CER per utterance")
+    bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
+    bench.set_defaults(handler=cmd_bench)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="PATH", help="configuration file (default: the user's, else the shipped defaults)")
+    parser.add_argument("--jsonl", action="store_true", help="print events as JSON Lines")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from captioner.audio import open_source
+    from captioner.sinks import JsonLinesWriter, TerminalPrinter
+
+    config = _config(args)
+    source = open_source(config.audio, args.input, args.pace if args.input else None)
+    recognizer = _recognizer(config)
+    sink = JsonLinesWriter() if args.jsonl else TerminalPrinter()
+    return _run_pipeline(config, recognizer, source, [sink], partials=None)
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from captioner.audio import FileSource
+    from captioner.sinks import JsonLinesWriter, TerminalPrinter
+
+    config = _config(args)
+    source = FileSource(args.file, pace=None, block_ms=config.audio.block_ms)
+    recognizer = _recognizer(config)
+    sink = JsonLinesWriter() if args.jsonl else TerminalPrinter(live=False)
+    return _run_pipeline(config, recognizer, source, [sink], partials=False, backpressure=True)
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from captioner.audio import format_devices, list_input_devices
+
+    print(format_devices(list_input_devices()))
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    recognizer = _recognizer(_config(args))
+    print(json.dumps(recognizer.describe(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from captioner.bench import run_bench
+
+    set_dir = Path(args.set_dir)
+    if not (set_dir / "session.wav").is_file():
+        raise CaptionerError(f"{set_dir}: not an evaluation set (no session.wav)")
+    config = _config(args)
+    recognizer = _recognizer(config)
+    result = run_bench(config, recognizer, set_dir, nonspeech=not args.no_nonspeech, baseline=args.offline_baseline)
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+def _config(args: argparse.Namespace):
+    from captioner.config import load_config
+
+    return load_config(args.config)
+
+
+def _recognizer(config):
+    from captioner.asr import WhisperRecognizer
+
+    return WhisperRecognizer(config.asr, progress=_progress_bar)
+
+
+def _run_pipeline(config, recognizer, source, sinks, **kwargs) -> int:
+    from captioner.pipeline import CaptionPipeline
+
+    pipeline = CaptionPipeline(config, recognizer, source, sinks, **kwargs)
+    previous = signal.signal(signal.SIGINT, lambda *_: pipeline.stop())
+    try:
+        pipeline.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 0
+
+
+def _progress_bar(done: int, total: int) -> None:
+    percent = 100 * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\rPreparing the speech model (first run only): {percent:3d}%", end=end, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""The one record that flows through every stage: a caption event."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+EventKind = Literal["partial", "final"]
+
+
+@dataclass(frozen=True)
+class CaptionEvent:
+    """A partial or final caption for one utterance.
+
+    Times are seconds. ``audio_start``/``audio_end`` are on the stream's clock (0 = first
+    sample); ``emitted_at`` is wall-clock time since the stream started. ``committed`` is the
+    prefix of ``text`` that will never change; for a final it is the whole text.
+    Later stages add corrected text and translations with :func:`dataclasses.replace`.
+    """
+
+    kind: EventKind
+    utterance_id: int
+    text: str
+    audio_start: float
+    audio_end: float
+    emitted_at: float
+    committed: str = ""
+    corrected_text: str | None = None
+    translations: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        return self.kind == "final"
+
+    @property
+    def display_text(self) -> str:
+        """The text to show: the corrected text when a later stage produced one."""
+        return self.corrected_text if self.corrected_text is not None else self.text
+
+    @property
+    def tentative(self) -> str:
+        """The part of the text after the committed prefix, which may still change."""
+        return self.text[len(self.committed):]
+
+    def to_json(self) -> str:
+        """One line of JSON (used by ``--jsonl``)."""
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False)

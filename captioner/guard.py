@@ -1,0 +1,81 @@
+"""Hallucination guard: decide whether a decoded hypothesis is speech worth showing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from captioner.asr import Hypothesis
+from captioner.metrics import normalize
+
+KNOWN_PHRASES = [
+    "ご視聴ありがとうございました",
+    "ご清聴ありがとうございました",
+    "ありがとうございました",
+    "チャンネル登録よろしくお願いします",
+    "チャンネル登録お願いします",
+    "お疲れ様でした",
+    "おやすみなさい",
+    "字幕視聴ありがとうございました",
+    "最後までご視聴いただきありがとうございます",
+    "次回もお楽しみに",
+    "ご覧いただきありがとうございます",
+    "では",
+    "はい",
+]
+
+
+
+@dataclass
+class GuardOptions:
+    """Thresholds for dropping non-speech decodings (``guard:`` in the config)."""
+
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    known_phrases: list[str] = field(default_factory=lambda: list(KNOWN_PHRASES))
+    known_phrase_min_logprob: float = -0.4
+    known_phrase_max_no_speech: float = 0.2
+
+    def validate(self) -> None:
+        if not 0.0 <= self.no_speech_threshold <= 1.0:
+            raise ValueError("no_speech_threshold must be between 0 and 1")
+
+
+def strip_repetition(text: str, long_unit: int = 6, short_copies: int = 4) -> str:
+    """Cut a decoding loop: keep the first copy of a phrase that repeats back to back.
+
+    Phrases of ``long_unit`` or more characters count as a loop from the second copy;
+    shorter ones (``はいはい``) only from ``short_copies`` copies on, as people do repeat them.
+    """
+    n = len(text)
+    for start in range(n):
+        for size in range(1, (n - start) // 2 + 1):
+            copies = 1 if size >= long_unit else short_copies - 1
+            if start + size * (copies + 1) > n:
+                continue
+            unit = text[start : start + size]
+            if all(
+                text[start + k * size : start + (k + 1) * size] == unit for k in range(1, copies + 1)
+            ):
+                return text[: start + size]
+    return text
+
+
+def rejection(hyp: Hypothesis, options: GuardOptions) -> str | None:
+    """Why this hypothesis must not become a caption, or None if it may."""
+    text = normalize(hyp.text)
+    if not text:
+        return "empty"
+    if hyp.no_speech_prob > options.no_speech_threshold and hyp.avg_logprob < options.log_prob_threshold:
+        return "no speech"
+    if hyp.avg_logprob < options.log_prob_threshold * 1.5:
+        return "low confidence"
+    if hyp.compression_ratio > options.compression_ratio_threshold:
+        return "repetition loop"
+    known = {normalize(p) for p in options.known_phrases}
+    if text in known and (
+        hyp.avg_logprob < options.known_phrase_min_logprob
+        or hyp.no_speech_prob > options.known_phrase_max_no_speech
+    ):
+        return "known hallucination with weak evidence"
+    return None

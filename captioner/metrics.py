@@ -1,0 +1,60 @@
+"""Evaluation metrics as defined in the evaluation set's README (CER, term recall, ...)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+IGNORED = set("、。，．,.!?！？「」『』（）()・:：;；-ー〜~…\"'“”")
+
+
+def normalize(text: str) -> str:
+    """NFKC, then drop whitespace and the punctuation the metric ignores."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in text if not c.isspace() and c not in IGNORED)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two strings."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def cer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    """Total character edits over total reference characters, after normalization."""
+    edits = sum(edit_distance(normalize(r), normalize(h)) for r, h in zip(references, hypotheses))
+    total = sum(len(normalize(r)) for r in references)
+    return edits / total if total else 0.0
+
+
+def term_counts(
+    references: Sequence[str], hypotheses: Sequence[str], surfaces: Iterable[str]
+) -> tuple[int, int, int]:
+    """(hits, occurrences, false alarms) of dictionary surfaces, per the eval definitions."""
+    hits = occurrences = false_alarms = 0
+    surfaces = list(surfaces)
+    for ref, hyp in zip(references, hypotheses):
+        for surface in surfaces:
+            in_ref, in_hyp = ref.count(surface), hyp.count(surface)
+            occurrences += in_ref
+            hits += min(in_ref, in_hyp)
+            false_alarms += max(0, in_hyp - in_ref)
+    return hits, occurrences, false_alarms
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolated percentile (q in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -1,0 +1,67 @@
+"""Where caption events go in a terminal: live text overwritten in place, or JSON Lines."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TextIO
+
+from captioner.events import CaptionEvent
+
+DIM = "\x1b[2m"
+RESET = "\x1b[0m"
+CLEAR_LINE = "\r\x1b[K"
+
+
+class TerminalPrinter:
+    """Partials overwrite the current line (tentative text dimmed); finals get their own line.
+
+    When the output is not a terminal only finals are printed, one per line.
+    """
+
+    def __init__(self, stream: TextIO | None = None, live: bool | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty() if live is None else live
+        self._lock = threading.Lock()
+
+    def __call__(self, event: CaptionEvent) -> None:
+        text = event.display_text
+        with self._lock:
+            if event.is_final:
+                if self.live:
+                    self.stream.write(CLEAR_LINE)
+                if text:
+                    self.stream.write(text + "\n")
+            elif self.live:
+                committed = text[: len(event.committed)]
+                self.stream.write(f"{CLEAR_LINE}{committed}{DIM}{text[len(committed):]}{RESET}")
+            self.stream.flush()
+
+
+class JsonLinesWriter:
+    """One JSON object per event per line."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._lock = threading.Lock()
+
+    def __call__(self, event: CaptionEvent) -> None:
+        with self._lock:
+            self.stream.write(event.to_json() + "\n")
+            self.stream.flush()
+
+
+class FinalsCollector:
+    """Keeps every event in memory (transcribe and the benchmark read them afterwards)."""
+
+    def __init__(self) -> None:
+        self.events: list[CaptionEvent] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event: CaptionEvent) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    @property
+    def finals(self) -> list[CaptionEvent]:
+        return [e for e in self.events if e.is_final and e.text]

@@ -1,0 +1,1 @@
+"""Shipped default configuration (``default.yaml``), read with importlib.resources."""

@@ -1,0 +1,37 @@
+from captioner.asr import Hypothesis, compression_ratio
+from captioner.guard import GuardOptions, rejection, strip_repetition
+
+
+def hyp(text: str, logprob: float = -0.2, no_speech: float = 0.01) -> Hypothesis:
+    return Hypothesis(text, logprob, no_speech, compression_ratio(text), 0.1)
+
+
+def test_ordinary_speech_passes():
+    assert rejection(hyp("印鑑証明書は一通につき三百円かかります。"), GuardOptions()) is None
+
+
+def test_silence_and_low_confidence_are_dropped():
+    assert rejection(hyp("", ), GuardOptions()) == "empty"
+    assert rejection(hyp("。", ), GuardOptions()) == "empty"
+    assert rejection(hyp("うーん", logprob=-1.2, no_speech=0.8), GuardOptions()) == "no speech"
+    assert rejection(hyp("ぱぴぷ", logprob=-2.0), GuardOptions()) == "low confidence"
+
+
+def test_known_phrase_needs_strong_evidence():
+    options = GuardOptions()
+    weak = hyp("ご視聴ありがとうございました", logprob=-0.7, no_speech=0.3)
+    strong = hyp("ありがとうございました。", logprob=-0.1, no_speech=0.01)
+    assert rejection(weak, options) == "known hallucination with weak evidence"
+    assert rejection(strong, options) is None
+
+
+def test_repetition_loop_is_detected_and_cut():
+    loop = "こちらにお名前と電話番号を書きください。" * 6
+    assert rejection(hyp(loop), GuardOptions()) == "repetition loop"
+    text = "こちらにお名前を書きください。お名前を書きください。お名前"
+    assert strip_repetition(text) == "こちらにお名前を書きください。"
+
+
+def test_people_may_repeat_short_words():
+    assert strip_repetition("はいはい、わかりました") == "はいはい、わかりました"
+    assert strip_repetition("はいはいはいはいはい") == "はい"

@@ -1,0 +1,80 @@
+"""VAD segmentation with the real webrtcvad on real speech."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from faster_whisper import decode_audio
+
+from captioner.vad import SAMPLE_RATE, VadOptions, VadSegmenter
+
+
+def segment(audio: np.ndarray, options: VadOptions, block: int = 1000):
+    segmenter = VadSegmenter(options)
+    closed = []
+    for i in range(0, len(audio), block):
+        closed += segmenter.feed(audio[i : i + block]).closed
+    return closed + segmenter.flush().closed
+
+
+def test_session_utterances_are_found_with_pre_roll(eval_dir):
+    audio = decode_audio(str(eval_dir / "session.wav"))
+    refs = json.loads((eval_dir / "refs.json").read_text(encoding="utf-8"))
+    utterances = segment(audio, VadOptions())
+    assert len(refs) <= len(utterances) <= len(refs) + 3
+    for ref in refs:
+        covering = [u for u in utterances if u.start / SAMPLE_RATE < ref["end"] and u.end / SAMPLE_RATE > ref["start"]]
+        assert covering, f"no utterance for {ref['id']}"
+        assert covering[0].start / SAMPLE_RATE <= ref["start"], "onset cut (no pre-roll)"
+        assert covering[-1].speech_end / SAMPLE_RATE >= ref["end"] - 0.1, "speech end cut"
+    for u in utterances:
+        assert len(u.samples()) == u.length
+
+
+@pytest.mark.parametrize("frame_ms", [10, 20, 30])
+def test_all_frame_sizes_find_the_utterance(eval_dir, frame_ms):
+    audio = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), decode_audio(str(eval_dir / "d13.wav"))])
+    utterances = segment(audio, VadOptions(frame_ms=frame_ms))
+    assert len(utterances) >= 1
+    onset = int(np.argmax(np.abs(audio) > 0.02))
+    assert utterances[0].start <= onset
+
+
+def test_energy_floor_ignores_very_quiet_audio(eval_dir):
+    quiet = decode_audio(str(eval_dir / "d01.wav")) * 0.001  # about -60 dBFS
+    assert segment(quiet, VadOptions(energy_floor_dbfs=-50)) == []
+    assert segment(quiet * 1000, VadOptions(energy_floor_dbfs=-50)) != []
+
+
+def test_silence_and_hum_give_no_utterance():
+    t = np.arange(5 * SAMPLE_RATE) / SAMPLE_RATE
+    hum = (0.01 * np.sin(2 * np.pi * 50 * t)).astype(np.float32)
+    assert segment(np.zeros(5 * SAMPLE_RATE, np.float32), VadOptions()) == []
+    assert segment(hum, VadOptions()) == []
+
+
+def test_long_speech_is_cut_at_its_quietest_point(eval_dir):
+    gap = np.zeros(int(0.15 * SAMPLE_RATE), np.float32)  # shorter than the hangover
+    parts = [decode_audio(str(eval_dir / f"d0{i}.wav")) for i in range(1, 6)]
+    audio = np.concatenate([p for part in parts for p in (part, gap)])
+    options = VadOptions(max_utterance_s=8.0)
+    utterances = segment(audio, options)
+    assert len(utterances) >= 2
+    assert all(u.length <= options.max_utterance_s * SAMPLE_RATE for u in utterances)
+    first, second = utterances[0], utterances[1]
+    assert second.start == first.end, "the cut must not drop audio"
+    frame = SAMPLE_RATE * options.frame_ms // 1000
+    energies = [float(np.sqrt(np.mean(audio[i : i + frame] ** 2))) for i in range(first.start, first.end, frame)]
+    cut_energy = float(np.sqrt(np.mean(audio[first.end : first.end + frame] ** 2)))
+    assert cut_energy <= np.percentile(energies, 10)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("frame_ms", 25), ("aggressiveness", 4), ("max_utterance_s", 40.0), ("hangover_ms", -1)],
+)
+def test_invalid_options_are_rejected(field, value):
+    with pytest.raises(ValueError, match=field):
+        VadSegmenter(VadOptions(**{field: value}))
