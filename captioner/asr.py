@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 HOP = 160  # mel frames are 10 ms
 MAX_FRAMES = 3000  # Whisper's 30 s window
+MAX_TOKENS_PER_SECOND = 12  # Japanese speech is 5-9 tokens/s; more is a decoding loop
 
 
 @dataclass
@@ -126,7 +127,7 @@ class WhisperRecognizer:
 
         prompt = self._prompt(previous_text, prefix)
         duration = len(audio) / SAMPLE_RATE
-        max_new = int(min(220 - len(prompt), 12 + duration * 14))
+        max_new = int(min(220 - len(prompt), 8 + duration * MAX_TOKENS_PER_SECOND))
         result = self.model.model.generate(
             encoded,
             [prompt],

@@ -41,23 +41,29 @@ class GuardOptions:
             raise ValueError("no_speech_threshold must be between 0 and 1")
 
 
-def strip_repetition(text: str, long_unit: int = 6, short_copies: int = 4) -> str:
-    """Cut a decoding loop: keep the first copy of a phrase that repeats back to back.
+def strip_repetition(text: str, long_unit: int = 5, short_copies: int = 4) -> str:
+    """Collapse decoding loops: a phrase repeated back to back keeps one copy.
 
     Phrases of ``long_unit`` or more characters count as a loop from the second copy;
     shorter ones (``はいはい``) only from ``short_copies`` copies on, as people do repeat them.
+    Text after the loop is kept, unless it is just the start of another copy.
     """
-    n = len(text)
-    for start in range(n):
-        for size in range(1, (n - start) // 2 + 1):
-            copies = 1 if size >= long_unit else short_copies - 1
-            if start + size * (copies + 1) > n:
-                continue
+    start = 0
+    while start < len(text):
+        for size in range(1, (len(text) - start) // 2 + 1):
+            needed = 2 if size >= long_unit else short_copies
             unit = text[start : start + size]
-            if all(
-                text[start + k * size : start + (k + 1) * size] == unit for k in range(1, copies + 1)
-            ):
-                return text[: start + size]
+            copies = 1
+            while text.startswith(unit, start + copies * size):
+                copies += 1
+            if copies >= needed:
+                rest = text[start + copies * size :]
+                if unit.startswith(rest):  # the loop was cut off mid-copy
+                    rest = ""
+                text = text[: start + size] + rest
+                break
+        else:
+            start += 1
     return text
 
 
@@ -72,6 +78,8 @@ def rejection(hyp: Hypothesis, options: GuardOptions) -> str | None:
         return "low confidence"
     if hyp.compression_ratio > options.compression_ratio_threshold:
         return "repetition loop"
+    if len(normalize(strip_repetition(hyp.text))) * 2 < len(text):
+        return "repetition loop"  # mostly one phrase over and over (beeps come out as ピッピッピッ)
     known = {normalize(p) for p in options.known_phrases}
     if text in known and (
         hyp.avg_logprob < options.known_phrase_min_logprob

@@ -30,6 +30,7 @@ from captioner.vad import Utterance, VadSegmenter
 log = logging.getLogger(__name__)
 
 Sink = Callable[[CaptionEvent], None]
+PARTIAL_DUTY = 0.5  # partial decodes may keep the worker busy at most this fraction of the time
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Progress:
 
     policy: CommitPolicy
     partial_until: int = 0  # utterance end (samples) at the last partial decode
+    partial_seconds: float = 0.0  # how long the last partial decode took
     speculative: tuple[int, Hypothesis] | None = None  # (speech_end, hypothesis)
     shown: bool = False  # a partial was emitted
 
@@ -186,10 +188,14 @@ class CaptionPipeline:
             if not done and self._enough_speech(utterance):
                 return self._task("speculative", utterance)
             return None
-        first = progress.partial_until == 0
-        needed = options.first_partial_ms if first else options.partial_interval_ms
-        grown = utterance.end - (utterance.start if first else progress.partial_until)
-        if grown >= needed * SAMPLE_RATE // 1000 and self._enough_speech(utterance):
+        if silence > 0:
+            return None  # maybe a pause: keep the worker free for the speculative final
+        if progress.partial_until == 0:
+            due = utterance.voiced_samples >= options.first_partial_ms * SAMPLE_RATE // 1000
+        else:
+            interval = max(options.partial_interval_ms / 1000, progress.partial_seconds / PARTIAL_DUTY)
+            due = utterance.end - progress.partial_until >= interval * SAMPLE_RATE
+        if due:
             progress.partial_until = utterance.end
             return self._task("partial", utterance)
         return None
@@ -209,6 +215,7 @@ class CaptionPipeline:
         if task.kind == "speculative":
             progress.speculative = (task.speech_end, hypothesis)
             return
+        progress.partial_seconds = hypothesis.seconds
         accepted = self._accept(hypothesis)
         if accepted is None:
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-BOUNDARIES = set("、。，．,.！？!? 　")
+BOUNDARIES = set("、。，．,.！？!? 　")  # committed text ends at one of these (spaces stripped)
 
 
 @dataclass
@@ -19,7 +19,7 @@ class StreamingOptions:
     """Partial/final scheduling (``streaming:`` in the config)."""
 
     partials: bool = True
-    first_partial_ms: int = 450
+    first_partial_ms: int = 400
     partial_interval_ms: int = 600
     final_tail_ms: int = 150
     commit_without_boundary_chars: int = 16
@@ -64,4 +64,4 @@ class CommitPolicy:
         cut = max((i + 1 for i, c in enumerate(fresh) if c in BOUNDARIES), default=0)
         if cut == 0 and len(fresh) >= self.long_run:
             cut = len(fresh) - 4
-        return self.committed + fresh[:cut]
+        return (self.committed + fresh[:cut]).rstrip()

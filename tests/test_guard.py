@@ -28,6 +28,7 @@ def test_known_phrase_needs_strong_evidence():
 def test_repetition_loop_is_detected_and_cut():
     loop = "こちらにお名前と電話番号を書きください。" * 6
     assert rejection(hyp(loop), GuardOptions()) == "repetition loop"
+    assert rejection(hyp("ピッピッピッピッピッピッ", logprob=-0.2, no_speech=0.6), GuardOptions()) == "repetition loop"
     text = "こちらにお名前を書きください。お名前を書きください。お名前"
     assert strip_repetition(text) == "こちらにお名前を書きください。"
 
