@@ -35,9 +35,9 @@ class AsrOptions:
     cpu_threads: int = 0
     language: str = "ja"
     allow_download: bool = False
-    final_beam_size: int = 5
+    final_beam_size: int = 1
     partial_beam_size: int = 1
-    pad_seconds: float = 0.5
+    pad_seconds: float = 1.0
     condition_on_previous: bool = True
     initial_prompt: str = ""
 

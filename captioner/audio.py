@@ -131,8 +131,8 @@ def _frame_samples(frames: list[av.AudioFrame]) -> np.ndarray:
 class FileSource:
     """Any audio or video file PyAV can read, decoded while it is read.
 
-    ``pace=None`` yields as fast as decoding allows; ``pace=1.0`` in real time (block *k* no
-    earlier than start + k × block duration, scheduled against the start so it does not
+    ``pace=None`` yields as fast as decoding allows; ``pace=1.0`` in real time (block *k*, counted from 0, no
+    earlier than start + (k + 1) × block duration, scheduled against the start so it does not
     drift); ``pace=4.0`` four times faster than real time. The last block may be shorter.
     Stereo is mixed down as ffmpeg (and faster-whisper's ``decode_audio``) does.
     """
@@ -173,7 +173,8 @@ class FileSource:
         total = 0  # samples yielded so far
 
         def on_time() -> bool:  # wait for the next block's turn; False once closed
-            due = start + produced * block_seconds / self.pace if self.pace else None
+            # like a microphone, a block is available once all of its audio has been "recorded"
+            due = start + (produced + 1) * block_seconds / self.pace if self.pace else None
             return self._wait_until(due)
 
         try:
@@ -317,7 +318,8 @@ def _resolve_device(spec: str, devices: Sequence[InputDevice]) -> InputDevice:
     """The device ``spec`` names: "" = default, digits = index, else (part of) a name."""
     spec = str(spec).strip()
     if not devices:
-        raise AudioDeviceError(_with_device_list("No audio input device to record from.", devices))
+        wanted = f"Audio input device {spec!r} not found." if spec else "No audio input device to record from."
+        raise AudioDeviceError(_with_device_list(wanted, devices))
     if not spec:
         for device in devices:
             if device.is_default:

@@ -83,7 +83,7 @@ def apply_yaml(config: Config, file: Path) -> None:
 def _apply_node(target: Any, node: yaml.Node, file: Path, prefix: str) -> None:
     where = f"{file}:{node.start_mark.line + 1}"
     if not isinstance(node, yaml.MappingNode):
-        raise ConfigError(f"{where}: {prefix or 'the file'} must be a mapping of keys to values")
+        raise ConfigError(f"{where}: {prefix.rstrip('.') or 'the file'} must be a mapping of keys to values")
     hints = typing.get_type_hints(type(target))
     names = {f.name for f in dataclasses.fields(target)}
     for key_node, value_node in node.value:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from captioner.asr import Hypothesis
+from captioner.asr import Hypothesis, compression_ratio
 from captioner.metrics import normalize
 
 KNOWN_PHRASES = [
@@ -22,6 +22,7 @@ KNOWN_PHRASES = [
     "では",
     "はい",
 ]
+MIN_LOOP_SURVIVOR = 3  # a loop that collapses to this few characters was not speech
 
 
 
@@ -67,23 +68,32 @@ def strip_repetition(text: str, long_unit: int = 5, short_copies: int = 4) -> st
     return text
 
 
-def rejection(hyp: Hypothesis, options: GuardOptions) -> str | None:
-    """Why this hypothesis must not become a caption, or None if it may."""
+@dataclass(frozen=True)
+class Verdict:
+    """The text to show (decoding loops collapsed), or why nothing is shown."""
+
+    text: str
+    reason: str | None = None
+
+
+def check(hyp: Hypothesis, options: GuardOptions) -> Verdict:
+    """Screen one decoding: drop non-speech, collapse decoding loops in speech."""
     text = normalize(hyp.text)
     if not text:
-        return "empty"
+        return Verdict("", "empty")
     if hyp.no_speech_prob > options.no_speech_threshold and hyp.avg_logprob < options.log_prob_threshold:
-        return "no speech"
+        return Verdict("", "no speech")
     if hyp.avg_logprob < options.log_prob_threshold * 1.5:
-        return "low confidence"
-    if hyp.compression_ratio > options.compression_ratio_threshold:
-        return "repetition loop"
-    if len(normalize(strip_repetition(hyp.text))) * 2 < len(text):
-        return "repetition loop"  # mostly one phrase over and over (beeps come out as ピッピッピッ)
+        return Verdict("", "low confidence")
+    collapsed = strip_repetition(hyp.text)
+    if collapsed != hyp.text and len(normalize(collapsed)) <= MIN_LOOP_SURVIVOR:
+        return Verdict("", "repetition loop")  # beeps come out as ピッピッピッ
+    if compression_ratio(collapsed) > options.compression_ratio_threshold:
+        return Verdict("", "repetition loop")
     known = {normalize(p) for p in options.known_phrases}
-    if text in known and (
+    if normalize(collapsed) in known and (
         hyp.avg_logprob < options.known_phrase_min_logprob
         or hyp.no_speech_prob > options.known_phrase_max_no_speech
     ):
-        return "known hallucination with weak evidence"
-    return None
+        return Verdict("", "known hallucination with weak evidence")
+    return Verdict(collapsed)

@@ -23,7 +23,7 @@ from captioner.asr import SAMPLE_RATE, Hypothesis, WhisperRecognizer
 from captioner.audio import AudioSource
 from captioner.config import Config
 from captioner.events import CaptionEvent
-from captioner.guard import rejection, strip_repetition
+from captioner.guard import check
 from captioner.streaming import CommitPolicy
 from captioner.vad import Utterance, VadSegmenter
 
@@ -216,12 +216,12 @@ class CaptionPipeline:
             progress.speculative = (task.speech_end, hypothesis)
             return
         progress.partial_seconds = hypothesis.seconds
-        accepted = self._accept(hypothesis)
-        if accepted is None:
+        text = self._accept(hypothesis)
+        if text is None:
             return
-        committed = progress.policy.update(accepted.text)
+        committed = progress.policy.update(text)
         progress.shown = True
-        self._emit(task, accepted.text, committed, utterance.start + len(task.audio))
+        self._emit(task, text, committed, utterance.start + len(task.audio))
 
     def _finish(self, task: Task, progress: Progress) -> None:
         policy = progress.policy
@@ -235,8 +235,7 @@ class CaptionPipeline:
             self.stats.speculative_hits += 1
         else:
             hypothesis = self._decode(task, policy.committed)
-        accepted = self._accept(hypothesis)
-        text = policy.final(accepted.text if accepted else "")
+        text = policy.final(self._accept(hypothesis) or "")
         if text or progress.shown:
             self._emit(task, text, text, task.speech_end, hypothesis)
         if text:
@@ -252,15 +251,14 @@ class CaptionPipeline:
         self.stats.decode_seconds[task.kind] += hypothesis.seconds
         return hypothesis
 
-    def _accept(self, hypothesis: Hypothesis) -> Hypothesis | None:
-        """The hypothesis with any decoding loop cut off, or None if the guard rejects it."""
-        reason = rejection(hypothesis, self.config.guard)
-        if reason is not None:
-            self.stats.rejected[reason] = self.stats.rejected.get(reason, 0) + 1
-            log.debug("dropped %r: %s", hypothesis.text, reason)
+    def _accept(self, hypothesis: Hypothesis) -> str | None:
+        """The text to show (decoding loops collapsed), or None if the guard drops it."""
+        verdict = check(hypothesis, self.config.guard)
+        if verdict.reason is not None:
+            self.stats.rejected[verdict.reason] = self.stats.rejected.get(verdict.reason, 0) + 1
+            log.debug("dropped %r: %s", hypothesis.text, verdict.reason)
             return None
-        text = strip_repetition(hypothesis.text)
-        return hypothesis if text == hypothesis.text else Hypothesis(**{**hypothesis.__dict__, "text": text})
+        return verdict.text
 
     def _previous_text(self, utterance: Utterance) -> str:
         text, ended = self._context

@@ -179,8 +179,8 @@ def test_paced_reading_is_never_early(tmp_path):
     path = write_wav(tmp_path / "a.wav", sine(200, 1.0, SAMPLE_RATE), SAMPLE_RATE)
     started = time.monotonic()
     blocks = read_all(FileSource(path, pace=8.0))
-    # block k is due at k * 30 ms / 8; sleeping never ends early, so this is only a lower bound
-    assert time.monotonic() - started >= (len(blocks) - 1) * 0.030 / 8.0
+    # block k is due at (k + 1) * 30 ms / 8; sleeping never ends early: only a lower bound
+    assert time.monotonic() - started >= len(blocks) * 0.030 / 8.0 - 0.030
 
 
 def test_close_from_another_thread_ends_blocks(tmp_path):

@@ -1,5 +1,5 @@
 from captioner.asr import Hypothesis, compression_ratio
-from captioner.guard import GuardOptions, rejection, strip_repetition
+from captioner.guard import GuardOptions, check, strip_repetition
 
 
 def hyp(text: str, logprob: float = -0.2, no_speech: float = 0.01) -> Hypothesis:
@@ -10,9 +10,13 @@ def test_ordinary_speech_passes():
     assert rejection(hyp("印鑑証明書は一通につき三百円かかります。"), GuardOptions()) is None
 
 
+def rejection(hypothesis: Hypothesis, options: GuardOptions) -> str | None:
+    return check(hypothesis, options).reason
+
+
 def test_silence_and_low_confidence_are_dropped():
-    assert rejection(hyp("", ), GuardOptions()) == "empty"
-    assert rejection(hyp("。", ), GuardOptions()) == "empty"
+    assert rejection(hyp(""), GuardOptions()) == "empty"
+    assert rejection(hyp("。"), GuardOptions()) == "empty"
     assert rejection(hyp("うーん", logprob=-1.2, no_speech=0.8), GuardOptions()) == "no speech"
     assert rejection(hyp("ぱぴぷ", logprob=-2.0), GuardOptions()) == "low confidence"
 
@@ -25,9 +29,13 @@ def test_known_phrase_needs_strong_evidence():
     assert rejection(strong, options) is None
 
 
-def test_repetition_loop_is_detected_and_cut():
+def test_loop_after_real_speech_is_collapsed_and_kept():
     loop = "こちらにお名前と電話番号を書きください。" * 6
-    assert rejection(hyp(loop), GuardOptions()) == "repetition loop"
+    verdict = check(hyp(loop), GuardOptions())
+    assert verdict.reason is None and verdict.text == "こちらにお名前と電話番号を書きください。"
+
+
+def test_loop_of_a_sound_is_dropped():
     assert rejection(hyp("ピッピッピッピッピッピッ", logprob=-0.2, no_speech=0.6), GuardOptions()) == "repetition loop"
     text = "こちらにお名前を書きください。お名前を書きください。お名前"
     assert strip_repetition(text) == "こちらにお名前を書きください。"

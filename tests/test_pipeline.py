@@ -1,0 +1,86 @@
+"""End to end with the real Whisper model on the evaluation set's WAVs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from captioner.audio import FileSource
+from captioner.config import Config
+from captioner.metrics import cer
+from captioner.pipeline import CaptionPipeline
+from captioner.sinks import FinalsCollector
+
+pytestmark = pytest.mark.model
+
+
+def run(recognizer, path, pace=None, partials=None, config=None):
+    collector = FinalsCollector()
+    config = config or Config()
+    pipeline = CaptionPipeline(config, recognizer, FileSource(path, pace=pace), [collector], partials=partials)
+    stats = pipeline.run()
+    return collector.events, stats
+
+
+def references(eval_dir):
+    rows = (eval_dir / "utterances.tsv").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("\t") for line in rows if line.strip())
+
+
+def test_transcribe_gives_the_spoken_text(recognizer, eval_dir):
+    refs = references(eval_dir)
+    for uid in ("d03", "d14", "d16"):
+        events, _ = run(recognizer, eval_dir / f"{uid}.wav", partials=False)
+        assert events and all(e.is_final for e in events)
+        text = "".join(e.text for e in events)
+        assert cer([refs[uid]], [text]) < 0.3, (refs[uid], text)
+
+
+def test_live_replay_emits_partials_then_a_final_and_never_retracts(recognizer, eval_dir):
+    events, stats = run(recognizer, eval_dir / "d01.wav", pace=1.0)
+    assert stats.decodes["partial"] >= 2
+    kinds = [e.kind for e in events]
+    assert "partial" in kinds and kinds[-1] == "final"
+    by_utterance: dict[int, list] = {}
+    for event in events:
+        by_utterance.setdefault(event.utterance_id, []).append(event)
+    for sequence in by_utterance.values():
+        assert [e.kind for e in sequence].count("final") == 1 and sequence[-1].is_final
+        for before, after in zip(sequence, sequence[1:]):
+            assert after.committed.startswith(before.committed)
+            assert after.text.startswith(before.committed), "committed text was changed"
+            assert after.emitted_at >= before.emitted_at
+        final = sequence[-1]
+        assert final.committed == final.text
+        assert 0 <= final.audio_start < final.audio_end
+
+
+def test_no_caption_from_non_speech(recognizer, eval_dir):
+    events, stats = run(recognizer, eval_dir / "nonspeech.wav", pace=4.0)
+    assert [e.text for e in events if e.text] == []
+
+
+def test_resampled_stereo_file_gives_the_same_text(recognizer, eval_dir, tmp_path):
+    import av
+
+    source = eval_dir / "d16.wav"
+    target = tmp_path / "d16-44k-stereo.wav"
+    with av.open(str(source)) as inp, av.open(str(target), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=44100, layout="stereo")
+        resampler = av.AudioResampler(format="s16", layout="stereo", rate=44100)
+        for frame in inp.decode(audio=0):
+            for converted in resampler.resample(frame):
+                out.mux(stream.encode(converted))
+        for converted in resampler.resample(None):
+            out.mux(stream.encode(converted))
+        out.mux(stream.encode(None))
+    original, _ = run(recognizer, source, partials=False)
+    converted, _ = run(recognizer, target, partials=False)
+    a, b = "".join(e.text for e in original), "".join(e.text for e in converted)
+    assert cer([a], [b]) < 0.15, (a, b)
+
+
+def test_decoding_loops_are_cut_and_silence_is_ignored(recognizer):
+    silence = np.zeros(16000 * 3, np.float32)
+    hypothesis = recognizer.transcribe(silence)
+    assert hypothesis.no_speech_prob > 0.5 or not hypothesis.text.strip()
