@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 HOP = 160  # mel frames are 10 ms
 MAX_FRAMES = 3000  # Whisper's 30 s window
+WORKERS = 2  # decodings that can run at once: one for finals, one for partials
 MAX_TOKENS_PER_SECOND = 12  # Japanese speech is 5-9 tokens/s; more is a decoding loop
 
 
@@ -71,7 +72,12 @@ def choose_device(device: str, compute_type: str) -> tuple[str, str]:
 
 
 class WhisperRecognizer:
-    """Loads a Whisper model once and decodes utterances with trimmed encoder input."""
+    """Loads a Whisper model once and decodes utterances with trimmed encoder input.
+
+    ``transcribe`` may be called from two threads at once (CTranslate2 runs ``WORKERS``
+    decodings in parallel, each on ``cpu_threads`` threads). On a CPU one thread per decoding
+    is faster than two: the decoder's per-token work is too small to split.
+    """
 
     def __init__(self, options: AsrOptions, progress: Progress | None = None) -> None:
         from faster_whisper import WhisperModel
@@ -80,13 +86,14 @@ class WhisperRecognizer:
         self.options = options
         self.model_path = resolve_model(options.model, options.allow_download, progress)
         self.device, self.compute_type = choose_device(options.device, options.compute_type)
-        self.cpu_threads = options.cpu_threads or os.cpu_count() or 1
+        self.cpu_threads = options.cpu_threads or max(1, (os.cpu_count() or 1) // WORKERS)
         try:
             self.model = WhisperModel(
                 self.model_path,
                 device=self.device,
                 compute_type=self.compute_type,
                 cpu_threads=self.cpu_threads,
+                num_workers=WORKERS,
                 local_files_only=True,
             )
         except (RuntimeError, ValueError, OSError) as e:
@@ -105,6 +112,7 @@ class WhisperRecognizer:
             "device": self.device,
             "compute_type": self.compute_type,
             "cpu_threads": self.cpu_threads,
+            "workers": WORKERS,
         }
 
     def transcribe(

@@ -1,11 +1,11 @@
 """The live pipeline: audio source → VAD → Whisper → caption events to the sinks.
 
-Two threads. The caller's thread reads audio and runs the VAD (cheap, never blocks on the
-model). One ASR worker decodes, in this order of priority: finals of closed utterances
-(never skipped), a speculative final as soon as the speaker pauses (reused when the pause
-turns out to end the utterance, so the final is ready when the hangover ends), and a partial
-of the open utterance when enough new audio has arrived. Partials are computed on the
-latest audio only, so they never queue up when the CPU is behind.
+Three threads. The caller's thread reads audio and runs the VAD (cheap; it never waits for
+the model). The *final* worker decodes finals of closed utterances (never skipped) and a
+speculative final as soon as the speaker has paused briefly: when the pause turns out to
+end the utterance, the final is ready the moment the VAD closes it. The *partial* worker
+re-decodes the open utterance when enough new audio has arrived, on the latest audio only,
+so partials never queue up, and it never holds up a final: the two decode in parallel.
 """
 
 from __future__ import annotations
@@ -30,39 +30,44 @@ from captioner.vad import Utterance, VadSegmenter
 log = logging.getLogger(__name__)
 
 Sink = Callable[[CaptionEvent], None]
-PARTIAL_DUTY = 0.5  # partial decodes may keep the worker busy at most this fraction of the time
+PARTIAL_DUTY = 0.5  # partial decodes may keep their worker busy at most this fraction of the time
 
 
 @dataclass
 class Progress:
-    """Per-utterance state kept by the ASR worker."""
+    """Per-utterance state shared by the two workers (guarded by the pipeline's lock)."""
 
     policy: CommitPolicy
     partial_until: int = 0  # utterance end (samples) at the last partial decode
     partial_seconds: float = 0.0  # how long the last partial decode took
-    speculative: tuple[int, Hypothesis] | None = None  # (speech_end, hypothesis)
+    speculative: tuple[int, str, Hypothesis] | None = None  # (speech_end, prefix, result)
     shown: bool = False  # a partial was emitted
+    finished: bool = False  # the final was emitted: no more partials
 
 
 @dataclass(frozen=True)
 class Task:
-    """One decoding for the worker: the audio is copied under the lock."""
+    """One decoding for a worker; the audio is copied under the lock."""
 
     kind: str  # "partial", "speculative" or "final"
     utterance: Utterance
     audio: np.ndarray
     speech_end: int
+    progress: Progress
 
 
 @dataclass
 class PipelineStats:
     """What the pipeline did, for the benchmark and the log."""
 
-    decode_seconds: dict[str, float] = field(default_factory=lambda: {"partial": 0.0, "final": 0.0, "speculative": 0.0})
-    decodes: dict[str, int] = field(default_factory=lambda: {"partial": 0, "final": 0, "speculative": 0})
+    decode_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
+    decodes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     speculative_hits: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     audio_seconds: float = 0.0
+
+
+KINDS = ("partial", "speculative", "final")
 
 
 class CaptionPipeline:
@@ -87,20 +92,24 @@ class CaptionPipeline:
         self.segmenter = VadSegmenter(config.vad)
         self.stats = PipelineStats()
         self._cond = threading.Condition()
+        self._emit_lock = threading.Lock()
         self._closed: deque[Utterance] = deque()
         self._open: Utterance | None = None
         self._progress: dict[int, Progress] = {}
         self._done = False
         self._stop = threading.Event()
-        self._error: BaseException | None = None
+        self._errors: list[BaseException] = []
         self._context = ("", 0.0)  # (last final text, its end time in seconds)
         self._t0 = 0.0
 
     def run(self) -> PipelineStats:
         """Block until the source ends (or stop()); re-raise a worker failure."""
         self._t0 = time.monotonic()
-        worker = threading.Thread(target=self._worker, name="asr-worker")
-        worker.start()
+        workers = [threading.Thread(target=self._worker, args=("final",), name="asr-final")]
+        if self.partials:
+            workers.append(threading.Thread(target=self._worker, args=("partial",), name="asr-partial"))
+        for worker in workers:
+            worker.start()
         try:
             for block in self.source.blocks():
                 with self._cond:
@@ -118,10 +127,11 @@ class CaptionPipeline:
             with self._cond:
                 self._done = True
                 self._cond.notify_all()
-            worker.join()
+            for worker in workers:
+                worker.join()
             self.source.close()
-        if self._error is not None:
-            raise self._error
+        if self._errors:
+            raise self._errors[0]
         return self.stats
 
     def stop(self) -> None:
@@ -146,92 +156,102 @@ class CaptionPipeline:
             if not utterance.closed:
                 self._open = utterance
 
-    # -- ASR worker ------------------------------------------------------------------
+    # -- workers -----------------------------------------------------------------------
 
-    def _worker(self) -> None:
+    def _worker(self, role: str) -> None:
         try:
-            while True:
-                task = self._next_task()
-                if task is None:
-                    return
-                self._run_task(task)
+            while (task := self._next_task(role)) is not None:
+                if task.kind == "final":
+                    self._finish(task)
+                elif task.kind == "speculative":
+                    self._speculate(task)
+                else:
+                    self._partial(task)
         except BaseException as e:  # surfaced by run()
-            log.exception("ASR worker failed")
-            self._error = e
+            log.exception("ASR %s worker failed", role)
+            self._errors.append(e)
             self.stop()
 
-    def _next_task(self) -> Task | None:
+    def _next_task(self, role: str) -> Task | None:
         with self._cond:
-            while True:
-                if self._stop.is_set():
-                    return None
-                if self._closed:
-                    utterance = self._closed.popleft()
-                    self._cond.notify_all()
-                    return self._task("final", utterance)
-                task = self._open_task()
+            while not self._stop.is_set():
+                task = self._final_task() if role == "final" else self._partial_task()
                 if task is not None:
                     return task
-                if self._done:
+                if self._done and (role == "partial" or not self._closed):
                     return None
                 self._cond.wait(0.2)
-
-    def _open_task(self) -> Task | None:
-        utterance = self._open
-        if utterance is None or not self.partials:
             return None
+
+    def _final_task(self) -> Task | None:
+        if self._closed:
+            utterance = self._closed.popleft()
+            self._cond.notify_all()
+            return self._task("final", utterance)
+        utterance = self._open
+        if utterance is None or not self.partials or not self._enough_speech(utterance):
+            return None
+        silence = utterance.end - utterance.speech_end
+        if silence < self.config.streaming.final_tail_ms * SAMPLE_RATE // 1000:
+            return None
+        speculative = self._progress_of(utterance).speculative
+        if speculative is not None and speculative[0] == utterance.speech_end:
+            return None
+        return self._task("speculative", utterance)
+
+    def _partial_task(self) -> Task | None:
+        utterance = self._open
+        if utterance is None or utterance.end > utterance.speech_end:
+            return None  # nothing open, or a pause: the final worker may be speculating
         options = self.config.streaming
         progress = self._progress_of(utterance)
-        silence = utterance.end - utterance.speech_end
-        if silence >= options.final_tail_ms * SAMPLE_RATE // 1000:
-            done = progress.speculative and progress.speculative[0] == utterance.speech_end
-            if not done and self._enough_speech(utterance):
-                return self._task("speculative", utterance)
-            return None
-        if silence > 0:
-            return None  # maybe a pause: keep the worker free for the speculative final
         if progress.partial_until == 0:
             due = utterance.voiced_samples >= options.first_partial_ms * SAMPLE_RATE // 1000
         else:
             interval = max(options.partial_interval_ms / 1000, progress.partial_seconds / PARTIAL_DUTY)
             due = utterance.end - progress.partial_until >= interval * SAMPLE_RATE
-        if due:
-            progress.partial_until = utterance.end
-            return self._task("partial", utterance)
-        return None
+        if not due:
+            return None
+        progress.partial_until = utterance.end
+        return self._task("partial", utterance)
 
     def _task(self, kind: str, utterance: Utterance) -> Task:
         until = utterance.end if kind == "partial" else self._final_end(utterance)
-        return Task(kind, utterance, utterance.samples(until), utterance.speech_end)
-
-    def _run_task(self, task: Task) -> None:
-        utterance = task.utterance
         progress = self._progress_of(utterance)
-        if task.kind == "final":
-            self._progress.pop(utterance.id, None)
-            self._finish(task, progress)
-            return
-        hypothesis = self._decode(task, progress.policy.committed)
-        if task.kind == "speculative":
-            progress.speculative = (task.speech_end, hypothesis)
-            return
-        progress.partial_seconds = hypothesis.seconds
-        text = self._accept(hypothesis)
-        if text is None:
-            return
-        committed = progress.policy.update(text)
-        progress.shown = True
-        self._emit(task, text, committed, utterance.start + len(task.audio))
+        if kind == "final":
+            del self._progress[utterance.id]
+        return Task(kind, utterance, utterance.samples(until), utterance.speech_end, progress)
 
-    def _finish(self, task: Task, progress: Progress) -> None:
+    def _partial(self, task: Task) -> None:
+        progress = task.progress
+        hypothesis = self._decode(task, progress.policy.committed)
+        text = self._accept(hypothesis)
+        with self._cond:
+            progress.partial_seconds = hypothesis.seconds
+            if text is None or progress.finished:
+                return
+            committed = progress.policy.update(text)
+            progress.shown = True
+        self._emit(task, text, committed, task.utterance.start + len(task.audio))
+
+    def _speculate(self, task: Task) -> None:
+        prefix = task.progress.policy.committed
+        hypothesis = self._decode(task, prefix)
+        with self._cond:
+            task.progress.speculative = (task.speech_end, prefix, hypothesis)
+
+    def _finish(self, task: Task) -> None:
+        progress = task.progress
+        with self._cond:
+            progress.finished = True  # a partial still decoding will not be shown
         policy = progress.policy
         if not self._enough_speech(task.utterance):
             if progress.shown:
                 self._emit(task, policy.committed, policy.committed, task.speech_end)
             return
         speculative = progress.speculative
-        if speculative and speculative[0] == task.speech_end:
-            hypothesis = speculative[1]
+        if speculative and speculative[:2] == (task.speech_end, policy.committed):
+            hypothesis = speculative[2]
             self.stats.speculative_hits += 1
         else:
             hypothesis = self._decode(task, policy.committed)
@@ -247,15 +267,17 @@ class CaptionPipeline:
         hypothesis = self.recognizer.transcribe(
             task.audio, beam_size=beam, previous_text=self._previous_text(task.utterance), prefix=prefix
         )
-        self.stats.decodes[task.kind] += 1
-        self.stats.decode_seconds[task.kind] += hypothesis.seconds
+        with self._cond:
+            self.stats.decodes[task.kind] += 1
+            self.stats.decode_seconds[task.kind] += hypothesis.seconds
         return hypothesis
 
     def _accept(self, hypothesis: Hypothesis) -> str | None:
         """The text to show (decoding loops collapsed), or None if the guard drops it."""
         verdict = check(hypothesis, self.config.guard)
         if verdict.reason is not None:
-            self.stats.rejected[verdict.reason] = self.stats.rejected.get(verdict.reason, 0) + 1
+            with self._cond:
+                self.stats.rejected[verdict.reason] = self.stats.rejected.get(verdict.reason, 0) + 1
             log.debug("dropped %r: %s", hypothesis.text, verdict.reason)
             return None
         return verdict.text
@@ -277,21 +299,25 @@ class CaptionPipeline:
                 "avg_logprob": round(hypothesis.avg_logprob, 3),
                 "no_speech_prob": round(hypothesis.no_speech_prob, 3),
             }
-        event = CaptionEvent(
-            kind="final" if task.kind == "final" else "partial",
-            utterance_id=task.utterance.id,
-            text=text,
-            audio_start=task.utterance.start / SAMPLE_RATE,
-            audio_end=audio_end / SAMPLE_RATE,
-            emitted_at=self.now(),
-            committed=committed,
-            details=details,
-        )
-        for sink in self.sinks:
-            try:
-                sink(event)
-            except Exception:
-                log.exception("caption sink %r failed; captions continue", sink)
+        is_final = task.kind == "final"
+        with self._emit_lock:
+            if not is_final and task.progress.finished:
+                return  # the final overtook this partial
+            event = CaptionEvent(
+                kind="final" if is_final else "partial",
+                utterance_id=task.utterance.id,
+                text=text,
+                audio_start=task.utterance.start / SAMPLE_RATE,
+                audio_end=audio_end / SAMPLE_RATE,
+                emitted_at=self.now(),
+                committed=committed,
+                details=details,
+            )
+            for sink in self.sinks:
+                try:
+                    sink(event)
+                except Exception:
+                    log.exception("caption sink %r failed; captions continue", sink)
 
     def _progress_of(self, utterance: Utterance) -> Progress:
         progress = self._progress.get(utterance.id)
