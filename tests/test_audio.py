@@ -13,6 +13,7 @@ import av
 import numpy as np
 import pytest
 
+from tests.conftest import EVAL_DIR
 from captioner.audio import (
     SAMPLE_RATE,
     AudioOptions,
@@ -25,7 +26,7 @@ from captioner.audio import (
 )
 from captioner.errors import AudioDeviceError, AudioFileError
 
-DEV_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev"
+DEV_DIR = EVAL_DIR
 BLOCK = SAMPLE_RATE * 30 // 1000
 
 

@@ -25,7 +25,9 @@ from captioner.errors import AudioDeviceError
 
 pytestmark = pytest.mark.microphone
 
-D01 = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev" / "d01.wav"
+from tests.conftest import EVAL_DIR
+
+D01 = EVAL_DIR / "d01.wav"
 SINK = "virt"
 TOOLS = ("pulseaudio", "pactl", "paplay")
 
@@ -254,3 +256,31 @@ def test_unplugging_the_virtual_microphone(pulse):
     else:
         assert after_unplug, "blocks() ended without an error or any audio after the unplug"
     assert null_sink_module() is not None
+
+
+@pytest.mark.model
+def test_live_captions_from_the_virtual_microphone(pulse, tmp_path):
+    """`captioner run` on the default microphone captions what the null sink plays."""
+    import json
+    import signal
+    import sys
+
+    from captioner.metrics import cer
+
+    reference = "徳山駅の北口から、市役所行きのバスが出ています。"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "captioner", "run", "--jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(4)  # model load and PortAudio's slow first start
+        for _ in range(2):
+            subprocess.run(["paplay", f"--device={SINK}", str(EVAL_DIR / "d03.wav")], check=True, timeout=30)
+            time.sleep(1.5)
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    finals = [e["text"] for e in map(json.loads, stdout.splitlines()) if e["kind"] == "final" and e["text"]]
+    assert finals, stderr
+    assert min(cer([reference], [text]) for text in finals) < 0.35, finals
