@@ -1,0 +1,1 @@
+"""Place-name dictionary stage: admin-registered words by reading, and caption correction."""
