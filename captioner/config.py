@@ -23,6 +23,7 @@ from captioner.errors import ConfigError
 from captioner.guard import GuardOptions
 from captioner.streaming import StreamingOptions
 from captioner.vad import VadOptions
+from dictionary.options import DictionaryOptions
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Config:
     asr: AsrOptions = field(default_factory=AsrOptions)
     streaming: StreamingOptions = field(default_factory=StreamingOptions)
     guard: GuardOptions = field(default_factory=GuardOptions)
+    dictionary: DictionaryOptions = field(default_factory=DictionaryOptions)
 
 
 def default_config_path() -> Path:

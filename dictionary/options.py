@@ -1,0 +1,33 @@
+"""Dictionary settings (``dictionary:`` in the config)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class DictionaryOptions:
+    """Where the word files live and how they bias and correct captions."""
+
+    enabled: bool = True
+    folder: str = ""  # "" = the user's data folder (see default_folder())
+    reload_seconds: float = 1.0  # how often the folder is checked for edits
+    hotwords_max: int = 45  # surfaces given to Whisper as context (its prompt is ~223 tokens)
+    fuzzy: bool = True  # also match readings within a small, length-scaled kana distance
+
+    def validate(self) -> None:
+        if not 0.1 <= self.reload_seconds <= 60:
+            raise ValueError("reload_seconds must be between 0.1 and 60")
+        if not 0 <= self.hotwords_max <= 100:
+            raise ValueError("hotwords_max must be between 0 and 100")
+
+    def path(self) -> Path:
+        return Path(self.folder).expanduser() if self.folder else default_folder()
+
+
+def default_folder() -> Path:
+    """``$XDG_DATA_HOME/captioner/dictionary`` (``%APPDATA%`` on Windows)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.environ.get("APPDATA")
+    return Path(base or Path.home() / ".local" / "share") / "captioner" / "dictionary"
