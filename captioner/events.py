@@ -17,7 +17,9 @@ class CaptionEvent:
     Times are seconds. ``audio_start``/``audio_end`` are on the stream's clock (0 = first
     sample); ``emitted_at`` is wall-clock time since the stream started. ``committed`` is the
     prefix of ``text`` that will never change; for a final it is the whole text.
-    Later stages add corrected text and translations with :func:`dataclasses.replace`.
+    Later stages add corrected text (the dictionary: ``corrected_text`` and its stable prefix
+    ``corrected_committed``) and translations with :func:`dataclasses.replace`. Displays show
+    ``display_text``, of which ``display_committed`` never changes once shown.
     """
 
     kind: EventKind
@@ -28,6 +30,7 @@ class CaptionEvent:
     emitted_at: float
     committed: str = ""
     corrected_text: str | None = None
+    corrected_committed: str | None = None
     translations: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -41,9 +44,14 @@ class CaptionEvent:
         return self.corrected_text if self.corrected_text is not None else self.text
 
     @property
+    def display_committed(self) -> str:
+        """The committed prefix of :attr:`display_text` (never changes once shown)."""
+        return self.corrected_committed if self.corrected_text is not None and self.corrected_committed is not None else self.committed
+
+    @property
     def tentative(self) -> str:
-        """The part of the text after the committed prefix, which may still change."""
-        return self.text[len(self.committed):]
+        """The part of the display text after its committed prefix, which may still change."""
+        return self.display_text[len(self.display_committed):]
 
     def to_json(self) -> str:
         """One line of JSON (used by ``--jsonl``)."""
