@@ -23,7 +23,9 @@ SAMPLE_RATE = 16000
 HOP = 160  # mel frames are 10 ms
 MAX_FRAMES = 3000  # Whisper's 30 s window
 WORKERS = 2  # decodings that can run at once: one for finals, one for partials
-MAX_TOKENS_PER_SECOND = 12  # Japanese speech is 5-9 tokens/s; more is a decoding loop
+MAX_TOKENS_PER_SECOND = 12
+CONTEXT_TOKENS = 220  # Whisper takes at most 223 tokens of context before the transcript
+PREVIOUS_TOKENS = 60  # of which the previous caption may use this many  # Japanese speech is 5-9 tokens/s; more is a decoding loop
 
 
 @dataclass
@@ -116,12 +118,19 @@ class WhisperRecognizer:
         }
 
     def transcribe(
-        self, audio: np.ndarray, *, beam_size: int = 1, previous_text: str = "", prefix: str = ""
+        self,
+        audio: np.ndarray,
+        *,
+        beam_size: int = 1,
+        previous_text: str = "",
+        prefix: str = "",
+        hotwords: str = "",
     ) -> Hypothesis:
         """Decode one utterance (16 kHz float32 mono, ≤ 30 s).
 
-        ``previous_text`` conditions the decoder (what was said before); ``prefix`` forces
-        the start of the output (text already committed), so the model only continues it.
+        ``hotwords`` (registered names) and ``previous_text`` (what was said before) condition
+        the decoder; ``prefix`` forces the start of the output (text already committed), so
+        the model only continues it.
         """
         started = time.perf_counter()
         import ctranslate2
@@ -133,7 +142,7 @@ class WhisperRecognizer:
         features = np.ascontiguousarray(features[np.newaxis, :, :frames], dtype=np.float32)
         encoded = self.model.model.encode(ctranslate2.StorageView.from_array(features))
 
-        prompt = self._prompt(previous_text, prefix)
+        prompt = self._prompt(hotwords, previous_text, prefix)
         duration = len(audio) / SAMPLE_RATE
         max_new = int(min(220 - len(prompt), 8 + duration * MAX_TOKENS_PER_SECOND))
         result = self.model.model.generate(
@@ -159,12 +168,12 @@ class WhisperRecognizer:
             seconds=time.perf_counter() - started,
         )
 
-    def _prompt(self, previous_text: str, prefix: str) -> list[int]:
+    def _prompt(self, hotwords: str, previous_text: str, prefix: str) -> list[int]:
         tok = self.tokenizer
-        prompt: list[int] = []
-        context = f"{self.options.initial_prompt}{previous_text}".strip()
-        if context:
-            prompt = [tok.sot_prev, *tok.encode(context)[-100:]]
+        context = tok.encode(f"{self.options.initial_prompt}{hotwords}")[:CONTEXT_TOKENS - PREVIOUS_TOKENS]
+        if previous_text:
+            context += tok.encode(previous_text)[-PREVIOUS_TOKENS:]
+        prompt = [tok.sot_prev, *context] if context else []
         prompt += [*tok.sot_sequence, tok.no_timestamps]
         if prefix:
             prompt += tok.encode(prefix)

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from captioner import metrics
 from captioner.asr import WhisperRecognizer
 from captioner.audio import FileSource
@@ -25,6 +23,9 @@ from captioner.events import CaptionEvent
 from captioner.pipeline import CaptionPipeline
 from captioner.sinks import FinalsCollector
 from captioner.streaming import common_prefix
+from dictionary.entries import Entry
+from dictionary.stage import DictionaryStage
+from dictionary.store import combine, parse_file
 
 
 @dataclass(frozen=True)
@@ -44,20 +45,24 @@ def load_references(set_dir: Path) -> list[Reference]:
         raise CaptionerError(f"{path}: not a readable reference list ({e})") from e
 
 
-def load_surfaces(set_dir: Path) -> list[str] | None:
-    """The dictionary surfaces of the set, or None when it has no dictionary."""
+def load_dictionary(set_dir: Path) -> list[Entry] | None:
+    """The set's ``dictionary.yaml`` entries, or None when it has none."""
     path = set_dir / "dictionary.yaml"
     if not path.is_file():
         return None
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return [str(e["surface"]) for e in entries if isinstance(e, dict) and "surface" in e]
+    result = combine([parse_file(path)])
+    if result.problems:
+        raise CaptionerError("\n".join(str(p) for p in result.problems))
+    return result.entries
 
 
-def replay(config: Config, recognizer: WhisperRecognizer, wav: Path) -> tuple[list[CaptionEvent], dict[str, Any]]:
+def replay(
+    config: Config, recognizer: WhisperRecognizer, wav: Path, dictionary: DictionaryStage | None = None
+) -> tuple[list[CaptionEvent], dict[str, Any]]:
     """Feed a file at real-time pace through the full pipeline; return events and usage."""
     collector = FinalsCollector()
     source = FileSource(wav, pace=1.0, block_ms=config.audio.block_ms)
-    pipeline = CaptionPipeline(config, recognizer, source, [collector])
+    pipeline = CaptionPipeline(config, recognizer, source, [collector], dictionary=dictionary)
     wall, cpu = time.monotonic(), time.process_time()
     stats = pipeline.run()
     wall, cpu = time.monotonic() - wall, time.process_time() - cpu
@@ -71,6 +76,8 @@ def replay(config: Config, recognizer: WhisperRecognizer, wav: Path) -> tuple[li
         "speculative_hits": stats.speculative_hits,
         "rejected": stats.rejected,
     }
+    if stats.correction_ms:
+        usage["correction_ms"] = _summary(stats.correction_ms, digits=2)
     return collector.events, usage
 
 
@@ -107,11 +114,11 @@ def stability(events: list[CaptionEvent]) -> tuple[int, float]:
 def evaluate_session(events: list[CaptionEvent], refs: list[Reference], surfaces: list[str] | None) -> dict[str, Any]:
     owners = assign(events, refs)
     finals = {e.utterance_id: e for e in events if e.is_final}
-    hypotheses, final_latency, first_latency, missed = [], [], [], 0
+    hypotheses, raw, final_latency, first_latency, missed = [], [], [], [], 0
     for i, ref in enumerate(refs):
         uids = owners.get(i, [])
-        texts = [finals[u].display_text for u in uids if u in finals]
-        hypotheses.append("".join(texts))
+        hypotheses.append("".join(finals[u].display_text for u in uids if u in finals))
+        raw.append("".join(finals[u].text for u in uids if u in finals))
         emitted = [finals[u].emitted_at for u in uids if u in finals and finals[u].text]
         if emitted:
             final_latency.append(max(emitted) - ref.end)
@@ -120,8 +127,9 @@ def evaluate_session(events: list[CaptionEvent], refs: list[Reference], surfaces
         shown = [e.emitted_at for e in events if e.utterance_id in uids and e.text]
         if shown:
             first_latency.append(min(shown) - ref.start)
-    stray = [finals[u].text for u in owners.get(-1, []) if u in finals and finals[u].text]
+    stray = [finals[u].display_text for u in owners.get(-1, []) if u in finals and finals[u].text]
     refs_text = [r.text for r in refs] + [""] * len(stray)
+    corrected = any(e.corrected_text is not None for e in events)
     retractions, erasure = stability(events)
     result: dict[str, Any] = {
         "utterances": len(refs),
@@ -130,6 +138,7 @@ def evaluate_session(events: list[CaptionEvent], refs: list[Reference], surfaces
         "final_latency_s": _summary(final_latency),
         "first_partial_latency_s": _summary(first_latency),
         "cer": round(metrics.cer(refs_text, hypotheses + stray), 4),
+        "cer_uncorrected": round(metrics.cer(refs_text, raw + stray), 4) if corrected else None,
         "retractions": retractions,
         "erasure": round(erasure, 3),
     }
@@ -138,7 +147,14 @@ def evaluate_session(events: list[CaptionEvent], refs: list[Reference], surfaces
         result["term_recall"] = round(hits / occurrences, 3) if occurrences else None
         result["term_hits"] = f"{hits}/{occurrences}"
         result["false_alarms"] = false_alarms
-    result["transcript"] = [{"id": r.id, "ref": r.text, "hyp": h} for r, h in zip(refs, hypotheses)]
+        if corrected:
+            hits, occurrences, false_alarms = metrics.term_counts(refs_text, raw + stray, surfaces)
+            result["term_hits_uncorrected"] = f"{hits}/{occurrences}"
+            result["false_alarms_uncorrected"] = false_alarms
+    result["transcript"] = [
+        {"id": r.id, "ref": r.text, "hyp": h, **({"uncorrected": u} if u != h else {})}
+        for r, h, u in zip(refs, hypotheses, raw)
+    ]
     return result
 
 
@@ -155,23 +171,34 @@ def offline_baseline(recognizer: WhisperRecognizer, set_dir: Path, beam_size: in
     return {"beam_size": beam_size, "cer": round(metrics.cer(refs, hyps), 4)}
 
 
-def run_bench(config: Config, recognizer: WhisperRecognizer, set_dir: Path, *, nonspeech: bool = True, baseline: bool = False) -> dict[str, Any]:
+def run_bench(
+    config: Config,
+    recognizer: WhisperRecognizer,
+    set_dir: Path,
+    *,
+    nonspeech: bool = True,
+    baseline: bool = False,
+    use_dictionary: bool = True,
+) -> dict[str, Any]:
     refs = load_references(set_dir)
-    surfaces = load_surfaces(set_dir)
+    entries = load_dictionary(set_dir)
+    surfaces = [e.surface for e in entries] if entries is not None else None
+    dictionary = DictionaryStage(config.dictionary, entries) if entries and use_dictionary else None
     result: dict[str, Any] = {**recognizer.describe(), "set": str(set_dir)}
+    result["dictionary"] = {"entries": len(entries), "hotwords": len(dictionary.hotwords().split("、"))} if dictionary else None
     result["asr"] = {
         "final_beam_size": config.asr.final_beam_size,
         "partial_beam_size": config.asr.partial_beam_size,
         "hangover_ms": config.vad.hangover_ms,
     }
-    events, usage = replay(config, recognizer, set_dir / "session.wav")
+    events, usage = replay(config, recognizer, set_dir / "session.wav", dictionary)
     session = evaluate_session(events, refs, surfaces)
     transcript = session.pop("transcript")
     result.update(session)
     result.update(usage)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if nonspeech and (set_dir / "nonspeech.wav").is_file():
-        noise_events, _ = replay(config, recognizer, set_dir / "nonspeech.wav")
+        noise_events, _ = replay(config, recognizer, set_dir / "nonspeech.wav", dictionary)
         result["nonspeech_captions"] = sum(1 for e in noise_events if e.text)
         result["nonspeech_texts"] = sorted({e.text for e in noise_events if e.text})
     if baseline and (set_dir / "utterances.tsv").is_file():
@@ -180,8 +207,8 @@ def run_bench(config: Config, recognizer: WhisperRecognizer, set_dir: Path, *, n
     return result
 
 
-def _summary(values: list[float]) -> dict[str, float | None]:
+def _summary(values: list[float], digits: int = 3) -> dict[str, float | None]:
     def r(v: float | None) -> float | None:
-        return None if v is None else round(v, 3)
+        return None if v is None else round(v, digits)
 
     return {"p50": r(metrics.percentile(values, 50)), "p95": r(metrics.percentile(values, 95)), "max": r(max(values) if values else None)}

@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--config", metavar="PATH", help="configuration file")
     bench.add_argument("--no-nonspeech", action="store_true", help="skip the non-speech replay")
     bench.add_argument("--offline-baseline", action="store_true", help="also measure offline beam-5 CER per utterance")
+    bench.add_argument("--no-dictionary", action="store_true", help="do not use the set's dictionary.yaml for biasing and correction")
     bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
     bench.set_defaults(handler=cmd_bench)
     return parser
@@ -112,7 +113,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise CaptionerError(f"{set_dir}: not an evaluation set (no session.wav)")
     config = _config(args)
     recognizer = _recognizer(config)
-    result = run_bench(config, recognizer, set_dir, nonspeech=not args.no_nonspeech, baseline=args.offline_baseline)
+    result = run_bench(
+        config, recognizer, set_dir,
+        nonspeech=not args.no_nonspeech, baseline=args.offline_baseline, use_dictionary=not args.no_dictionary,
+    )  # fmt: skip
     text = json.dumps(result, ensure_ascii=False, indent=2)
     if args.output:
         Path(args.output).write_text(text + "\n", encoding="utf-8")

@@ -30,7 +30,7 @@ MIN_LOOP_SURVIVOR = 3  # a loop that collapses to this few characters was not sp
 class GuardOptions:
     """Thresholds for dropping non-speech decodings (``guard:`` in the config)."""
 
-    no_speech_threshold: float = 0.6
+    no_speech_threshold: float = 0.4
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
     known_phrases: list[str] = field(default_factory=lambda: list(KNOWN_PHRASES))

@@ -10,6 +10,7 @@ so partials never queue up, and it never holds up a final: the two decode in par
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -26,6 +27,7 @@ from captioner.events import CaptionEvent
 from captioner.guard import check
 from captioner.streaming import CommitPolicy
 from captioner.vad import Utterance, VadSegmenter
+from dictionary.stage import DictionaryStage
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class PipelineStats:
     speculative_hits: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     audio_seconds: float = 0.0
+    correction_ms: list[float] = field(default_factory=list)
 
 
 KINDS = ("partial", "speculative", "final")
@@ -82,6 +85,7 @@ class CaptionPipeline:
         *,
         partials: bool | None = None,
         backpressure: bool = False,
+        dictionary: DictionaryStage | None = None,
     ) -> None:
         self.config = config
         self.recognizer = recognizer
@@ -89,6 +93,7 @@ class CaptionPipeline:
         self.sinks = sinks
         self.partials = config.streaming.partials if partials is None else partials
         self.backpressure = backpressure
+        self.dictionary = dictionary
         self.segmenter = VadSegmenter(config.vad)
         self.stats = PipelineStats()
         self._cond = threading.Condition()
@@ -265,7 +270,11 @@ class CaptionPipeline:
         options = self.config.asr
         beam = options.partial_beam_size if task.kind == "partial" else options.final_beam_size
         hypothesis = self.recognizer.transcribe(
-            task.audio, beam_size=beam, previous_text=self._previous_text(task.utterance), prefix=prefix
+            task.audio,
+            beam_size=beam,
+            previous_text=self._previous_text(task.utterance),
+            prefix=prefix,
+            hotwords=self.dictionary.hotwords() if self.dictionary else "",
         )
         with self._cond:
             self.stats.decodes[task.kind] += 1
@@ -309,10 +318,15 @@ class CaptionPipeline:
                 text=text,
                 audio_start=task.utterance.start / SAMPLE_RATE,
                 audio_end=audio_end / SAMPLE_RATE,
-                emitted_at=self.now(),
+                emitted_at=0.0,
                 committed=committed,
                 details=details,
             )
+            if self.dictionary is not None:
+                started = time.perf_counter()
+                event = self.dictionary.apply(event)
+                self.stats.correction_ms.append((time.perf_counter() - started) * 1000)
+            event = dataclasses.replace(event, emitted_at=self.now())
             for sink in self.sinks:
                 try:
                     sink(event)

@@ -33,7 +33,7 @@ class TerminalPrinter:
                 if text:
                     self.stream.write(text + "\n")
             elif self.live:
-                committed = text[: len(event.committed)]
+                committed = event.display_committed
                 self.stream.write(f"{CLEAR_LINE}{committed}{DIM}{text[len(committed):]}{RESET}")
             self.stream.flush()
 

@@ -1,0 +1,104 @@
+"""The dictionary stage of the pipeline: Whisper hotwords in, corrected caption events out."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from captioner.events import CaptionEvent
+from dictionary.correct import Correction, Corrector
+from dictionary.entries import Entry
+from dictionary.options import DictionaryOptions
+
+log = logging.getLogger(__name__)
+
+HOTWORD_SEPARATOR = "、"
+
+
+class DictionaryStage:
+    """Corrects every partial and final, and chooses the words Whisper is primed with.
+
+    Committed text is corrected once, piece by piece as it grows, so its corrected form never
+    changes either; only the tentative tail of a partial is corrected afresh each time.
+    Entries can be swapped at any time (hot reload) from another thread.
+    """
+
+    def __init__(self, options: DictionaryOptions, entries: Sequence[Entry] = ()) -> None:
+        self.options = options
+        self._lock = threading.Lock()
+        self._corrector = Corrector(entries, options)
+        self._last_used: dict[str, float] = {}  # surface → when a caption last contained it
+        self._hotwords: str | None = None
+        self._committed: dict[int, tuple[str, str]] = {}  # utterance → (raw, corrected)
+
+    @property
+    def entries(self) -> list[Entry]:
+        return self._corrector.entries
+
+    def set_entries(self, entries: Sequence[Entry]) -> None:
+        """Use a new set of entries from the next caption on."""
+        corrector = Corrector(entries, self.options)
+        with self._lock:
+            self._corrector = corrector
+            self._hotwords = None
+        log.info("dictionary: %d entries in use", len(corrector.entries))
+
+    def hotwords(self) -> str:
+        """Surfaces given to Whisper as context: by priority, then most recently heard."""
+        with self._lock:
+            if self._hotwords is None:
+                ranked = sorted(
+                    self._corrector.entries,
+                    key=lambda e: (-e.priority, -self._last_used.get(e.surface, 0.0)),
+                )
+                chosen: list[str] = []
+                for entry in ranked:
+                    if len(chosen) >= self.options.hotwords_max:
+                        break
+                    if entry.surface not in chosen:
+                        chosen.append(entry.surface)
+                self._hotwords = HOTWORD_SEPARATOR.join(chosen)
+            return self._hotwords
+
+    def correct_text(self, text: str) -> Correction:
+        with self._lock:
+            corrector = self._corrector
+        return corrector.correct(text)
+
+    def apply(self, event: CaptionEvent) -> CaptionEvent:
+        """The event with ``corrected_text``/``corrected_committed`` and the changes made."""
+        with self._lock:
+            corrector = self._corrector
+        raw, corrected = self._committed.get(event.utterance_id, ("", ""))
+        if not event.committed.startswith(raw):  # cannot happen with the commit policy
+            raw, corrected = "", ""
+        changes = []
+        if event.committed.startswith(raw) and len(event.committed) > len(raw):
+            fixed = corrector.correct(event.committed[len(raw):])
+            raw, corrected = event.committed, corrected + fixed.text
+            changes += fixed.changes
+        fixed_tail = corrector.correct(event.text[len(raw):])
+        changes += fixed_tail.changes
+        if event.is_final:
+            self._committed.pop(event.utterance_id, None)
+        else:
+            self._committed[event.utterance_id] = (raw, corrected)
+        if changes:
+            self._note_use(c.entry.surface for c in changes)
+        details = {**event.details, "corrections": [c.reason for c in changes]} if changes else event.details
+        return dataclasses.replace(
+            event,
+            corrected_text=corrected + fixed_tail.text,
+            corrected_committed=corrected,
+            details=details,
+        )
+
+    def _note_use(self, surfaces) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for surface in surfaces:
+                self._last_used[surface] = now
+            self._hotwords = None

@@ -1,0 +1,159 @@
+"""Reading-based correction with the real analyzer: fixes names, leaves ordinary words alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from captioner.events import CaptionEvent
+from dictionary.correct import Corrector, allowed_distance
+from dictionary.entries import Entry, normalize_reading
+from dictionary.options import DictionaryOptions
+from dictionary.stage import DictionaryStage
+from dictionary.store import combine, parse_file
+
+DATA = Path(__file__).parent / "data"
+
+# Sentences a counter clerk says that contain no registered word, many sounding like one.
+DISTRACTORS = [
+    "豊富な資料をご用意しております。",
+    "胸が痛いときは、すぐに病院へ行ってください。",
+    "鳥の群れが川の上を飛んでいました。",
+    "その手続きは、こちらの窓口でも可能です。",
+    "集団検診のお知らせを、来週お送りします。",
+    "特産品の販売は、来月から始まります。",
+    "大きな荷物は、こちらでお預かりします。",
+    "湯のみと急須を、お持ちください。",
+    "社会福祉協議会の窓口は、二階にございます。",
+    "書類に不備がある場合は、お電話でご連絡します。",
+    "保険証をお持ちでない方は、受付でお申し出ください。",
+    "住民票の写しは、一通三百円です。",
+    "転入の届け出は、十四日以内にお願いします。",
+    "マイナンバーカードの受け取りには、予約が必要です。",
+    "児童手当の申請書は、こちらです。",
+    "介護保険の認定には、一か月ほどかかります。",
+    "粗大ごみの収集は、電話で申し込んでください。",
+    "番号札をお取りになって、お待ちください。",
+    "印鑑をお持ちでしたら、ここに押してください。",
+    "本人確認のため、身分証明書をお見せください。",
+    "税金の納付書は、銀行やコンビニで使えます。",
+    "今日は雨が降っているので、足元にお気をつけください。",
+    "高い所にある書類は、職員がお取りします。",
+    "波の音が聞こえる公園があります。",
+    "新しい電子申請の仕組みが始まりました。",
+    "花の種を配るイベントを行います。",
+    "窓口が混み合っておりますので、少々お待ちください。",
+    "書き方がわからない場合は、遠慮なくお尋ねください。",
+    "年金の相談は、毎週水曜日に受け付けています。",
+    "婚姻届は、休日でも夜間窓口で提出できます。",
+    "ご家族の方が代理で申請することもできます。",
+    "そのとおりです。かしこまりました。",
+    "おはようございます。こちらへどうぞ。",
+    "はい、わかりました。少々お待ちください。",
+]
+
+
+def load(path: Path) -> list[Entry]:
+    result = combine([parse_file(path)])
+    assert not result.problems, result.problems
+    return result.entries
+
+
+@pytest.fixture(scope="module")
+def dev_entries(eval_dir) -> list[Entry]:
+    return load(eval_dir / "dictionary.yaml")
+
+
+@pytest.fixture(scope="module")
+def city_corrector(dev_entries) -> Corrector:
+    """The dev dictionary plus every town of a whole city (防府市, 95 entries)."""
+    return Corrector(dev_entries + load(DATA / "hofu_towns.yaml"))
+
+
+def test_reading_normalization_folds_what_asr_and_analyzers_disagree_on():
+    assert normalize_reading("ほうふし") == normalize_reading("ホーフシ") == normalize_reading("ほふし")
+    assert normalize_reading("うっぷるい") == normalize_reading("うぷるい")
+    assert normalize_reading("おおしま") == normalize_reading("おしま")
+    assert normalize_reading("しゅうなんし") != normalize_reading("すなんし")
+
+
+@pytest.mark.parametrize(
+    "heard, expected",
+    [
+        ("集団市悪所の障害福祉家でございます。", "周南市悪所の障害福祉家でございます。"),
+        ("新体障害者て長の工夫には1ヶ月ほどかかります。", "身体障害者手帳の工夫には1ヶ月ほどかかります。"),
+        ("区市が浜とくめの地区では", "櫛ケ浜と久米の地区では"),
+        ("といし8万ぐうの近くに、", "遠石八幡宮の近くに、"),
+        ("うぷるいののりはとても有名です。", "十六島ののりはとても有名です。"),
+        ("さがみはらやいくのから引っ越された方も", "相模原や生野から引っ越された方も"),
+        ("障害福祉サービス受給者省はこちらでお渡しします。", "障害福祉サービス受給者証はこちらでお渡しします。"),
+        ("おしまというのの方へは", "大島というのの方へは"),
+    ],
+)
+def test_misrecognized_names_are_corrected(city_corrector, heard, expected):
+    assert city_corrector.correct(heard).text == expected
+
+
+def test_city_names_and_towns(city_corrector):
+    assert city_corrector.correct("豊富市役所です。").text == "防府市役所です。"
+    assert city_corrector.correct("はなぎ中央にお住まいの方").text == "華城中央にお住まいの方"
+    fixed = city_corrector.correct("豊富市役所です。")
+    assert fixed.changes[0].original == "豊富市" and "ほうふし" in fixed.changes[0].reason
+
+
+@pytest.mark.parametrize("sentence", DISTRACTORS)
+def test_ordinary_sentences_stay_unchanged(city_corrector, sentence):
+    assert city_corrector.correct(sentence).text == sentence
+
+
+def test_there_are_enough_distractors():
+    assert len(DISTRACTORS) >= 30
+
+
+def test_aliases_are_replaced_directly():
+    corrector = Corrector([Entry("佐波川", "さばがわ", aliases=("さば側", "サバ川"))])
+    assert corrector.correct("さば側の河川敷です").text == "佐波川の河川敷です"
+
+
+def test_higher_priority_wins_a_homophone():
+    entries = [Entry("大道", "だいどう"), Entry("台道", "だいどう", priority=1)]
+    assert Corrector(entries).correct("だいどうの公民館").text == "台道の公民館"
+    assert Corrector(entries[:1]).correct("だいどうの公民館").text == "大道の公民館"
+
+
+def test_fuzzy_matching_is_length_scaled_and_can_be_turned_off(dev_entries):
+    assert allowed_distance(3) == 0 and allowed_distance(6) == 1 and allowed_distance(12) == 2
+    strict = Corrector(dev_entries, DictionaryOptions(fuzzy=False))
+    assert strict.correct("集団市悪所").text == "集団市悪所"
+
+
+def test_committed_corrections_never_change(dev_entries):
+    stage = DictionaryStage(DictionaryOptions(), dev_entries)
+
+    def event(kind, text, committed):
+        return CaptionEvent(kind, 7, text, 0.0, 1.0, 1.0, committed=committed)
+
+    steps = [
+        event("partial", "区市が浜と", ""),
+        event("partial", "区市が浜と、くめの", "区市が浜と、"),
+        event("partial", "区市が浜と、くめの地区では", "区市が浜と、"),
+        event("final", "区市が浜と、くめの地区では説明会を開きます。", "区市が浜と、くめの地区では説明会を開きます。"),
+    ]
+    shown = ""
+    for step in steps:
+        corrected = stage.apply(step)
+        assert corrected.display_committed.startswith(shown)
+        assert corrected.display_text.startswith(corrected.display_committed)
+        shown = corrected.display_committed
+    assert shown == "櫛ケ浜と、久米の地区では説明会を開きます。"
+    assert corrected.text.startswith("区市が浜")  # the original is kept on the event
+
+
+def test_hotwords_follow_priority_then_recent_use(dev_entries):
+    options = DictionaryOptions(hotwords_max=3)
+    stage = DictionaryStage(options, [*dev_entries, Entry("防府市", "ほうふし", priority=5)])
+    assert stage.hotwords().split("、")[0] == "防府市"
+    stage.apply(CaptionEvent("final", 1, "うぷるいののり", 0, 1, 1, committed="うぷるいののり"))
+    assert stage.hotwords().split("、")[:2] == ["防府市", "十六島"]
+    assert len(stage.hotwords().split("、")) == 3
