@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-dictionary", action="store_true", help="do not use the set's dictionary.yaml for biasing and correction")
     bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
     bench.set_defaults(handler=cmd_bench)
+
+    from captioner.dict_cli import add_parser as add_dict_parser
+
+    add_dict_parser(commands)
     return parser
 
 

@@ -1,0 +1,607 @@
+"""The dictionary folder: word files loaded, checked, merged, watched and rewritten.
+
+A folder holds YAML files (``*.yaml``/``*.yml``, each a list of entries) and CSV files
+(``*.csv``, see :mod:`dictionary.csvio`). Hand-written files load first (by name), then the
+imported ``towns-*.yaml`` files; entries keep their order inside a file. That order is the
+precedence among homophones on equal ``priority``: the corrector can put only one surface on a
+reading, so the entry with the higher priority wins, else the hand-written one, else the first.
+
+Loading never stops on bad input: every problem is a :class:`Problem` (``file:line: message``)
+and every valid entry still loads. A file that cannot be parsed at all contributes nothing on
+a first load; :class:`FolderLoader` (and the watcher built on it) keeps the last good entries of
+such a file, and of a single entry broken by an edit, until it is fixed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from captioner.errors import CaptionerError
+from dictionary.analyzer import has_kanji
+from dictionary.entries import Entry, is_kana_reading, to_hiragana
+from dictionary.options import DictionaryOptions
+
+log = logging.getLogger(__name__)
+
+WORDS_FILE = "words.yaml"  # where the CLI adds words
+TOWNS_PREFIX = "towns-"  # files written by `captioner dict import-towns` (rank below others)
+YAML_SUFFIXES = (".yaml", ".yml")
+WORD_SUFFIXES = (*YAML_SUFFIXES, ".csv")
+FIELDS = ("surface", "reading", "aliases", "note", "priority")  # besides language codes
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")  # en, vi, zh, pt-br, zh-hant
+LANGUAGE_ORDER = ("en", "zh", "ko", "vi", "pt")  # first columns/keys when writing; others sorted
+VALID_KEYS = "surface, reading, aliases, note, priority, or a language code such as en, vi, zh, pt-br"
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when installed
+    """The safe loader with a leaner tag resolver: most scalars in word files start with a
+    Japanese character, which no implicit type (int, bool, null, ...) can start with."""
+
+    def resolve(self, kind, value, implicit):  # type: ignore[override]
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return self.DEFAULT_SEQUENCE_TAG if kind is yaml.SequenceNode else self.DEFAULT_MAPPING_TAG
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in a word file, at a line (0 = the file as a whole)."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The folder's entries in precedence order, and everything wrong with its files."""
+
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """One file parsed on its own (no cross-file checks yet)."""
+
+    entries: list[Entry]
+    problems: list[Problem]
+    fatal: bool = False  # nothing in the file could be read (syntax error, bad encoding)
+    broken: frozenset[str] = frozenset()  # surfaces of entries dropped for a problem
+
+
+# ---------------------------------------------------------------------------------- entries
+
+
+def build_entry(
+    values: dict[str, tuple[Any, int]], file: str, line: int
+) -> tuple[Entry | None, list[Problem]]:
+    """Validate one entry's fields (``key -> (value, line)``) into an :class:`Entry`.
+
+    Shared by the YAML files, the CSV reader and the CLI, so all report the same way.
+    """
+    problems: list[Problem] = []
+
+    def problem(at: int, message: str) -> None:
+        problems.append(Problem(file, at, message))
+
+    def text(key: str, name: str = "") -> str | None:
+        """The stripped text of ``key``; None when missing, empty or not text (reported)."""
+        value, at = values.get(key, (None, line))
+        if value is not None and not isinstance(value, str):
+            problem(at, f"{name}'{key}' must be text, not {value!r} (put it in quotes)")
+            return None
+        return value.strip() if value and value.strip() else None
+
+    surface = text("surface")
+    name = surface or "entry"
+    reading = text("reading", f"{name}: ")
+    note = text("note", f"{name}: ") or ""
+    translations: dict[str, str] = {}
+    aliases: list[str] = []
+    priority = 0
+    for key, (value, at) in values.items():
+        if key in ("surface", "reading", "note") or value is None:
+            continue
+        if key == "aliases":
+            if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+                problem(at, f"{name}: 'aliases' must be a list of text like [豊富市, ほうふ市], not {value!r}")
+                continue
+            aliases = [a.strip() for a in value if a.strip() and a.strip() != surface]
+        elif key == "priority":
+            if isinstance(value, bool) or not isinstance(value, int):
+                problem(at, f"{name}: 'priority' must be a whole number, not {value!r}")
+                continue
+            priority = value
+        elif LANGUAGE.match(key):
+            if not isinstance(value, str):
+                problem(at, f"{name}: '{key}' must be text, not {value!r} (put it in quotes)")
+            elif value.strip():
+                translations[key] = value.strip()
+        elif LANGUAGE.match(key.lower()):
+            problem(at, f"{name}: language codes are lowercase: write '{key.lower()}', not '{key}'")
+        else:
+            problem(at, f"{name}: unknown key '{key}' (valid: {VALID_KEYS})")
+
+    usable = True
+    if surface is None:
+        usable = False
+        if not isinstance(values.get("surface", (None,))[0], (int, float, bool, list, dict)):
+            problem(values.get("surface", (None, line))[1], "entry has no surface (the word as it is displayed)")
+    reading_at = values.get("reading", (None, line))[1]
+    if reading is None:
+        usable = False
+        if not isinstance(values.get("reading", (None,))[0], (int, float, bool, list, dict)):
+            problem(reading_at, f"{name}: reading is empty (write it in hiragana or katakana)")
+    elif not is_kana_reading(reading):
+        usable = False
+        bad = "".join(dict.fromkeys(c for c in to_hiragana(reading) if not is_kana_reading(c)))
+        if any(has_kanji(c) for c in bad):
+            kind = "kanji"
+        elif any(c.isascii() and c.isalpha() for c in bad):
+            kind = "Latin letters"
+        else:
+            kind = "other characters"
+        problem(reading_at, f"{name}: reading '{reading}' must be hiragana or katakana, it has {kind} ({bad})")
+    if not usable:
+        return None, problems
+    entry = Entry(
+        surface=surface,
+        reading=to_hiragana(reading),
+        aliases=tuple(dict.fromkeys(aliases)),
+        translations=translations,
+        note=note,
+        priority=priority,
+        source=f"{file}:{line}",
+    )
+    return entry, problems
+
+
+def entry_record(entry: Entry) -> dict[str, Any]:
+    """An entry as a YAML mapping in the stable key order, empty fields left out."""
+    record: dict[str, Any] = {"surface": entry.surface, "reading": entry.reading}
+    if entry.aliases:
+        record["aliases"] = list(entry.aliases)
+    for code in sort_languages(entry.translations):
+        record[code] = entry.translations[code]
+    if entry.note:
+        record["note"] = entry.note
+    if entry.priority:
+        record["priority"] = entry.priority
+    return record
+
+
+def sort_languages(codes: Iterable[str]) -> list[str]:
+    """Language codes in the order files and CSV columns use: en, zh, ko, vi, pt, then a-z."""
+    return sorted(set(codes), key=lambda c: (LANGUAGE_ORDER.index(c) if c in LANGUAGE_ORDER else len(LANGUAGE_ORDER), c))
+
+
+# ------------------------------------------------------------------------------------ YAML
+
+
+def parse_yaml(path: Path, text: str | None = None) -> FileResult:
+    """Parse one YAML word file (a list of mappings) with line numbers."""
+    file = str(path)
+    try:
+        if text is None:
+            text = path.read_bytes().decode("utf-8-sig")
+        root = yaml.compose(text, Loader=_Loader)
+    except UnicodeDecodeError as e:
+        data = path.read_bytes()
+        line = data[: e.start].count(b"\n") + 1
+        return FileResult([], [Problem(file, line, f"not UTF-8 text: cannot decode byte 0x{data[e.start]:02x} at byte offset {e.start}")], fatal=True)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        return FileResult([], [Problem(file, mark.line + 1 if mark else 0, f"YAML syntax error: {problem}")], fatal=True)
+    except OSError as e:
+        return FileResult([], [Problem(file, 0, f"cannot read: {e.strerror or e}")], fatal=True)
+    if root is None:
+        return FileResult([], [])
+    if not isinstance(root, yaml.SequenceNode):
+        return FileResult(
+            [], [Problem(file, root.start_mark.line + 1, "the file must be a list of entries, each starting with '- surface: ...'")], fatal=True
+        )
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    broken: set[str] = set()
+    constructor = yaml.constructor.SafeConstructor()
+    for item in root.value:
+        line = item.start_mark.line + 1
+        if not isinstance(item, yaml.MappingNode):
+            problems.append(Problem(file, line, "each entry must be a mapping like {surface: 防府市, reading: ほうふし}"))
+            continue
+        values: dict[str, tuple[Any, int]] = {}
+        for key_node, value_node in item.value:
+            at = key_node.start_mark.line + 1
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str) or key_node.tag not in (_STR, "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int"):
+                problems.append(Problem(file, at, f"unknown key {key!r} (valid: {VALID_KEYS})"))
+                continue
+            if key in values:
+                problems.append(Problem(file, at, f"duplicate key '{key}' (first at line {values[key][1]}); the first is used"))
+                continue
+            values[key] = (_value(value_node, constructor), at)
+        entry, entry_problems = build_entry(values, file, line)
+        problems.extend(entry_problems)
+        if entry is not None:
+            entries.append(entry)
+        elif isinstance(values.get("surface", (None,))[0], str):
+            broken.add(values["surface"][0].strip())
+    return FileResult(entries, problems, broken=frozenset(broken))
+
+
+def _value(node: yaml.Node, constructor: yaml.constructor.SafeConstructor) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR:
+            return node.value
+        if node.tag == _NULL:
+            return None
+    try:
+        return constructor.construct_object(node, deep=True)
+    except yaml.YAMLError:
+        return node.value if isinstance(node, yaml.ScalarNode) else repr(node)
+
+
+# ----------------------------------------------------------------------------------- folder
+
+
+def word_files(folder: Path) -> list[Path]:
+    """The folder's word files in load order: hand-written (by name), then ``towns-*``."""
+    try:
+        names = [e.name for e in os.scandir(folder) if e.is_file() and is_word_file(e.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [folder / name for name in sorted(names, key=lambda n: (is_imported(n), n))]
+
+
+def is_word_file(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(WORD_SUFFIXES)
+
+
+def is_imported(name: str) -> bool:
+    """Files written by ``import-towns`` rank below hand-written ones among homophones."""
+    return name.startswith(TOWNS_PREFIX)
+
+
+def parse_file(path: Path) -> FileResult:
+    if path.suffix.lower() == ".csv":
+        from dictionary.csvio import read_csv
+
+        return read_csv(path)
+    return parse_yaml(path)
+
+
+def combine(results: Sequence[FileResult]) -> LoadResult:
+    """Merge per-file results in load order; check surfaces across all files.
+
+    The same surface twice with the same (normalized) reading is one word: aliases and
+    translations are merged, the first value wins a conflict (reported). With a different
+    reading the first is kept and the second reported with both places.
+    """
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    index: dict[str, int] = {}
+    for result in results:
+        found = list(result.problems)
+        for entry in result.entries:
+            if entry.surface not in index:
+                index[entry.surface] = len(entries)
+                entries.append(entry)
+                continue
+            first = entries[index[entry.surface]]
+            file, line = _split_source(entry.source)
+            if first.key != entry.key:
+                found.append(Problem(file, line, (
+                    f"{entry.surface} is registered twice with different readings: {first.reading} at "
+                    f"{first.source} and {entry.reading} here; {first.reading} is used"
+                )))
+                continue
+            merged, conflicts = _merge(first, entry)
+            entries[index[entry.surface]] = merged
+            found.extend(Problem(file, line, f"{entry.surface}: {c} (also registered at {first.source})") for c in conflicts)
+        problems.extend(sorted(found, key=lambda p: p.line))
+    return LoadResult(entries, problems)
+
+
+def _merge(first: Entry, other: Entry) -> tuple[Entry, list[str]]:
+    conflicts = []
+    translations = dict(first.translations)
+    for code, value in other.translations.items():
+        if code not in translations:
+            translations[code] = value
+        elif translations[code] != value:
+            conflicts.append(f"{code} '{value}' differs from '{translations[code]}'; '{translations[code]}' is used")
+    if first.note and other.note and first.note != other.note:
+        conflicts.append(f"note '{other.note}' differs from '{first.note}'; '{first.note}' is used")
+    merged = replace(
+        first,
+        aliases=tuple(dict.fromkeys(first.aliases + other.aliases)),
+        translations=translations,
+        note=first.note or other.note,
+        priority=max(first.priority, other.priority),
+    )
+    return merged, conflicts
+
+
+def _split_source(source: str) -> tuple[str, int]:
+    file, _, line = source.rpartition(":")
+    return (file, int(line)) if line.isdigit() else (source, 0)
+
+
+def homophones(entries: Sequence[Entry]) -> list[list[Entry]]:
+    """Groups of different surfaces with the same normalized reading, the one used first.
+
+    The corrector puts one surface on a reading: the highest priority, then load order
+    (hand-written files before imported towns, then file and line).
+    """
+    groups: dict[str, list[Entry]] = {}
+    for entry in sorted(entries, key=lambda e: -e.priority):  # stable: load order breaks ties
+        groups.setdefault(entry.key, []).append(entry)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+@dataclass
+class _FileState:
+    signature: tuple[int, int, int]
+    result: FileResult  # what is in use (the last good version where the file is broken)
+
+
+class FolderLoader:
+    """Loads a folder; called again, re-parses only the files that changed.
+
+    A file that cannot be parsed keeps the entries of its last good version, and an entry an
+    edit broke keeps its last good version, so a typo never empties the dictionary.
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self._files: dict[Path, _FileState] = {}
+
+    def snapshot(self) -> dict[Path, tuple[int, int, int]]:
+        """Each word file's (mtime, size, inode): what a change is detected by."""
+        found = {}
+        for path in word_files(self.folder):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        return found
+
+    def load(self, snapshot: dict[Path, tuple[int, int, int]] | None = None) -> LoadResult:
+        snapshot = self.snapshot() if snapshot is None else snapshot
+        states: dict[Path, _FileState] = {}
+        for path, signature in snapshot.items():
+            state = self._files.get(path)
+            if state is None or state.signature != signature:
+                state = _FileState(signature, self._keep_good(parse_file(path), state))
+            states[path] = state
+        self._files = states
+        return combine([state.result for state in states.values()])
+
+    @staticmethod
+    def _keep_good(new: FileResult, old: _FileState | None) -> FileResult:
+        if old is None or not old.result.entries:
+            return new
+        if new.fatal:
+            kept = old.result.entries
+            first = new.problems[0] if new.problems else Problem("", 0, "")
+            note = Problem(first.file, first.line, f"its last good version ({len(kept)} entries) stays in use until this is fixed")
+            return FileResult(kept, [*new.problems, note], fatal=True, broken=new.broken)
+        surfaces = {e.surface for e in new.entries}
+        kept = [e for e in old.result.entries if e.surface in new.broken and e.surface not in surfaces]
+        if not kept:
+            return new
+        notes = [
+            Problem(*_split_source(e.source), f"{e.surface}: its last good version ({e.reading}) stays in use until this is fixed")
+            for e in kept
+        ]
+        return FileResult([*new.entries, *kept], [*new.problems, *notes], broken=new.broken)
+
+
+def load_folder(folder: str | Path) -> LoadResult:
+    """Every word file in ``folder`` (a missing folder is an empty dictionary)."""
+    return FolderLoader(folder).load()
+
+
+# ---------------------------------------------------------------------------------- watcher
+
+
+class DictionaryWatcher:
+    """Reloads the dictionary folder when a file in it changes (polls names, mtimes, sizes).
+
+    The first load happens in the constructor (see :meth:`current`); ``on_change`` is called
+    from the watcher's thread after each later reload. New problems are logged once, with
+    file and line. Call :meth:`close` to stop the thread.
+    """
+
+    def __init__(self, options: DictionaryOptions, on_change: Callable[[LoadResult], None]) -> None:
+        self.options = options
+        self.on_change = on_change
+        self._loader = FolderLoader(options.path())
+        self._snapshot = self._loader.snapshot()
+        self._result = self._loader.load(self._snapshot)
+        self._log_problems(self._result.problems)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="dictionary-watcher")
+        self._thread.start()
+
+    def current(self) -> LoadResult:
+        return self._result
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> DictionaryWatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.options.reload_seconds):
+            try:
+                self.poll()
+            except Exception:  # a bug here must not stop captions
+                log.exception("dictionary reload failed; the previous words stay in use")
+
+    def poll(self) -> bool:
+        """Reload if anything changed; True when it did (the thread calls this)."""
+        snapshot = self._loader.snapshot()
+        if snapshot == self._snapshot:
+            return False
+        previous = self._result
+        self._snapshot = snapshot
+        self._result = self._loader.load(snapshot)
+        seen = {str(p) for p in previous.problems}
+        self._log_problems([p for p in self._result.problems if str(p) not in seen])
+        log.info("dictionary reloaded: %d words from %s", len(self._result.entries), self._loader.folder)
+        self.on_change(self._result)
+        return True
+
+    @staticmethod
+    def _log_problems(problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            log.warning("dictionary: %s", problem)
+
+
+# ------------------------------------------------------------------------- rewriting files
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block mappings, with lists inside an entry (aliases) on one line: ``aliases: [豊富市]``."""
+
+
+class _Inline(list):
+    pass
+
+
+_Dumper.add_representer(_Inline, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True))
+
+HEADER = """\
+# Dictionary words for counter captions (see the README, "Dictionary").
+# Each entry: surface (as shown), reading (kana), optional aliases, translations (en, vi, ...),
+# note and priority. `captioner dict add/remove/import` rewrite this file: comments are not kept.
+"""
+
+
+def read_records(path: Path) -> list[Any]:
+    """A YAML word file as plain data, for rewriting it (a missing file is empty)."""
+    if not path.exists():
+        return []
+    result = parse_yaml(path)
+    if result.fatal:
+        raise CaptionerError(f"{result.problems[0]}; fix it before the file can be changed")
+    data = yaml.load(path.read_bytes().decode("utf-8-sig"), Loader=_Loader)
+    return list(data or [])
+
+
+def canonical(record: Any) -> Any:
+    """A record in the stable key order, with a kana reading stored as hiragana."""
+    if not isinstance(record, dict):
+        return record
+    order = [*FIELDS[:3], *sort_languages(k for k in record if isinstance(k, str) and LANGUAGE.match(k)), *FIELDS[3:]]
+    out = {k: record[k] for k in order if k in record}
+    out.update((k, v) for k, v in record.items() if k not in out)
+    out.update((k, _Inline(v)) for k, v in out.items() if isinstance(v, list))
+    if isinstance(out.get("reading"), str) and is_kana_reading(out["reading"].strip()):
+        out["reading"] = to_hiragana(out["reading"].strip())
+    return out
+
+
+def write_records(path: Path, records: Sequence[Any], header: str = HEADER) -> None:
+    """Write a word file atomically: a temporary file in the same folder, then a rename."""
+    text = header + (yaml.dump(
+        [canonical(r) for r in records], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000
+    ) if records else "[]\n")
+    atomic_write(path, text.encode("utf-8"))
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``; readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def surface_of(record: Any) -> str | None:
+    value = record.get("surface") if isinstance(record, dict) else None
+    return value.strip() if isinstance(value, str) else None
+
+
+def upsert(records: list[Any], entry: Entry) -> tuple[str, list[str]]:
+    """Add ``entry`` or update the record with its surface; ("added"|"updated"|"unchanged", changes).
+
+    Given fields replace the old ones; aliases are added to the old ones; fields the entry
+    leaves empty keep their old values.
+    """
+    new = entry_record(entry)
+    for i, record in enumerate(records):
+        if surface_of(record) != entry.surface:
+            continue
+        old = canonical(record)
+        merged = dict(old)
+        for key, value in new.items():
+            if key == "aliases":
+                before = old.get("aliases") if isinstance(old.get("aliases"), list) else []
+                value = list(dict.fromkeys([*before, *value]))
+            merged[key] = value
+        merged = canonical(merged)
+        changes = describe_changes(old, merged)
+        if not changes:
+            return "unchanged", []
+        records[i] = merged
+        return "updated", changes
+    records.append(new)
+    return "added", []
+
+
+def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    changes = []
+    for key in dict.fromkeys([*old, *new]):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if before is None:
+            changes.append(f"{key} {_show(after)}")
+        elif after is None:
+            changes.append(f"{key} {_show(before)} removed")
+        else:
+            changes.append(f"{key} {_show(before)} → {_show(after)}")
+    return changes
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return f"'{value}'" if isinstance(value, str) else str(value)
