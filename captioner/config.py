@@ -24,6 +24,7 @@ from captioner.guard import GuardOptions
 from captioner.streaming import StreamingOptions
 from captioner.vad import VadOptions
 from dictionary.options import DictionaryOptions
+from translate.options import TranslateOptions
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Config:
     streaming: StreamingOptions = field(default_factory=StreamingOptions)
     guard: GuardOptions = field(default_factory=GuardOptions)
     dictionary: DictionaryOptions = field(default_factory=DictionaryOptions)
+    translate: TranslateOptions = field(default_factory=TranslateOptions)
 
 
 def default_config_path() -> Path:
