@@ -14,7 +14,7 @@ class DictionaryOptions:
     enabled: bool = True
     folder: str = ""  # "" = the user's data folder (see default_folder())
     reload_seconds: float = 1.0  # how often the folder is checked for edits
-    hotwords_max: int = 45  # surfaces given to Whisper as context (its prompt is ~223 tokens)
+    hotwords_max: int = 0  # surfaces given to Whisper as context (0 = off; see README)
     fuzzy: bool = True  # also match readings within a small, length-scaled kana distance
 
     def validate(self) -> None:

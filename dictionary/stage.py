@@ -33,6 +33,7 @@ class DictionaryStage:
         self._last_used: dict[str, float] = {}  # surface → when a caption last contained it
         self._hotwords: str | None = None
         self._committed: dict[int, tuple[str, str]] = {}  # utterance → (raw, corrected)
+        self._corrector.correct("防府市の富海")  # load the analyzer now, not on the first caption
 
     @property
     def entries(self) -> list[Entry]:
