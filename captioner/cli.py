@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     from captioner.dict_cli import add_parser as add_dict_parser
 
     add_dict_parser(commands)
+
+    from translate.cli import add_parser as add_translate_parser
+
+    add_translate_parser(commands)
     return parser
 
 
@@ -143,13 +147,44 @@ def _recognizer(config):
 def _run_pipeline(config, recognizer, source, sinks, **kwargs) -> int:
     from captioner.pipeline import CaptionPipeline
 
-    pipeline = CaptionPipeline(config, recognizer, source, sinks, **kwargs)
+    dictionary, watcher = _dictionary(config)
+    translation = _translation(config, sinks, dictionary)
+    if translation is not None:
+        sinks = [translation]  # it forwards every event at once and adds translations later
+    pipeline = CaptionPipeline(config, recognizer, source, sinks, dictionary=dictionary, **kwargs)
     previous = signal.signal(signal.SIGINT, lambda *_: pipeline.stop())
     try:
         pipeline.run()
     finally:
         signal.signal(signal.SIGINT, previous)
+        if translation is not None:
+            translation.close()
+        if watcher is not None:
+            watcher.close()
     return 0
+
+
+def _dictionary(config):
+    """The dictionary stage, kept up to date with the word folder; (None, None) when off."""
+    if not config.dictionary.enabled:
+        return None, None
+    from dictionary.stage import DictionaryStage
+    from dictionary.store import DictionaryWatcher
+
+    stage = DictionaryStage(config.dictionary)
+    watcher = DictionaryWatcher(config.dictionary, lambda result: stage.set_entries(result.entries))
+    stage.set_entries(watcher.current().entries)
+    return stage, watcher
+
+
+def _translation(config, sinks, dictionary=None, on_problem=None):
+    """The translation stage around ``sinks`` when languages are configured, else None."""
+    if not config.translate.languages:
+        return None
+    from translate.names import glossary_of
+    from translate.stage import build_stage
+
+    return build_stage(config.translate, sinks, glossary=glossary_of(dictionary), on_problem=on_problem)
 
 
 def _progress_bar(done: int, total: int) -> None:
