@@ -20,6 +20,12 @@ class CaptionEvent:
     Later stages add corrected text (the dictionary: ``corrected_text`` and its stable prefix
     ``corrected_committed``) and translations with :func:`dataclasses.replace`. Displays show
     ``display_text``, of which ``display_committed`` never changes once shown.
+
+    The translation stage forwards each event at once and later sends the *same* event again
+    with ``translations`` ({language: text}) and ``details["translation"]`` ({language:
+    {"model", "seconds"}}) filled: sinks must treat a second event with the same
+    ``(utterance_id, kind)`` as an update of the first. A final comes at most twice: first
+    without ``details["translation"]``, then with it.
     """
 
     kind: EventKind

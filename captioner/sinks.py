@@ -14,7 +14,8 @@ CLEAR_LINE = "\r\x1b[K"
 
 
 class TerminalPrinter:
-    """Partials overwrite the current line (tentative text dimmed); finals get their own line.
+    """Partials overwrite the current line (tentative text dimmed); finals get their own line,
+    and their translations (when they come) one indented line per language.
 
     When the output is not a terminal only finals are printed, one per line.
     """
@@ -27,7 +28,12 @@ class TerminalPrinter:
     def __call__(self, event: CaptionEvent) -> None:
         text = event.display_text
         with self._lock:
-            if event.is_final:
+            if event.is_final and "translation" in event.details:  # the update with translations
+                if self.live:
+                    self.stream.write(CLEAR_LINE)
+                for language, translated in event.translations.items():
+                    self.stream.write(f"  [{language}] {translated}\n")
+            elif event.is_final:
                 if self.live:
                     self.stream.write(CLEAR_LINE)
                 if text:

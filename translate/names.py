@@ -16,7 +16,7 @@ a name is never lost.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -99,6 +99,32 @@ class ListGlossary:
             entry = self._entries[match.group()]
             found.append(GlossaryTerm(match.start(), match.end(), entry.surface, entry.reading, entry.translations))
         return found
+
+
+class EntriesGlossary:
+    """A :class:`ListGlossary` that follows a changing entry list (a hot-reloaded dictionary)."""
+
+    def __init__(self, entries: Callable[[], Sequence[Any]]) -> None:
+        self._entries = entries
+        self._seen: Sequence[Any] | None = None
+        self._glossary = ListGlossary(())
+
+    def find(self, text: str) -> list[GlossaryTerm]:
+        entries = self._entries()
+        if entries is not self._seen:
+            self._seen, self._glossary = entries, ListGlossary(entries)
+        return self._glossary.find(text)
+
+
+def glossary_of(dictionary: Any) -> Glossary | None:
+    """The glossary of a dictionary stage: its own ``find()``, else its ``entries``; None for none."""
+    if dictionary is None:
+        return None
+    if callable(getattr(dictionary, "find", None)):
+        return dictionary
+    if hasattr(dictionary, "entries"):
+        return EntriesGlossary(lambda: dictionary.entries)
+    return ListGlossary(dictionary)
 
 
 def _term_of(entry: Any) -> GlossaryTerm:

@@ -32,7 +32,7 @@ from translate.engine import CaptionTranslator, Translation
 from translate.names import Glossary
 from translate.options import TranslateOptions
 from translate.packages import PackageError, PackageStore
-from translate.translators import build_translator, find_route
+from translate.translators import build_translators, find_route
 
 log = logging.getLogger(__name__)
 
@@ -276,17 +276,17 @@ def build_stage(
 ) -> TranslationStage:
     """The stage for the configured languages; a missing pair is a reported problem, not an error."""
     store = store or PackageStore(options.package_dirs())
-    translators = {}
+    routes = {}
     problems = []
     for language in options.languages:
         try:
-            route = find_route(store, options.source, language, options.pivot)
+            routes[language] = find_route(store, options.source, language, options.pivot)
         except PackageError as e:
             problems.append(f"{language}: {e}")
             continue
-        log.info("translation to %s: %s", language, route.describe())
-        translators[language] = build_translator(
-            route, beam_size=options.beam_size, cpu_threads=options.cpu_threads, cache_size=options.cache_size
-        )
+        log.info("translation to %s: %s", language, routes[language].describe())
+    translators = build_translators(
+        routes, beam_size=options.beam_size, cpu_threads=options.cpu_threads, cache_size=options.cache_size
+    )
     engine = CaptionTranslator(translators, glossary)
     return TranslationStage(engine, sinks, partials=options.partials, on_problem=on_problem, problems=problems)

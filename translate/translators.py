@@ -1,5 +1,5 @@
-"""Translators: one Argos package run with CTranslate2 + SentencePiece, a pivot through a
-second one, and a cache in front; they compose as ``Cached(Pivot(Argos, Argos))``.
+"""Translators: one Argos package run with CTranslate2 + SentencePiece, a cache in front of
+it, and a pivot through a second one; they compose as ``Pivot(Cached(Argos), Cached(Argos))``.
 
 A translator takes a list of sentences and returns their translations. Name placeholders
 (``⟦n⟧``, see :mod:`translate.names`) are passed to the model as single tokens.
@@ -12,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from translate.names import PLACEHOLDER
@@ -221,11 +222,27 @@ def find_route(store: PackageStore, source: str, target: str, pivot: str = "en")
     raise PackageError(message + f", with: {INSTALL_HINT}")
 
 
-def build_translator(route: Route, *, beam_size: int = 2, cpu_threads: int = 1, cache_size: int = 512) -> Translator:
-    """``Cached(Argos)`` or ``Cached(Pivot(Argos, Argos))`` for a route."""
-    steps = [ArgosTranslator(p, beam_size=beam_size, cpu_threads=cpu_threads) for p in route.packages]
-    translator: Translator = steps[0] if len(steps) == 1 else PivotTranslator(steps[0], steps[1])
-    return CachedTranslator(translator, cache_size) if cache_size else translator
+def build_translators(
+    routes: dict[str, Route], *, beam_size: int = 2, cpu_threads: int = 1, cache_size: int = 512
+) -> dict[str, Translator]:
+    """One translator per language: ``Cached(Argos)``, or ``Pivot(Cached(Argos), Cached(Argos))``.
+
+    A package used by several routes (ja→en for en, and for vi and zh through en) is loaded
+    once and has one cache, so the pivot step reuses the English translation already made.
+    """
+    shared: dict[Path, Translator] = {}
+
+    def step(package: Package) -> Translator:
+        if package.path not in shared:
+            argos = ArgosTranslator(package, beam_size=beam_size, cpu_threads=cpu_threads)
+            shared[package.path] = CachedTranslator(argos, cache_size) if cache_size else argos
+        return shared[package.path]
+
+    translators: dict[str, Translator] = {}
+    for language, route in routes.items():
+        steps = [step(p) for p in route.packages]
+        translators[language] = steps[0] if len(steps) == 1 else PivotTranslator(steps[0], steps[1])
+    return translators
 
 
 def timed(translator: Translator, sentences: list[str]) -> tuple[list[str], float]:
