@@ -588,7 +588,7 @@ def upsert(records: list[Any], entry: Entry) -> tuple[str, list[str]]:
 
 def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     changes = []
-    for key in dict.fromkeys([*old, *new]):
+    for key in dict.fromkeys([*new, *old]):
         before, after = old.get(key), new.get(key)
         if before == after:
             continue
