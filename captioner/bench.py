@@ -62,9 +62,15 @@ def replay(
     """Feed a file at real-time pace through the full pipeline; return events and usage."""
     collector = FinalsCollector()
     source = FileSource(wav, pace=1.0, block_ms=config.audio.block_ms)
-    pipeline = CaptionPipeline(config, recognizer, source, [collector], dictionary=dictionary)
+    translation = _translation_stage(config, dictionary)
+    sinks = [collector] if translation is None else [collector, translation]  # Japanese figures: Japanese events
+    pipeline = CaptionPipeline(config, recognizer, source, sinks, dictionary=dictionary)
     wall, cpu = time.monotonic(), time.process_time()
-    stats = pipeline.run()
+    try:
+        stats = pipeline.run()
+    finally:
+        if translation is not None:
+            translation.close()
     wall, cpu = time.monotonic() - wall, time.process_time() - cpu
     decode = sum(stats.decode_seconds.values())
     usage = {
@@ -78,7 +84,21 @@ def replay(
     }
     if stats.correction_ms:
         usage["correction_ms"] = _summary(stats.correction_ms, digits=2)
+    if translation is not None:
+        from translate.bench import stage_summary
+
+        usage["translation"] = stage_summary(translation)
     return collector.events, usage
+
+
+def _translation_stage(config: Config, dictionary: DictionaryStage | None):
+    """The translation stage (beside the Japanese collector) when translate.languages is set."""
+    if not config.translate.languages:
+        return None
+    from translate.names import glossary_of
+    from translate.stage import build_stage
+
+    return build_stage(config.translate, [], glossary=glossary_of(dictionary))
 
 
 def assign(events: list[CaptionEvent], refs: list[Reference]) -> dict[int, list[int]]:
@@ -185,7 +205,7 @@ def run_bench(
     surfaces = [e.surface for e in entries] if entries is not None else None
     dictionary = DictionaryStage(config.dictionary, entries) if entries and use_dictionary else None
     result: dict[str, Any] = {**recognizer.describe(), "set": str(set_dir)}
-    result["dictionary"] = {"entries": len(entries), "hotwords": len(dictionary.hotwords().split("、"))} if dictionary else None
+    result["dictionary"] = {"entries": len(entries), "hotwords": len(dictionary.hotword_list())} if dictionary else None
     result["asr"] = {
         "final_beam_size": config.asr.final_beam_size,
         "partial_beam_size": config.asr.partial_beam_size,

@@ -28,7 +28,7 @@ class DictionaryStage:
 
     def __init__(self, options: DictionaryOptions, entries: Sequence[Entry] = ()) -> None:
         self.options = options
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._corrector = Corrector(entries, options)
         self._last_used: dict[str, float] = {}  # surface → when a caption last contained it
         self._hotwords: str | None = None
@@ -47,21 +47,26 @@ class DictionaryStage:
             self._hotwords = None
         log.info("dictionary: %d entries in use", len(corrector.entries))
 
+    def hotword_list(self) -> list[str]:
+        """Surfaces to prime Whisper with: by priority, then most recently heard; at most
+        ``hotwords_max`` of them."""
+        with self._lock:
+            ranked = sorted(
+                self._corrector.entries, key=lambda e: (-e.priority, -self._last_used.get(e.surface, 0.0))
+            )
+        chosen: list[str] = []
+        for entry in ranked:
+            if len(chosen) >= self.options.hotwords_max:
+                break
+            if entry.surface not in chosen:
+                chosen.append(entry.surface)
+        return chosen
+
     def hotwords(self) -> str:
-        """Surfaces given to Whisper as context: by priority, then most recently heard."""
+        """:meth:`hotword_list` as one prompt string (cached until the words or their use change)."""
         with self._lock:
             if self._hotwords is None:
-                ranked = sorted(
-                    self._corrector.entries,
-                    key=lambda e: (-e.priority, -self._last_used.get(e.surface, 0.0)),
-                )
-                chosen: list[str] = []
-                for entry in ranked:
-                    if len(chosen) >= self.options.hotwords_max:
-                        break
-                    if entry.surface not in chosen:
-                        chosen.append(entry.surface)
-                self._hotwords = HOTWORD_SEPARATOR.join(chosen)
+                self._hotwords = HOTWORD_SEPARATOR.join(self.hotword_list())
             return self._hotwords
 
     def correct_text(self, text: str) -> Correction:
