@@ -23,7 +23,7 @@ from captioner.metrics import percentile
 from translate.names import ListGlossary
 from translate.options import TranslateOptions
 from translate.packages import PackageError, PackageStore
-from translate.stage import build_stage
+from translate.stage import TranslationStage, build_stage
 from translate.translators import CachedTranslator, PivotTranslator, find_route
 
 # Typical counter phrases (used when no evaluation set is given).
@@ -167,6 +167,25 @@ def run_translation_bench(
         "glossary_terms": len(glossary) if glossary else 0,
         "problems": stage.problems,
         "examples": examples,
+    }
+
+
+def stage_summary(stage: TranslationStage) -> dict[str, Any]:
+    """What a stage did, per caption in ms (``captioner bench`` reports this for its replays)."""
+    stats = stage.stats
+    caches = _caches(stage.engine.translators.values())
+    return {
+        "languages": {language: translator.name for language, translator in stage.engine.translators.items()},
+        "finals_translated": stats.finals,
+        "partials_translated": stats.partials,
+        "partials_dropped": stats.partials_dropped,
+        "failures": stats.failures,
+        "model_ms": _ms(list(stats.model_seconds)),  # all languages of one caption
+        "overhead_ms": _ms(list(stats.overhead_seconds)),
+        "ready_after_japanese_ms": _ms(list(stats.delay_seconds)),
+        "japanese_forward_ms": _ms(list(stats.forward_seconds)),
+        "cache": {"hits": sum(c.hits for c in caches), "misses": sum(c.misses for c in caches)},
+        "problems": stage.problems,
     }
 
 

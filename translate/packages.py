@@ -178,7 +178,7 @@ class PackageStore:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError) as e:
             raise PackageError(f"{file}: damaged package archive ({e})") from e
         installed = read_package(destination)
-        log.info("installed %s (%s→%s) in %s", installed.name, installed.from_code, installed.to_code, destination)
+        log.debug("installed %s (%s→%s) in %s", installed.name, installed.from_code, installed.to_code, destination)
         return installed
 
     def remove(self, what: str) -> list[Package]:
