@@ -90,6 +90,7 @@ def build_entry(
     Shared by the YAML files, the CSV reader and the CLI, so all report the same way.
     """
     problems: list[Problem] = []
+    wrong_type: set[str] = set()
 
     def problem(at: int, message: str) -> None:
         problems.append(Problem(file, at, message))
@@ -99,6 +100,7 @@ def build_entry(
         value, at = values.get(key, (None, line))
         if value is not None and not isinstance(value, str):
             problem(at, f"{name}'{key}' must be text, not {value!r} (put it in quotes)")
+            wrong_type.add(key)
             return None
         return value.strip() if value and value.strip() else None
 
@@ -135,12 +137,12 @@ def build_entry(
     usable = True
     if surface is None:
         usable = False
-        if not isinstance(values.get("surface", (None,))[0], (int, float, bool, list, dict)):
+        if "surface" not in wrong_type:
             problem(values.get("surface", (None, line))[1], "entry has no surface (the word as it is displayed)")
     reading_at = values.get("reading", (None, line))[1]
     if reading is None:
         usable = False
-        if not isinstance(values.get("reading", (None,))[0], (int, float, bool, list, dict)):
+        if "reading" not in wrong_type:
             problem(reading_at, f"{name}: reading is empty (write it in hiragana or katakana)")
     elif not is_kana_reading(reading):
         usable = False
