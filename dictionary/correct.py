@@ -227,7 +227,7 @@ def token_readings(token: Token) -> tuple[str, ...]:
     readings = []
     if token.kana:
         readings.append(to_hiragana(token.kana))
-    if has_kanji(surface) and len(surface) > 1 or not readings:
+    if has_kanji(surface) or not readings:
         alternative = "".join(_char_reading(c) for c in surface)
         if alternative and alternative not in readings and is_kana_reading(alternative):
             readings.append(alternative)
