@@ -205,7 +205,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     folder = _folder(args)
     if not folder.is_dir():
-        print(f"no dictionary folder at {folder} yet (`captioner dict add` creates it)")
+        from importlib import resources
+
+        example = resources.files("dictionary") / "example.yaml"
+        print(f"no dictionary folder at {folder} yet (`captioner dict add` creates it; an example file: {example})")
         return 0
     files = word_files(folder)
     result = load_folder(folder)
