@@ -1,0 +1,1 @@
+"""The caption window: large, calm, legible captions (pygame); line breaking and layout are pure."""

@@ -1,0 +1,167 @@
+"""``captioner run`` with the caption window: pygame in the main thread, speech in the background.
+
+The engine thread loads the model (progress in the status line), opens the audio source and
+runs the pipeline; a missing or unplugged microphone is shown in the status line and retried
+every few seconds. Closing the window, Q/Esc or Ctrl+C stops the pipeline and joins the
+thread. Without a screen, :func:`run_with_display` returns None and the caller falls back to
+the terminal.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from captioner.errors import AudioDeviceError
+from display import status as messages
+from display.errors import DisplayUnavailable
+from display.settings import apply_saved
+
+log = logging.getLogger(__name__)
+RETRY_S = 3.0
+
+Sink = Callable[[Any], None]
+
+
+class Engine(threading.Thread):
+    """Loads the recognizer and runs the pipeline until stopped (or the input file ends)."""
+
+    def __init__(
+        self,
+        window,
+        config,
+        open_source: Callable[[], Any],
+        load_recognizer: Callable[[Callable[[int, int], None]], Any],
+        sinks: list[Sink],
+        *,
+        file_input: bool,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        super().__init__(name="captioner-engine")
+        self.window = window
+        self.config = config
+        self.open_source = open_source
+        self.load_recognizer = load_recognizer
+        self.sinks = sinks
+        self.file_input = file_input
+        self.progress = progress
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._pipeline = None
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            pipeline = self._pipeline
+        if pipeline is not None:
+            pipeline.stop()
+
+    def run(self) -> None:
+        try:
+            recognizer = self._load()
+            while not self._stop.is_set():
+                if not self._run_once(recognizer):
+                    break
+        except BaseException as e:  # re-raised by the main thread after the window closes
+            self.error = e
+            self.window.request_quit()
+
+    def _load(self):
+        status = functools.partial(self.window.set_status, key="model")
+        status(messages.MODEL_LOADING)
+
+        def progress(done: int, total: int) -> None:
+            status(messages.MODEL_PREPARING.format(percent=100 * done // max(total, 1)))
+            if self.progress is not None:
+                self.progress(done, total)
+
+        try:
+            return self.load_recognizer(progress)
+        finally:
+            status(None)
+
+    def _run_once(self, recognizer) -> bool:
+        """One pipeline run; True to go on (after a microphone problem), False when done."""
+        from captioner.pipeline import CaptionPipeline
+
+        audio_status = functools.partial(self.window.set_status, key="audio")
+        try:
+            source = self.open_source()
+        except AudioDeviceError as e:
+            if self.file_input:
+                raise
+            log.warning("%s", e)
+            audio_status(messages.MIC_MISSING.format(detail=str(e).splitlines()[0]), True)
+            self._stop.wait(RETRY_S)
+            return True
+        audio_status(None)
+        pipeline = CaptionPipeline(self.config, recognizer, source, self.sinks)
+        with self._lock:
+            self._pipeline = pipeline
+        if self._stop.is_set():
+            pipeline.stop()
+        try:
+            pipeline.run()
+        except AudioDeviceError as e:
+            if self.file_input:
+                raise
+            log.warning("%s", e)
+            audio_status(messages.MIC_LOST, True)
+            self._stop.wait(RETRY_S)
+            return True
+        finally:
+            with self._lock:
+                self._pipeline = None
+        if self.file_input and not self._stop.is_set():
+            audio_status(messages.INPUT_ENDED)
+        return False
+
+
+def run_with_display(
+    config,
+    *,
+    open_source: Callable[[], Any],
+    load_recognizer: Callable[[Callable[[int, int], None]], Any],
+    sinks: list[Sink] = (),
+    wrap: Callable[[list[Sink]], list[Sink]] | None = None,
+    file_input: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> int | None:
+    """Run live captions in the caption window; None when there is no screen to open it on.
+
+    ``sinks`` get every event too (e.g. ``--jsonl``); ``wrap`` lets later stages (dictionary,
+    translation) sit in front of the window and the other sinks.
+    """
+    from display.status import LagWatch
+    from display.window import CaptionWindow
+
+    settings = apply_saved(config)
+    try:
+        window = CaptionWindow(config.display, settings_path=settings)
+        window.open()
+    except DisplayUnavailable as e:
+        log.warning("%s; showing captions in this terminal instead (--no-display skips the window)", e)
+        return None
+    lag = LagWatch(functools.partial(window.set_status, key="lag"), config.display.behind_after_s)
+    targets = [window, lag, *sinks]
+    engine = Engine(
+        window, config, open_source, load_recognizer, wrap(targets) if wrap else targets,
+        file_input=file_input, progress=progress,
+    )
+    previous = signal.signal(signal.SIGINT, lambda *_: window.request_quit())
+    try:
+        engine.start()
+        window.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        engine.stop()
+        engine.join()
+        window.close()
+    if engine.error is not None:
+        raise engine.error
+    return 0
