@@ -24,6 +24,7 @@ from captioner.guard import GuardOptions
 from captioner.streaming import StreamingOptions
 from captioner.vad import VadOptions
 from dictionary.options import DictionaryOptions
+from display.options import DisplayOptions
 from translate.options import TranslateOptions
 
 
@@ -38,6 +39,7 @@ class Config:
     guard: GuardOptions = field(default_factory=GuardOptions)
     dictionary: DictionaryOptions = field(default_factory=DictionaryOptions)
     translate: TranslateOptions = field(default_factory=TranslateOptions)
+    display: DisplayOptions = field(default_factory=DisplayOptions)
 
 
 def default_config_path() -> Path:
