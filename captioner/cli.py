@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     from translate.cli import add_parser as add_translate_parser
 
     add_translate_parser(commands)
+
+    from web.cli import add_parser as add_web_parser
+
+    add_web_parser(commands)
     return parser
 
 
@@ -86,7 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     source = open_source(config.audio, args.input, args.pace if args.input else None)
     recognizer = _recognizer(config)
     sink = JsonLinesWriter() if args.jsonl else TerminalPrinter()
-    return _run_pipeline(config, recognizer, source, [sink], partials=None)
+    return _run_pipeline(config, recognizer, source, [sink], partials=None, web=True)
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
@@ -144,10 +148,21 @@ def _recognizer(config):
     return WhisperRecognizer(config.asr, progress=_progress_bar)
 
 
-def _run_pipeline(config, recognizer, source, sinks, **kwargs) -> int:
+def _run_pipeline(config, recognizer, source, sinks, *, web: bool = False, **kwargs) -> int:
     from captioner.pipeline import CaptionPipeline
 
     dictionary, watcher = _dictionary(config)
+    server = None
+    if web:  # the browser viewer and admin page (web/); its sink only schedules, never blocks
+        from web.runner import start_web
+
+        try:
+            server = start_web(config, recognizer=recognizer, source=source, dictionary=dictionary)
+        except BaseException:
+            if watcher is not None:
+                watcher.close()
+            raise
+        sinks = [*sinks, server.hub.sink] if server is not None else sinks
     translation = _translation(config, sinks, dictionary)
     if translation is not None:
         sinks = [translation]  # it forwards every event at once and adds translations later
@@ -161,6 +176,8 @@ def _run_pipeline(config, recognizer, source, sinks, **kwargs) -> int:
             translation.close()
         if watcher is not None:
             watcher.close()
+        if server is not None:
+            server.stop()
     return 0
 
 

@@ -1,0 +1,1 @@
+"""Captions in the browser: a tablet viewer over WebSocket and an admin page for the dictionary."""

@@ -1,0 +1,389 @@
+"""The admin side: password hashes, login throttling, sessions with CSRF tokens, and the
+dictionary edits the admin page makes (through ``dictionary.store``: atomic writes).
+
+Nothing here knows about HTTP; ``web.server`` maps it onto routes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from captioner.errors import CaptionerError
+
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+MIN_PASSWORD = 8
+
+
+# ---------------------------------------------------------------------------- passwords
+
+
+def hash_password(password: str) -> str:
+    """``scrypt$N$r$p$salt$hash`` (base64): what ``web.admin_password_hash`` stores."""
+    if len(password) < MIN_PASSWORD:
+        raise CaptionerError(f"the admin password must be at least {MIN_PASSWORD} characters")
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **SCRYPT, dklen=32)
+    b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
+    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${b64(salt)}${b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+            dklen=len(expected), maxmem=64 * 1024 * 1024,
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def load_secret(path: Path) -> bytes:
+    """The per-install key that signs session cookies (created on first use, mode 0600)."""
+    try:
+        data = path.read_bytes()
+        if len(data) >= 32:
+            return data
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_bytes(32)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".web-secret.")
+    with os.fdopen(handle, "wb") as out:
+        out.write(secret)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+    return secret
+
+
+def set_password_in_config(path: Path, password_hash: str) -> None:
+    """Write ``web.admin_password_hash`` into a YAML config file, keeping everything else."""
+    from dictionary.store import atomic_write
+
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    value = f'  admin_password_hash: "{password_hash}"'
+    web = next((i for i, line in enumerate(lines) if line.rstrip() == "web:"), None)
+    if web is None:
+        lines += ["", "web:", value] if lines else ["web:", value]
+    else:
+        end = web + 1
+        while end < len(lines) and (not lines[end].strip() or lines[end][:1] in " \t#"):
+            end += 1
+        found = [i for i in range(web + 1, end) if lines[i].strip().startswith("admin_password_hash:")]
+        if found:
+            lines[found[0]] = value
+        else:
+            lines.insert(web + 1, value)
+    atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+# ----------------------------------------------------------------------------- throttle
+
+
+class Throttle:
+    """Exponential backoff per client after failed attempts (logins, viewer PINs).
+
+    ``free`` failures are allowed at once; after that each further failure doubles the wait
+    (1 s, 2 s, 4 s ... up to ``max_wait``). A success clears the client's record.
+    """
+
+    def __init__(self, free: int = 3, max_wait: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.free = free
+        self.max_wait = max_wait
+        self.clock = clock
+        self._failures: dict[str, tuple[int, float]] = {}  # client → (failures, not before)
+        self._lock = threading.Lock()
+
+    def wait(self, client: str) -> float:
+        """Seconds the client must wait before its next attempt (0 = may try now)."""
+        with self._lock:
+            _, until = self._failures.get(client, (0, 0.0))
+            return max(0.0, until - self.clock())
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            count, _ = self._failures.get(client, (0, 0.0))
+            count += 1
+            delay = 0.0 if count <= self.free else min(self.max_wait, 2.0 ** (count - self.free - 1))
+            self._failures[client] = (count, self.clock() + delay)
+            if len(self._failures) > 10_000:  # bounded memory under a flood of addresses
+                self._failures.pop(next(iter(self._failures)))
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._failures.pop(client, None)
+
+
+# ----------------------------------------------------------------------------- sessions
+
+
+@dataclass
+class Session:
+    id: str
+    csrf: str
+    expires: float
+
+
+class Sessions:
+    """Server-side admin sessions; the cookie carries the id signed with the install secret."""
+
+    def __init__(self, secret: bytes, minutes: int = 480, clock: Callable[[], float] = time.time) -> None:
+        self.secret = secret
+        self.lifetime = minutes * 60
+        self.clock = clock
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def create(self) -> tuple[Session, str]:
+        """A new session and its cookie value."""
+        session = Session(secrets.token_urlsafe(24), secrets.token_urlsafe(24), self.clock() + self.lifetime)
+        with self._lock:
+            now = self.clock()
+            self._sessions = {k: s for k, s in self._sessions.items() if s.expires > now}
+            self._sessions[session.id] = session
+        return session, f"{session.id}.{self._sign(session.id)}"
+
+    def get(self, cookie: str | None) -> Session | None:
+        if not cookie or "." not in cookie:
+            return None
+        sid, _, signature = cookie.partition(".")
+        if not hmac.compare_digest(signature, self._sign(sid)):
+            return None
+        with self._lock:
+            session = self._sessions.get(sid)
+            if session is None or session.expires <= self.clock():
+                self._sessions.pop(sid, None)
+                return None
+            return session
+
+    def end(self, session: Session) -> None:
+        with self._lock:
+            self._sessions.pop(session.id, None)
+
+    def _sign(self, sid: str) -> str:
+        mac = hmac.new(self.secret, f"session:{sid}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+
+
+# --------------------------------------------------------------------------- dictionary
+
+
+class EditError(CaptionerError):
+    """An edit the admin must fix (shown on the page); ``problems`` lists file:line messages."""
+
+    def __init__(self, message: str, problems: list[str] | None = None, status: int = 400) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+        self.status = status
+
+
+FORM_FIELDS = ("surface", "reading", "aliases", "note", "priority")
+
+
+class DictionaryAdmin:
+    """Search, add, edit, delete, import and export words in the dictionary folder.
+
+    New words go to ``words.yaml``; edits and deletions change the YAML file that holds the
+    word. Every write is atomic (``dictionary.store.write_records``). ``on_change`` is called
+    after each write (the running captioner reloads its words; its folder watcher would also
+    notice within ``dictionary.reload_seconds``).
+    """
+
+    def __init__(self, folder: Path, on_change: Callable[[], None] | None = None) -> None:
+        self.folder = Path(folder)
+        self.on_change = on_change
+        self._lock = threading.Lock()
+
+    def search(self, query: str = "", limit: int = 500) -> dict[str, Any]:
+        from dictionary.entries import to_hiragana
+        from dictionary.store import load_folder
+
+        result = load_folder(self.folder)
+        needle = query.strip().lower()
+        kana = to_hiragana(needle)
+        entries = [
+            e for e in result.entries
+            if not needle or needle in e.surface.lower() or (kana and kana in e.reading) or needle in e.note.lower()
+            or any(needle in a.lower() for a in e.aliases)
+            or any(needle in t.lower() for t in e.translations.values())
+        ]
+        return {
+            "total": len(result.entries),
+            "matched": len(entries),
+            "entries": [self._row(e) for e in entries[:limit]],
+            "problems": [self._relative(str(p)) for p in result.problems[:50]],
+        }
+
+    def add(self, values: dict[str, Any]) -> dict[str, Any]:
+        from dictionary.store import WORDS_FILE, read_records, upsert, write_records
+
+        entry = self._entry(values)
+        with self._lock:
+            path = self.folder / WORDS_FILE
+            records = self._read(path, read_records)
+            status, changes = upsert(records, entry)
+            if status != "unchanged":
+                write_records(path, records)
+        self._changed()
+        return {"status": status, "changes": changes, "entry": self._row(entry)}
+
+    def update(self, surface: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Replace the word ``surface`` (in the YAML file that has it) with ``values``."""
+        from dictionary.store import entry_record, read_records, surface_of, write_records
+
+        entry = self._entry(values)
+        with self._lock:
+            path = self._file_with(surface)
+            records = self._read(path, read_records)
+            if entry.surface != surface and any(surface_of(r) == entry.surface for r in records):
+                raise EditError(f"{entry.surface} は既に登録されています")
+            records = [entry_record(entry) if surface_of(r) == surface else r for r in records]
+            write_records(path, records)
+        self._changed()
+        return {"status": "updated", "entry": self._row(entry)}
+
+    def delete(self, surface: str) -> dict[str, Any]:
+        from dictionary.store import YAML_SUFFIXES, read_records, surface_of, word_files, write_records
+
+        removed = []
+        with self._lock:
+            for path in word_files(self.folder):
+                if path.suffix.lower() not in YAML_SUFFIXES:
+                    continue
+                records = self._read(path, read_records)
+                kept = [r for r in records if surface_of(r) != surface]
+                if len(kept) != len(records):
+                    write_records(path, kept)
+                    removed.append(path.name)
+        if not removed:
+            raise EditError(f"{surface} は辞書の YAML ファイルにありません", status=404)
+        self._changed()
+        return {"status": "deleted", "files": removed}
+
+    def import_csv(self, data: bytes, name: str = "upload.csv") -> dict[str, Any]:
+        """Import a CSV (same rules as ``captioner dict import``); with any problem nothing is written."""
+        from dictionary.csvio import read_csv
+        from dictionary.store import WORDS_FILE, combine, read_records, upsert, write_records
+
+        shown = Path(name.replace("\\", "/")).name or "upload.csv"
+        with tempfile.TemporaryDirectory(prefix="captioner-import-") as temporary:
+            path = Path(temporary) / "upload.csv"
+            path.write_bytes(data)
+            parsed = read_csv(path)
+            result = combine([parsed])
+            problems = [str(p).replace(str(path), shown) for p in result.problems]
+        if parsed.fatal or problems:
+            raise EditError(f"{shown}: 問題があるため何も取り込んでいません", problems)
+        if not result.entries:
+            raise EditError(f"{shown}: 取り込む単語がありません")
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        with self._lock:
+            path = self.folder / WORDS_FILE
+            records = self._read(path, read_records)
+            for entry in result.entries:
+                status, _ = upsert(records, entry)
+                counts[status] += 1
+            if counts["added"] or counts["updated"]:
+                write_records(path, records)
+        self._changed()
+        return counts
+
+    def export_csv(self) -> bytes:
+        from dictionary.csvio import write_csv
+        from dictionary.store import load_folder
+
+        entries = load_folder(self.folder).entries
+        with tempfile.TemporaryDirectory(prefix="captioner-export-") as temporary:
+            path = Path(temporary) / "words.csv"
+            write_csv(path, entries)
+            return path.read_bytes()
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _entry(self, values: dict[str, Any]):
+        from dictionary.csvio import ALIAS_SEPARATORS
+        from dictionary.store import LANGUAGE, build_entry
+
+        if not isinstance(values, dict):
+            raise EditError("JSON オブジェクトを送ってください")
+        fields: dict[str, tuple[Any, int]] = {}
+        for key, value in values.items():
+            if not isinstance(key, str) or (key not in FORM_FIELDS and key != "translations"):
+                raise EditError(f"unknown field {key!r}")
+        for key in ("surface", "reading", "note"):
+            if isinstance(values.get(key), str) and len(values[key]) > 200:
+                raise EditError(f"{key} is too long (200 characters at most)")
+            if values.get(key) not in (None, ""):
+                fields[key] = (values[key], 0)
+        aliases = values.get("aliases")
+        if isinstance(aliases, str):
+            aliases = [a.strip() for a in ALIAS_SEPARATORS.split(aliases) if a.strip()]
+        if aliases:
+            fields["aliases"] = (aliases, 0)
+        priority = values.get("priority")
+        if isinstance(priority, str) and priority.strip():
+            priority = int(priority) if priority.strip().lstrip("+-").isdigit() else priority
+        if priority not in (None, ""):
+            fields["priority"] = (priority, 0)
+        translations = values.get("translations") or {}
+        if not isinstance(translations, dict):
+            raise EditError("translations must be an object like {\"en\": \"Hofu City\"}")
+        for code, text in translations.items():
+            if not isinstance(code, str) or not LANGUAGE.match(code):
+                raise EditError(f"'{code}' は言語コードではありません (en, vi, zh ...)")
+            if text not in (None, ""):
+                fields[code] = (text, 0)
+        entry, problems = build_entry(fields, "admin", 0)
+        if problems or entry is None:
+            raise EditError("; ".join(p.message for p in problems) or "invalid entry")
+        return entry
+
+    def _file_with(self, surface: str) -> Path:
+        from dictionary.store import YAML_SUFFIXES, surface_of, word_files, read_records
+
+        for path in word_files(self.folder):
+            if path.suffix.lower() in YAML_SUFFIXES and any(surface_of(r) == surface for r in self._read(path, read_records)):
+                return path
+        raise EditError(f"{surface} は辞書の YAML ファイルにありません（CSV ファイルの単語は CSV で編集してください）", status=404)
+
+    @staticmethod
+    def _read(path: Path, read_records) -> list[Any]:
+        try:
+            return read_records(path)
+        except CaptionerError as e:
+            raise EditError(str(e), status=409) from e
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def _row(self, entry) -> dict[str, Any]:
+        file, _, line = entry.source.rpartition(":")
+        return {
+            "surface": entry.surface,
+            "reading": entry.reading,
+            "aliases": list(entry.aliases),
+            "translations": dict(entry.translations),
+            "note": entry.note,
+            "priority": entry.priority,
+            "file": Path(file).name if file else "",
+            "line": int(line) if line.isdigit() else 0,
+        }
+
+    def _relative(self, text: str) -> str:
+        return text.replace(str(self.folder) + os.sep, "")

@@ -1,0 +1,59 @@
+"""``captioner admin set-password`` and ``captioner bench-web``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from captioner.errors import CaptionerError
+
+
+def add_parser(commands: Any) -> None:
+    admin = commands.add_parser("admin", help="the browser admin page (dictionary editing)")
+    sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    setpw = sub.add_parser("set-password", help="set the admin page password (stored hashed in the config file)")
+    setpw.add_argument("--config", metavar="PATH", help="config file to write (default: the user's config file)")
+    setpw.add_argument("--stdin", action="store_true", help="read the password from standard input (no prompt)")
+    setpw.set_defaults(handler=cmd_set_password)
+
+    bench = commands.add_parser("bench-web", help="benchmark the browser viewer on loopback; prints JSON")
+    bench.add_argument("--viewers", type=int, default=20, help="simultaneous viewers (default 20)")
+    bench.add_argument("--events", type=int, default=200, help="caption events pushed per run (default 200)")
+    bench.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
+    bench.add_argument("--cycles", type=int, default=1000, help="connect/disconnect cycles for the memory check")
+    bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
+    bench.set_defaults(handler=cmd_bench_web)
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    from captioner.config import load_config, user_config_path
+    from web.admin import MIN_PASSWORD, hash_password, set_password_in_config
+
+    path = Path(args.config) if args.config else user_config_path()
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"New admin password ({MIN_PASSWORD}+ characters): ")
+        if getpass.getpass("Repeat it: ") != password:
+            raise CaptionerError("the two passwords differ; nothing changed")
+    set_password_in_config(path, hash_password(password))
+    load_config(path)  # the file must still be a valid configuration
+    print(f"admin password set in {path} (web.admin_password_hash); restart `captioner run` to use it")
+    return 0
+
+
+def cmd_bench_web(args: argparse.Namespace) -> int:
+    from web.bench import run_bench
+
+    if not 1 <= args.viewers <= 200 or not 1 <= args.events <= 100_000 or not 0 <= args.cycles <= 100_000:
+        raise CaptionerError("viewers 1-200, events 1-100000, cycles 0-100000")
+    result = run_bench(viewers=args.viewers, events=args.events, rate=args.rate, cycles=args.cycles)
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0

@@ -1,0 +1,60 @@
+"""Options of the browser viewer and admin page (the ``web:`` section of the configuration)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HASH_PREFIXES = ("scrypt$",)
+
+
+@dataclass
+class WebOptions:
+    """Where the viewer is served and who may see it.
+
+    ``host`` 127.0.0.1 (the default) serves this PC only; 0.0.0.0 serves the local network
+    (set ``viewer_pin`` where the network is shared). ``admin_password_hash`` is written by
+    ``captioner admin set-password``; empty = the admin page is locked.
+    """
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8765
+    viewer_pin: str = ""
+    admin_password_hash: str = ""
+    history: int = 10
+    furigana: bool = True
+    max_upload_kb: int = 2048
+    session_minutes: int = 480
+
+    def validate(self) -> None:
+        try:
+            ipaddress.ip_address(self.host)
+        except ValueError:
+            if self.host != "localhost":
+                raise ValueError(f"host must be an IP address such as 127.0.0.1 or 0.0.0.0, not {self.host!r}") from None
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port must be between 0 and 65535 (0 = any free port)")
+        if self.viewer_pin and (len(self.viewer_pin) < 4 or len(self.viewer_pin) > 64 or not self.viewer_pin.isprintable()):
+            raise ValueError("viewer_pin must be 4 to 64 printable characters (or \"\" for none)")
+        if self.admin_password_hash and not self.admin_password_hash.startswith(HASH_PREFIXES):
+            raise ValueError("admin_password_hash must be written by `captioner admin set-password` (starts with scrypt$)")
+        if not 1 <= self.history <= 100:
+            raise ValueError("history must be between 1 and 100 captions")
+        if not 1 <= self.max_upload_kb <= 65536:
+            raise ValueError("max_upload_kb must be between 1 and 65536")
+        if not 5 <= self.session_minutes <= 10080:
+            raise ValueError("session_minutes must be between 5 and 10080 (a week)")
+
+    @property
+    def lan(self) -> bool:
+        """True when the viewer is reachable from other machines."""
+        return self.host not in ("127.0.0.1", "localhost", "::1")
+
+
+def data_dir() -> Path:
+    """``$XDG_DATA_HOME/captioner`` (``%APPDATA%`` on Windows): where the session secret lives."""
+    base = os.environ.get("XDG_DATA_HOME") or os.environ.get("APPDATA")
+    return Path(base or Path.home() / ".local" / "share") / "captioner"

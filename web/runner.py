@@ -1,0 +1,82 @@
+"""Starting the web viewer and admin page for ``captioner run`` (kept out of the CLI module)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any, TextIO
+
+from captioner.errors import CaptionerError
+from web.options import WebOptions, data_dir
+
+log = logging.getLogger(__name__)
+
+SECRET_FILE = "web-secret"
+
+
+def start_web(config, *, recognizer=None, source=None, dictionary=None, stream: TextIO | None = None):
+    """Start the server for ``config.web`` (None when it is off); print its URL and QR code.
+
+    ``dictionary`` (the running DictionaryStage) gets the admin page's edits at once; the
+    folder watcher would also pick them up within ``dictionary.reload_seconds``.
+    """
+    options: WebOptions = config.web
+    if not options.enabled:
+        return None
+    from web import qr
+    from web.admin import DictionaryAdmin, load_secret
+    from web.hub import CaptionHub, furigana_ranges
+    from web.server import AdminContext, WebServer
+
+    ruby = None
+    if options.furigana:
+        from dictionary.analyzer import shared_analyzer
+
+        ruby = furigana_ranges(shared_analyzer())
+    hub = CaptionHub(options.history, ruby)
+    words = None
+    if config.dictionary.enabled:
+        folder = config.dictionary.path()
+        words = DictionaryAdmin(folder, on_change=_reloader(folder, dictionary) if dictionary is not None else None)
+    admin = AdminContext(
+        options.admin_password_hash, load_secret(data_dir() / SECRET_FILE), words,
+        session_minutes=options.session_minutes, max_upload=options.max_upload_kb * 1024,
+    )  # fmt: skip
+    started = time.time()
+    describe = recognizer.describe() if recognizer is not None else {}
+
+    def status() -> dict[str, Any]:
+        return {
+            "model": describe.get("model"),
+            "device": describe.get("device"),
+            "compute_type": describe.get("compute_type"),
+            "microphone": getattr(source, "name", None),
+            "dictionary_words": len(dictionary.entries) if dictionary is not None else None,
+            "translation": list(config.translate.languages),
+            "uptime_s": round(time.time() - started),
+        }
+
+    server = WebServer(options, hub, admin=admin, status=status, languages=list(config.translate.languages))
+    try:
+        server.start()
+    except CaptionerError as e:  # captions matter more than the viewer: go on without it
+        log.error("%s; captions continue without the browser viewer", e)
+        return None
+    out = stream or sys.stderr
+    url = server.url
+    print(f"Captions in a browser: {url}   (admin page: {url.split('?')[0]}admin)", file=out)
+    if not options.lan:
+        print("  (this PC only; set web.host: 0.0.0.0 to serve tablets on the local network)", file=out)
+    print(qr.text(url), file=out, flush=True)
+    return server
+
+
+def _reloader(folder, stage):
+    def reload() -> None:
+        from dictionary.store import load_folder
+
+        result = load_folder(folder)
+        stage.set_entries(result.entries)
+
+    return reload

@@ -1,0 +1,327 @@
+// Tablet caption viewer: the caption window's board and layout (display/layout.py) on the
+// server's caption messages, pushed over a WebSocket that reconnects and resumes by itself.
+"use strict";
+
+(() => {
+  const JA = "ja";
+  const NO_SPACE = new Set(["ja", "zh", "zh-cn", "zh-tw", "zh-hans", "zh-hant", "yue", "th", "lo", "my", "km"]);
+  const PAUSE_S = 3.0, KEEP_PARAGRAPHS = 6, MAX_PARAGRAPH_UTTERANCES = 20;
+  const STORE = "cc-viewer";
+  const $ = (id) => document.getElementById(id);
+
+  // ---------------------------------------------------------------- board (layout.py CaptionBoard)
+  class Board {
+    constructor() { this.paragraphs = []; this.serial = 0; }
+    clear() { this.paragraphs = []; }
+    find(id) {
+      for (const p of this.paragraphs) for (const u of p.utterances) if (u.id === id) return u;
+      return null;
+    }
+    apply(m) {
+      let u = this.find(m.id);
+      const hasTr = Object.keys(m.tr || {}).length > 0;
+      if (!u) {
+        if (!m.text && !hasTr) return;
+        u = { id: m.id, start: m.start, end: m.end };
+        this.place(u);
+      }
+      Object.assign(u, {
+        end: Math.max(u.end, m.end), text: m.text, committed: m.committed, final: m.final,
+        tr: m.tr || {}, trf: new Set(m.trf || []), ruby: m.ruby || [],
+      });
+      if (u.final && !u.text && !hasTr) this.remove(u);
+    }
+    place(u) {
+      let last = this.paragraphs[this.paragraphs.length - 1];
+      const prev = last && last.utterances[last.utterances.length - 1];
+      if (!last || !prev || u.start - prev.end >= PAUSE_S || last.utterances.length >= MAX_PARAGRAPH_UTTERANCES) {
+        last = { serial: ++this.serial, utterances: [] };
+        this.paragraphs.push(last);
+        if (this.paragraphs.length > KEEP_PARAGRAPHS) this.paragraphs.splice(0, this.paragraphs.length - KEEP_PARAGRAPHS);
+      }
+      last.utterances.push(u);
+    }
+    remove(u) {
+      for (const p of this.paragraphs) p.utterances = p.utterances.filter((x) => x !== u);
+      this.paragraphs = this.paragraphs.filter((p) => p.utterances.length);
+    }
+    piece(u, channel) {
+      if (channel === JA) return [u.text, u.committed, u.final];
+      const piece = u.tr[channel] || "";
+      const final = u.trf.has(channel) || (u.final && this.skipped(u, channel));
+      return [final && !u.trf.has(channel) ? "" : piece, final ? piece : "", final];
+    }
+    skipped(u, channel) {
+      let seen = false;
+      for (const p of this.paragraphs) for (const o of p.utterances) {
+        if (o === u) seen = true; else if (seen && o.trf.has(channel)) return true;
+      }
+      return false;
+    }
+    newest(channel) {
+      for (let i = this.paragraphs.length - 1; i >= 0; i--) {
+        const us = this.paragraphs[i].utterances;
+        for (let j = us.length - 1; j >= 0; j--) if (this.piece(us[j], channel)[0]) return us[j];
+      }
+      return null;
+    }
+    // one channel of a paragraph, in code points: text, committed, newestFrom, complete, ruby
+    paragraphText(p, channel) {
+      const newest = this.newest(channel);
+      let chars = [], committed = 0, open = false, newestFrom = null;
+      const ruby = [];
+      let lastPiece = null;
+      for (const u of p.utterances) {
+        const [pieceText, pieceCommitted, final] = this.piece(u, channel);
+        const piece = Array.from(pieceText);
+        if (!piece.length) {
+          if (!final && !open) { committed = chars.length; open = true; }
+          continue;
+        }
+        const sep = lastPiece ? separator(lastPiece, piece, channel) : "";
+        if (u === newest) newestFrom = chars.length;
+        if (!open) {
+          const fixed = final ? piece : Array.from(pieceCommitted);
+          committed = chars.length + (fixed.length ? sep.length + fixed.length : 0);
+          open = !final;
+        }
+        const offset = chars.length + sep.length;
+        if (channel === JA) for (const [s, e, r] of u.ruby) ruby.push([s + offset, e + offset, r]);
+        chars = chars.concat(Array.from(sep), piece);
+        lastPiece = piece;
+      }
+      return {
+        chars, committed: Math.min(committed, chars.length), newestFrom: newestFrom == null ? chars.length : newestFrom,
+        complete: !open, ruby,
+      };
+    }
+  }
+
+  function separator(before, after, channel) {
+    const b = before[before.length - 1], a = after[0];
+    if (!b || !a || a === " " || b === " ") return "";
+    if (!NO_SPACE.has(channel.toLowerCase())) return " ";
+    return LineBreak.isWord(b) && LineBreak.isWord(a) ? " " : "";
+  }
+
+  function styleAt(content, i) {
+    if (i >= content.committed) return "partial";
+    return i < content.newestFrom ? "older" : "current";
+  }
+
+  // ------------------------------------------------------------- layout (layout.py BlockLayout)
+  class BlockLayout {
+    constructor(width, channel, useRuby) {
+      this.width = width; this.channel = channel; this.useRuby = useRuby; this.layouts = new Map();
+    }
+    rows(board, maxRows) {
+      const rows = [];
+      const alive = new Set(board.paragraphs.map((p) => p.serial));
+      for (const serial of this.layouts.keys()) if (!alive.has(serial)) this.layouts.delete(serial);
+      for (let k = board.paragraphs.length - 1; k >= 0 && rows.length < maxRows; k--) {
+        const p = board.paragraphs[k];
+        const content = board.paragraphText(p, this.channel);
+        if (!content.chars.length) continue;
+        let layout = this.layouts.get(p.serial);
+        if (!layout) { layout = new LineBreak.ParagraphLayout(this.width); this.layouts.set(p.serial, layout); }
+        const bases = this.useRuby ? content.ruby : [];
+        const noBreak = new Set();
+        for (const [s, e] of bases) for (let i = s + 1; i < e; i++) noBreak.add(i);
+        const [lines, reserved] = layout.update(content.chars, content.committed, content.complete, noBreak);
+        const made = lines.map(([a, b], i) => ({ content, a, b, bases, first: i === 0 }));
+        while (made.length < reserved) made.push({ content: null, first: false });
+        rows.unshift(...made);
+      }
+      return maxRows > 0 ? rows.slice(-maxRows) : [];
+    }
+  }
+
+  function renderRow(row) {
+    const div = document.createElement("div");
+    div.className = "row" + (row.first ? " first" : "");
+    if (!row.content) return div;
+    const { content, a, bases } = row;
+    let b = row.b;
+    const chars = content.chars;
+    while (b > a && chars[b - 1] === " ") b--;
+    let i = a;
+    while (i < b) {
+      const base = bases.find(([s, e]) => s === i && e <= b);
+      const style = styleAt(content, i);
+      if (base) {
+        const span = document.createElement("span");
+        span.className = "rb s-" + style;
+        span.textContent = chars.slice(base[0], base[1]).join("");
+        const rt = document.createElement("span");
+        rt.className = "rt";
+        rt.textContent = base[2];
+        span.appendChild(rt);
+        div.appendChild(span);
+        i = base[1];
+        continue;
+      }
+      let j = i + 1;
+      while (j < b && styleAt(content, j) === style && !bases.some(([s]) => s === j)) j++;
+      const span = document.createElement("span");
+      span.className = "s-" + style;
+      span.textContent = chars.slice(i, j).join("");
+      div.appendChild(span);
+      i = j;
+    }
+    return div;
+  }
+
+  // ------------------------------------------------------------------------------ settings
+  const defaults = {
+    size: Math.round(Math.max(24, Math.min(64, window.innerWidth / 18))), lines: 4, furigana: false, language: JA,
+    theme: window.matchMedia && window.matchMedia("(prefers-color-scheme: light)").matches ? "light" : "dark",
+  };
+  let settings = { ...defaults };
+  try { settings = { ...defaults, ...JSON.parse(localStorage.getItem(STORE) || "{}") }; } catch (e) { /* keep defaults */ }
+  const save = () => localStorage.setItem(STORE, JSON.stringify(settings));
+
+  // -------------------------------------------------------------------------- the viewer
+  const board = new Board();
+  const state = { epoch: "", lastSeq: 0, seqs: [], live: false, languages: [], pin: null, retry: 0, socket: null };
+  let layout = null, layoutKey = "";
+  const captions = $("captions");
+
+  function cellsPerLine() {
+    const px = settings.size;
+    return Math.max(4, Math.floor(captions.clientWidth / px) - 1);  // one cell kept for hanging 、。
+  }
+
+  function render() {
+    if (!LineBreak.ready()) return;
+    const channel = state.languages.includes(settings.language) ? settings.language : JA;
+    const width = cellsPerLine();
+    const useRuby = settings.furigana && channel === JA;
+    const key = [width, channel, useRuby].join("|");
+    if (key !== layoutKey) { layout = new BlockLayout(width, channel, useRuby); layoutKey = key; }
+    const rows = layout.rows(board, settings.lines);
+    captions.replaceChildren(...rows.map(renderRow));
+    captions.classList.toggle("furigana", useRuby);
+    $("placeholder").hidden = rows.some((r) => r.content);
+  }
+
+  function applySettings() {
+    document.body.className = settings.theme === "light" ? "theme-light" : "theme-dark";
+    document.documentElement.style.setProperty("--size", settings.size + "px");
+    $("size").value = settings.size; $("size-value").textContent = settings.size + "px";
+    $("lines").value = settings.lines; $("lines-value").textContent = settings.lines + " 行";
+    $("furigana").checked = !!settings.furigana;
+    for (const radio of document.querySelectorAll("input[name=theme]")) radio.checked = radio.value === settings.theme;
+    const select = $("language");
+    const names = { ja: "日本語", en: "English", zh: "中文", ko: "한국어", vi: "Tiếng Việt", pt: "Português", es: "Español", tl: "Tagalog", ne: "नेपाली", id: "Bahasa Indonesia", th: "ไทย", my: "မြန်မာ" };
+    const wanted = [JA, ...state.languages];
+    if (Array.from(select.options).map((o) => o.value).join() !== wanted.join()) {
+      select.replaceChildren(...wanted.map((code) => new Option(names[code] || code, code)));
+    }
+    select.value = wanted.includes(settings.language) ? settings.language : JA;
+    $("language-row").hidden = state.languages.length === 0;
+    render();
+  }
+
+  function bindSettings() {
+    const update = (change) => { Object.assign(settings, change); save(); applySettings(); };
+    $("size").addEventListener("input", (e) => update({ size: Number(e.target.value) }));
+    $("lines").addEventListener("input", (e) => update({ lines: Number(e.target.value) }));
+    $("furigana").addEventListener("change", (e) => update({ furigana: e.target.checked }));
+    $("language").addEventListener("change", (e) => update({ language: e.target.value }));
+    for (const radio of document.querySelectorAll("input[name=theme]")) {
+      radio.addEventListener("change", (e) => update({ theme: e.target.value }));
+    }
+    const panel = $("settings"), opener = $("open-settings");
+    opener.addEventListener("click", () => { panel.hidden = false; opener.setAttribute("aria-expanded", "true"); });
+    $("close-settings").addEventListener("click", () => { panel.hidden = true; opener.setAttribute("aria-expanded", "false"); });
+    $("show-qr").addEventListener("click", () => {
+      const img = $("qr");
+      img.src = "/qr.svg" + (state.pin ? "?pin=" + encodeURIComponent(state.pin) : "");
+      img.hidden = false;
+    });
+    $("pin-form").querySelector("form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      state.pin = $("pin").value.trim();
+      localStorage.setItem(STORE + "-pin", state.pin);
+      $("pin-form").hidden = true;
+      connect();
+    });
+    let resizeTimer = null;
+    window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(render, 100); });
+  }
+
+  function setStatus(text, bad) {
+    const el = $("status");
+    el.textContent = text;
+    el.classList.toggle("bad", !!bad);
+  }
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const params = new URLSearchParams({ since: String(state.lastSeq), epoch: state.epoch });
+    if (state.pin) params.set("pin", state.pin);
+    const socket = new WebSocket(`${proto}//${location.host}/ws?${params}`);
+    state.socket = socket;
+    socket.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      if (m.t === "hello") {
+        if (m.reset) { board.clear(); state.lastSeq = 0; layoutKey = ""; }
+        state.epoch = m.epoch;
+        state.languages = Array.from(new Set([...state.languages, ...(m.languages || [])]));
+        state.retry = 0;
+        applySettings();
+      } else if (m.t === "cap") {
+        if (m.seq <= state.lastSeq) return;  // already shown (never happens with since=; kept as a guard)
+        state.lastSeq = m.seq;
+        state.seqs.push(m.seq);
+        if (state.seqs.length > 5000) state.seqs.splice(0, 1000);
+        for (const code of Object.keys(m.u.tr || {})) {
+          if (!state.languages.includes(code)) { state.languages.push(code); applySettings(); }
+        }
+        board.apply(m.u);
+        render();
+      } else if (m.t === "live") {
+        state.live = true;
+        setStatus("");
+      }
+    };
+    socket.onclose = (e) => {
+      state.live = false;
+      if (state.socket !== socket) return;
+      if (e.code === 4401) {
+        localStorage.removeItem(STORE + "-pin");
+        $("pin-error").textContent = state.pin ? "PIN が違います。" : "";
+        state.pin = null;
+        $("pin-form").hidden = false;
+        $("pin").focus();
+        setStatus("PIN が必要です", true);
+        return;
+      }
+      const delay = Math.min(5000, 500 * 2 ** state.retry++);
+      setStatus("接続が切れました。再接続しています…", true);
+      setTimeout(connect, delay);
+    };
+  }
+
+  async function start() {
+    const url = new URL(location.href);
+    state.pin = url.searchParams.get("pin") || localStorage.getItem(STORE + "-pin");
+    if (url.searchParams.has("pin")) {
+      localStorage.setItem(STORE + "-pin", state.pin);
+      url.searchParams.delete("pin");
+      history.replaceState(null, "", url.pathname + url.search);  // keep the PIN out of the address bar
+    }
+    bindSettings();
+    const [rules, info] = await Promise.all([
+      fetch("/rules.json").then((r) => r.json()),
+      fetch("/info.json").then((r) => r.json()).catch(() => ({})),
+    ]);
+    LineBreak.setRules(rules);
+    state.languages = info.languages || [];
+    applySettings();
+    connect();
+  }
+
+  window.__viewer = { board, state, settings, render, Board, BlockLayout };
+  start();
+})();
