@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="live captions from the microphone (or --input FILE at real-time pace)")
     run.add_argument("--input", metavar="FILE", help="replay an audio file instead of the microphone")
     run.add_argument("--pace", type=float, default=1.0, help="replay speed for --input (1.0 = real time)")
+    run.add_argument("--no-display", action="store_true", help="captions in this terminal instead of the caption window")
     _common(run)
     run.set_defaults(handler=cmd_run)
 
@@ -87,6 +88,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     from captioner.sinks import JsonLinesWriter, TerminalPrinter
 
     config = _config(args)
+    if config.display.enabled and not args.no_display:  # the caption window (display/); None = no screen
+        from display.live import run_with_display
+
+        shown = run_with_display(
+            config,
+            open_source=lambda: open_source(config.audio, args.input, args.pace if args.input else None),
+            load_recognizer=lambda progress: _recognizer(config, progress),
+            run_pipeline=lambda recognizer, source, sinks, on_start: _run_pipeline(
+                config, recognizer, source, sinks, partials=None, web=True, on_start=on_start
+            ),
+            sinks=[JsonLinesWriter()] if args.jsonl else [],
+            file_input=args.input is not None,
+            progress=_progress_bar,
+        )
+        if shown is not None:
+            return shown
     source = open_source(config.audio, args.input, args.pace if args.input else None)
     recognizer = _recognizer(config)
     sink = JsonLinesWriter() if args.jsonl else TerminalPrinter()
@@ -142,13 +159,13 @@ def _config(args: argparse.Namespace):
     return load_config(args.config)
 
 
-def _recognizer(config):
+def _recognizer(config, progress=None):
     from captioner.asr import WhisperRecognizer
 
-    return WhisperRecognizer(config.asr, progress=_progress_bar)
+    return WhisperRecognizer(config.asr, progress=progress or _progress_bar)
 
 
-def _run_pipeline(config, recognizer, source, sinks, *, web: bool = False, **kwargs) -> int:
+def _run_pipeline(config, recognizer, source, sinks, *, web: bool = False, on_start=None, **kwargs) -> int:
     from captioner.pipeline import CaptionPipeline
 
     dictionary, watcher = _dictionary(config)
@@ -167,11 +184,15 @@ def _run_pipeline(config, recognizer, source, sinks, *, web: bool = False, **kwa
     if translation is not None:
         sinks = [translation]  # it forwards every event at once and adds translations later
     pipeline = CaptionPipeline(config, recognizer, source, sinks, dictionary=dictionary, **kwargs)
-    previous = signal.signal(signal.SIGINT, lambda *_: pipeline.stop())
+    if on_start is not None:  # run by the caption window's engine thread: the window handles Ctrl+C
+        on_start(pipeline)
+    else:
+        previous = signal.signal(signal.SIGINT, lambda *_: pipeline.stop())
     try:
         pipeline.run()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if on_start is None:
+            signal.signal(signal.SIGINT, previous)
         if translation is not None:
             translation.close()
         if watcher is not None:

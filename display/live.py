@@ -27,7 +27,7 @@ RETRY_S = 3.0
 Sink = Callable[[Any], None]
 
 
-class Engine(threading.Thread):
+class Engine:
     """Loads the recognizer and runs the pipeline until stopped (or the input file ends)."""
 
     def __init__(
@@ -36,35 +36,46 @@ class Engine(threading.Thread):
         config,
         open_source: Callable[[], Any],
         load_recognizer: Callable[[Callable[[int, int], None]], Any],
+        run_pipeline: Callable[..., Any],
         sinks: list[Sink],
         *,
         file_input: bool,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        super().__init__(name="captioner-engine")
         self.window = window
         self.config = config
         self.open_source = open_source
         self.load_recognizer = load_recognizer
+        self.run_pipeline = run_pipeline
         self.sinks = sinks
         self.file_input = file_input
         self.progress = progress
         self.error: BaseException | None = None
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._lock = threading.Lock()
         self._pipeline = None
+        self._thread = threading.Thread(target=self._main, name="captioner-engine")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         with self._lock:
             pipeline = self._pipeline
         if pipeline is not None:
             pipeline.stop()
 
-    def run(self) -> None:
+    def _main(self) -> None:
         try:
             recognizer = self._load()
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 if not self._run_once(recognizer):
                     break
         except BaseException as e:  # re-raised by the main thread after the window closes
@@ -85,10 +96,15 @@ class Engine(threading.Thread):
         finally:
             status(None)
 
+    def _attach(self, pipeline) -> None:
+        """Called by run_pipeline with the pipeline it is about to run (so stop() can reach it)."""
+        with self._lock:
+            self._pipeline = pipeline
+        if self._halt.is_set():
+            pipeline.stop()
+
     def _run_once(self, recognizer) -> bool:
         """One pipeline run; True to go on (after a microphone problem), False when done."""
-        from captioner.pipeline import CaptionPipeline
-
         audio_status = functools.partial(self.window.set_status, key="audio")
         try:
             source = self.open_source()
@@ -97,27 +113,22 @@ class Engine(threading.Thread):
                 raise
             log.warning("%s", e)
             audio_status(messages.MIC_MISSING.format(detail=str(e).splitlines()[0]), True)
-            self._stop.wait(RETRY_S)
+            self._halt.wait(RETRY_S)
             return True
         audio_status(None)
-        pipeline = CaptionPipeline(self.config, recognizer, source, self.sinks)
-        with self._lock:
-            self._pipeline = pipeline
-        if self._stop.is_set():
-            pipeline.stop()
         try:
-            pipeline.run()
+            self.run_pipeline(recognizer, source, self.sinks, on_start=self._attach)
         except AudioDeviceError as e:
             if self.file_input:
                 raise
             log.warning("%s", e)
             audio_status(messages.MIC_LOST, True)
-            self._stop.wait(RETRY_S)
+            self._halt.wait(RETRY_S)
             return True
         finally:
             with self._lock:
                 self._pipeline = None
-        if self.file_input and not self._stop.is_set():
+        if self.file_input and not self._halt.is_set():
             audio_status(messages.INPUT_ENDED)
         return False
 
@@ -127,15 +138,16 @@ def run_with_display(
     *,
     open_source: Callable[[], Any],
     load_recognizer: Callable[[Callable[[int, int], None]], Any],
+    run_pipeline: Callable[..., Any],
     sinks: list[Sink] = (),
-    wrap: Callable[[list[Sink]], list[Sink]] | None = None,
     file_input: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> int | None:
     """Run live captions in the caption window; None when there is no screen to open it on.
 
-    ``sinks`` get every event too (e.g. ``--jsonl``); ``wrap`` lets later stages (dictionary,
-    translation) sit in front of the window and the other sinks.
+    ``run_pipeline(recognizer, source, sinks, on_start=...)`` builds the stages (dictionary,
+    translation, ...) around ``sinks`` and runs the pipeline in the engine thread, calling
+    ``on_start(pipeline)`` first; ``sinks`` (e.g. ``--jsonl``) get every event too.
     """
     from display.status import LagWatch
     from display.window import CaptionWindow
@@ -148,9 +160,11 @@ def run_with_display(
         log.warning("%s; showing captions in this terminal instead (--no-display skips the window)", e)
         return None
     lag = LagWatch(functools.partial(window.set_status, key="lag"), config.display.behind_after_s)
-    targets = [window, lag, *sinks]
+    languages = getattr(getattr(config, "translate", None), "languages", None) or []
+    if languages:
+        window.expect_translations(list(languages))
     engine = Engine(
-        window, config, open_source, load_recognizer, wrap(targets) if wrap else targets,
+        window, config, open_source, load_recognizer, run_pipeline, [window, lag, *sinks],
         file_input=file_input, progress=progress,
     )
     previous = signal.signal(signal.SIGINT, lambda *_: window.request_quit())

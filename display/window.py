@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -40,6 +41,30 @@ POLL_S = 0.05  # keyboard and window events are read at least this often
 HEADLESS_DRIVERS = ("offscreen", "dummy")
 MAX_LANGUAGES = 3
 HELP = "+/- 文字の大きさ  ↑/↓ 行数  C 消去  M 左右反転  T 配色  F 全画面  R ふりがな  Q 終了"
+
+
+def _init_video() -> None:
+    """Start SDL's video; on Linux without a desktop session try only the console (KMS/DRM).
+
+    (Probing X11 and Wayland there only prints noise before SDL falls back to offscreen.)
+    """
+    console_only = (
+        sys.platform.startswith("linux")
+        and not os.environ.get("SDL_VIDEODRIVER")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    )
+    if console_only:
+        os.environ["SDL_VIDEODRIVER"] = "kmsdrm"
+    try:
+        pygame.display.init()
+        pygame.font.init()
+    except pygame.error as e:
+        reason = "no desktop session (DISPLAY and WAYLAND_DISPLAY are not set)" if console_only else str(e)
+        raise DisplayUnavailable(f"cannot open the caption window: {reason}") from e
+    finally:
+        if console_only:
+            del os.environ["SDL_VIDEODRIVER"]
 
 
 @dataclass
@@ -143,11 +168,7 @@ class CaptionWindow:
 
     def open(self) -> None:
         """Open the window (raises DisplayUnavailable when there is no screen)."""
-        try:
-            pygame.display.init()
-            pygame.font.init()
-        except pygame.error as e:
-            raise DisplayUnavailable(f"cannot open the caption window: {e}") from e
+        _init_video()
         driver = pygame.display.get_driver()
         if driver in HEADLESS_DRIVERS and not self.allow_headless:
             pygame.display.quit()
@@ -359,7 +380,9 @@ class CaptionWindow:
                 self._surface = pygame.display.set_mode(desktop, pygame.FULLSCREEN, display=monitor)
                 pygame.mouse.set_visible(False)
             else:
-                size = (min(self.options.window_width, desktop[0]), min(self.options.window_height, desktop[1]))
+                size = (self.options.window_width, self.options.window_height)
+                if pygame.display.get_driver() not in HEADLESS_DRIVERS:  # an offscreen window may be any size
+                    size = (min(size[0], desktop[0]), min(size[1], desktop[1]))
                 self._surface = pygame.display.set_mode(size, pygame.RESIZABLE, display=monitor)
                 pygame.mouse.set_visible(True)
         except pygame.error as e:
