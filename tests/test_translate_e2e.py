@@ -43,7 +43,7 @@ def test_transcribe_sends_each_final_then_its_translation(tmp_path, eval_dir):
 
 
 def test_translation_bench_with_tiny_packages_meets_the_overhead_target():
-    result = run_translation_bench(TranslateOptions(), tiny=True, rounds=2)
+    result = run_translation_bench(TranslateOptions(), tiny="tiny", rounds=2)
     assert set(result["languages"]) == {"en", "vi", "zh"}
     assert "pivot through en" in result["languages"]["vi"]
     assert result["captions"] >= 10 and len(result["rounds"]) == 2

@@ -38,6 +38,8 @@ def test_rendering_prefers_the_translation_then_romanizes_for_latin_scripts():
     assert rendering(shunan, "en") == "Shunan City"
     assert rendering(shunan, "vi") == "Shunanshi"  # no Vietnamese name: Hepburn
     assert rendering(shunan, "pt-BR") == "Shunanshi"
+    brazil = ListGlossary([{"surface": "周南市", "pt-br": "Cidade de Shunan"}]).find("周南市")[0]
+    assert rendering(brazil, "pt-BR") == "Cidade de Shunan"  # codes compare case-insensitively
     assert rendering(shrine, "vi") == "Đền Toishi Hachimangu"
     assert rendering(tokuyama, "zh") is None  # not a Latin script: the model translates it
     assert rendering(tokuyama, "ko") is None

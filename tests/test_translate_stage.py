@@ -87,6 +87,16 @@ def test_output_is_what_the_tiny_model_was_built_to_give(store, package_files):
         assert translator.translate([line]) == [expected_output(sp_model, JA_EN, line)]
 
 
+def test_a_base_size_model_gives_the_same_output(tmp_path, store):
+    """The benchmark's stand-in for a real model: Argos-size layers and vocabulary, same output."""
+    file = build_package(tmp_path / "base.argosmodel", "ja", "en", JA_LINES, JA_EN, symbols=PLACEHOLDERS, size="base")
+    base_store = PackageStore([tmp_path / "base"])
+    base = ArgosTranslator(base_store.install(file))
+    texts = [*JA_LINES[:3], "⟦0⟧に住んでいます。"]
+    assert base.translate(texts) == ArgosTranslator(store.find("ja", "en")).translate(texts)
+    assert (base.package.model_dir / "model.bin").stat().st_size > 20_000_000  # 6+6 layers, 32k pieces, int8
+
+
 def test_pivot_through_english_when_no_direct_package(store):
     stage, received, _ = run_stage(store, ["vi"], [final(0, "こんにちは。")])
     update = updates(received)[0]

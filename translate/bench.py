@@ -59,15 +59,18 @@ def load_glossary(set_dir: Path | None) -> ListGlossary | None:
     return ListGlossary(e for e in entries if isinstance(e, dict))
 
 
-def make_tiny_store(folder: Path, source: str, languages: list[str], pivot: str, texts: list[str]) -> PackageStore:
-    """Tiny packages: source→pivot directly, every other language through the pivot."""
+def make_tiny_store(
+    folder: Path, source: str, languages: list[str], pivot: str, texts: list[str], size: str = "tiny"
+) -> PackageStore:
+    """Generated packages: source→pivot directly, every other language through the pivot."""
     from translate.tiny import build_package
 
     store = PackageStore([folder / "packages"])
-    files = [build_package(folder / f"{source}_{pivot}.argosmodel", source, pivot, texts, symbols=_placeholders())]
+    first = build_package(folder / f"{source}_{pivot}.argosmodel", source, pivot, texts, symbols=_placeholders(), size=size)
+    files = [first]
     for language in languages:
         if language != pivot:
-            files.append(build_package(folder / f"{pivot}_{language}.argosmodel", pivot, language, texts))
+            files.append(build_package(folder / f"{pivot}_{language}.argosmodel", pivot, language, texts, size=size))
     for file in files:
         store.install(file)
     return store
@@ -100,10 +103,11 @@ def run_translation_bench(
     options: TranslateOptions,
     *,
     languages: list[str] | None = None,
-    tiny: bool = False,
+    tiny: str | None = None,
     set_dir: Path | None = None,
     rounds: int = 2,
 ) -> dict[str, Any]:
+    """Bench the installed packages, or generated ones (``tiny="tiny"`` or ``"base"``, see translate.tiny.SIZES)."""
     texts = load_texts(set_dir)
     glossary = load_glossary(set_dir)
     languages = languages or options.languages or (["en", "vi", "zh"] if tiny else [])
@@ -113,7 +117,7 @@ def run_translation_bench(
     options.validate()
     with tempfile.TemporaryDirectory(prefix="translate-bench-") as tmp:
         if tiny:
-            store = make_tiny_store(Path(tmp), options.source, languages, options.pivot, texts)
+            store = make_tiny_store(Path(tmp), options.source, languages, options.pivot, texts, size=tiny)
         else:
             store = PackageStore(options.package_dirs())
         routes = {}
@@ -155,7 +159,7 @@ def run_translation_bench(
         {"ja": e.details["translated_text"], **e.translations} for _, e in sorted(waiter.updates.items())[: min(3, len(texts))]
     ]
     return {
-        "packages": "tiny (generated; model time is not a real model's)" if tiny else "installed",
+        "packages": _describe_packages(tiny),
         "languages": routes,
         "captions": len(texts),
         "rounds": rounds_out,
@@ -187,6 +191,14 @@ def stage_summary(stage: TranslationStage) -> dict[str, Any]:
         "cache": {"hits": sum(c.hits for c in caches), "misses": sum(c.misses for c in caches)},
         "problems": stage.problems,
     }
+
+
+def _describe_packages(size: str | None) -> str:
+    if size == "base":
+        return "generated, base size: a real Argos model's layers, width and vocabulary (zero extra weights), copying pieces"
+    if size:
+        return "generated, tiny (one layer): measures the stage, the model time is not a real model's"
+    return "installed"
 
 
 def _caches(translators) -> list[CachedTranslator]:

@@ -45,11 +45,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
     bench = actions.add_parser("bench", help="time the translation stage per caption; prints JSON")
     _config_option(bench)
-    bench.add_argument("--tiny", action="store_true", help="use tiny generated packages (measures the stage, not a real model)")
+    bench.add_argument(
+        "--tiny", nargs="?", const="tiny", choices=["tiny", "base"], metavar="SIZE",
+        help="use generated packages instead of the installed ones: tiny (one layer: measures the stage) "
+        "or base (computes like a real Argos model)",
+    )  # fmt: skip
     bench.add_argument("--languages", nargs="+", metavar="LANG", help="target languages (default: translate.languages, or en vi zh with --tiny)")
     bench.add_argument("--set", metavar="SET_DIR", help="evaluation set whose refs.json texts are translated (default: built-in phrases)")
     bench.add_argument("--rounds", type=int, default=2, help="passes over the texts (the 2nd and later hit the cache)")
-    bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
     bench.set_defaults(handler=cmd_bench)
 
 

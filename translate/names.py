@@ -141,9 +141,9 @@ def _term_of(entry: Any) -> GlossaryTerm:
 
 def rendering(term: GlossaryTerm, language: str) -> str | None:
     """How ``term`` is written in ``language``, or None to let the model translate it."""
-    translations = term.translations
-    for code in (language, base_language(language)):
-        if translations.get(code):
+    translations = {code.lower(): text for code, text in term.translations.items() if text}
+    for code in (language.lower(), base_language(language)):
+        if code in translations:
             return translations[code]
     if is_latin_script(language) and term.reading:
         return romanize_name(term.reading)

@@ -1,8 +1,9 @@
 """Build tiny but real Argos Translate packages (for tests and the overhead benchmark).
 
 No language package can be downloaded on our machines, so this makes one: a SentencePiece
-model trained on a few lines, and a one-layer CTranslate2 Transformer whose weights are set
-by hand so that it translates *piece by piece*: the decoder step ``t`` attends to source
+model trained on a few lines, and a CTranslate2 Transformer (one layer, or the size of a real
+Argos model: see :data:`SIZES`) whose weights are set by hand so that it translates *piece by
+piece*: the decoder step ``t`` attends to source
 position ``t`` and emits the target piece that ``mapping`` gives for that source piece (the
 piece itself when the mapping has none). The source end-of-sentence token maps to the target
 one, so decoding stops by itself. The result goes through exactly the same loading,
@@ -52,7 +53,25 @@ def train_sentencepiece(lines: Iterable[str], symbols: Iterable[str] = (), vocab
     return model.getvalue()
 
 
-def build_model(model_dir: Path, source_vocab: list[str], mapping: Mapping[str, str]) -> list[str]:
+# Sizes: "tiny" is one layer; "base" computes as much per token as an Argos package's model
+# (Transformer base: 6+6 layers, 512 wide, feed-forward 2048, 32k target pieces, int8), the
+# extra layers and pieces being zero weights that change nothing in the output.
+SIZES = {
+    "tiny": {"layers": 1, "ffn": 4, "target_vocab_size": 0, "quantization": None},
+    "base": {"layers": 6, "ffn": 2048, "target_vocab_size": 32000, "quantization": "int8"},
+}
+
+
+def build_model(
+    model_dir: Path,
+    source_vocab: list[str],
+    mapping: Mapping[str, str],
+    *,
+    layers: int = 1,
+    ffn: int = 4,
+    target_vocab_size: int = 0,
+    quantization: str | None = None,
+) -> list[str]:
     """Write a CTranslate2 model that maps each source piece through ``mapping``; return the target vocabulary."""
     from ctranslate2 import specs
 
@@ -61,13 +80,14 @@ def build_model(model_dir: Path, source_vocab: list[str], mapping: Mapping[str, 
         out = mapping.get(piece, piece)
         if out not in target_vocab:
             target_vocab.append(out)
+    target_vocab += [f"▁unused{i}" for i in range(target_vocab_size - len(target_vocab))]
     dt = _power_of_two(len(source_vocab) + 1)
     dp = MAX_POSITIONS
     d = dt + dp
     codes = _hadamard(dt)[1 : len(source_vocab) + 1].astype(np.float32)  # row 0 is all ones
     positions = np.eye(dp, dtype=np.float32) - 1.0 / dp
 
-    spec = specs.TransformerSpec.from_config(1, 1)
+    spec = specs.TransformerSpec.from_config(layers, 1)
     spec.config.add_source_eos = True
     spec.encoder.scale_embeddings = False
     spec.decoder.scale_embeddings = False
@@ -87,17 +107,17 @@ def build_model(model_dir: Path, source_vocab: list[str], mapping: Mapping[str, 
     sigma_query = np.sqrt(position_norm / d)  # decoder input: position only
     sigma_out = np.sqrt((dt / sigma_enc**2 + position_norm) / d)  # decoder output
 
-    encoder_layer = spec.encoder.layer[0]
-    _zero_attention(encoder_layer.self_attention, d, fused=3)
-    _zero_ffn(encoder_layer.ffn, d)
+    for encoder_layer in spec.encoder.layer:
+        _zero_attention(encoder_layer.self_attention, d, fused=3)
+        _zero_ffn(encoder_layer.ffn, d, ffn)
     _unit_norm(spec.encoder.layer_norm, d)
-
-    decoder_layer = spec.decoder.layer[0]
-    _zero_attention(decoder_layer.self_attention, d, fused=3)
-    _zero_ffn(decoder_layer.ffn, d)
+    for decoder_layer in spec.decoder.layer:
+        _zero_attention(decoder_layer.self_attention, d, fused=3)
+        _zero_ffn(decoder_layer.ffn, d, ffn)
+        _zero_attention(decoder_layer.attention, d, fused=1)
     _unit_norm(spec.decoder.layer_norm, d)
-    cross = decoder_layer.attention
-    _unit_norm(cross.layer_norm, d)
+    # The last decoder layer aligns (it is the one CTranslate2 reads for replace_unknowns).
+    cross = spec.decoder.layer[-1].attention
     gap = 40.0  # attention logit margin between the aligned position and any other
     query = np.zeros((d, d), np.float32)
     query[dt:, dt:] = np.eye(dp) * gap * sigma_enc * sigma_query * np.sqrt(d)
@@ -119,7 +139,7 @@ def build_model(model_dir: Path, source_vocab: list[str], mapping: Mapping[str, 
     spec.register_source_vocabulary(source_vocab)
     spec.register_target_vocabulary(target_vocab)
     spec.validate()
-    spec.optimize(quantization=None)
+    spec.optimize(quantization=quantization)
     model_dir.mkdir(parents=True, exist_ok=True)
     spec.save(str(model_dir))
     return target_vocab
@@ -135,11 +155,13 @@ def build_package(
     symbols: Iterable[str] = (),
     package_version: str = "1.0",
     metadata: Mapping[str, object] | None = None,
+    size: str = "tiny",
 ) -> Path:
     """Write ``path`` (an ``.argosmodel`` zip) with a tiny model translating ``from_code`` → ``to_code``.
 
     ``symbols`` become single SentencePiece pieces (e.g. the words of ``mapping``, or the
-    name placeholders); ``metadata`` adds or overrides ``metadata.json`` fields.
+    name placeholders); ``metadata`` adds or overrides ``metadata.json`` fields; ``size`` is
+    one of :data:`SIZES` (same output, different compute).
     """
     import sentencepiece as spm
 
@@ -156,13 +178,13 @@ def build_package(
         "to_code": to_code,
         "to_name": to_code,
         "type": "translate",
-        "note": "tiny test model built by translate.tiny (piece-by-piece mapping)",
+        "note": f"{size} test model built by translate.tiny (piece-by-piece mapping)",
         **(metadata or {}),
     }
     path = Path(path)
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(tmp) / "model"
-        build_model(model_dir, source_vocab, mapping)
+        build_model(model_dir, source_vocab, mapping, **SIZES[size])
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(f"{top}/metadata.json", json.dumps(info, ensure_ascii=False, indent=2))
             archive.writestr(f"{top}/sentencepiece.model", sp_bytes)
@@ -202,11 +224,12 @@ def _unit_norm(norm, d: int) -> None:
 
 
 def _zero_attention(attention, d: int, fused: int) -> None:
+    """Self-attention (fused=3: QKV, output) or cross-attention (fused=1: Q, KV, output), all zero."""
     _unit_norm(attention.layer_norm, d)
-    attention.linear[0].weight = np.zeros((fused * d, d), np.float32)
-    attention.linear[0].bias = np.zeros(fused * d, np.float32)
-    attention.linear[1].weight = np.zeros((d, d), np.float32)
-    attention.linear[1].bias = np.zeros(d, np.float32)
+    shapes = [(3 * d, d), (d, d)] if fused == 3 else [(d, d), (2 * d, d), (d, d)]
+    for linear, shape in zip(attention.linear, shapes):
+        linear.weight = np.zeros(shape, np.float32)
+        linear.bias = np.zeros(shape[0], np.float32)
 
 
 def _zero_ffn(ffn, d: int, hidden: int = 4) -> None:
