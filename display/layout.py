@@ -249,6 +249,7 @@ class Span:
     x: float
     width: float
     style: Style
+    start: int = 0  # index of its first character in the paragraph's text
 
 
 @dataclass(frozen=True)
@@ -380,7 +381,7 @@ class BlockLayout:
             j = i + 1
             while j < b and content.style(j) == style:
                 j += 1
-            spans.append(Span(text[i:j], xs[i - a], xs[j - a] - xs[i - a], style))
+            spans.append(Span(text[i:j], xs[i - a], xs[j - a] - xs[i - a], style, i))
             i = j
         ruby = tuple(
             RubySpan(reading, xs[s - a], xs[e - a] - xs[s - a], content.style(s))

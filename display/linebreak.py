@@ -81,8 +81,14 @@ def can_break(text: str, i: int, no_break: Collection[int] = ()) -> bool:
     before, after = text[i - 1], text[i]
     if i in no_break or after in NO_START or before in NO_END:
         return False
-    if before.isspace() or after.isspace():
-        return True
+    if before.isspace() or after.isspace():  # spaces at a break vanish: look at what is shown
+        j = i
+        while j < len(text) and text[j].isspace():
+            j += 1
+        k = i - 1
+        while k >= 0 and text[k].isspace():
+            k -= 1
+        return not (j < len(text) and text[j] in NO_START) and not (k >= 0 and text[k] in NO_END)
     if is_word(before) and is_word(after):
         return False
     if before == after and before in INSEPARABLE:
