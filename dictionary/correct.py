@@ -143,8 +143,8 @@ class Corrector:
                 continue
             taken.append((candidate.start, candidate.end))
             original = text[candidate.start : candidate.end]
-            if original == candidate.entry.surface:
-                continue  # already right: keep others from claiming the span
+            if original in self.surfaces:
+                continue  # already a registered word (maybe a homophone): keep it, and the span
             how = "reads" if candidate.distance == 0 else f"is {candidate.distance} kana from"
             changes.append(
                 Change(

@@ -122,6 +122,12 @@ def test_higher_priority_wins_a_homophone():
     assert Corrector(entries[:1]).correct("だいどうの公民館").text == "大道の公民館"
 
 
+def test_a_registered_homophone_is_never_replaced_by_another():
+    entries = [Entry("大道", "だいどう", priority=1), Entry("台道", "だいどう")]
+    assert Corrector(entries).correct("台道に住んでいます").text == "台道に住んでいます"
+    assert Corrector(entries).correct("大道に住んでいます").text == "大道に住んでいます"
+
+
 def test_fuzzy_matching_is_length_scaled_and_can_be_turned_off(dev_entries):
     assert allowed_distance(3) == 0 and allowed_distance(6) == 1 and allowed_distance(12) == 2
     strict = Corrector(dev_entries, DictionaryOptions(fuzzy=False))
