@@ -174,7 +174,7 @@
   // ------------------------------------------------------------------------------ settings
   const defaults = {
     size: Math.round(Math.max(24, Math.min(64, window.innerWidth / 18))), lines: 4, furigana: false, language: JA,
-    theme: window.matchMedia && window.matchMedia("(prefers-color-scheme: light)").matches ? "light" : "dark",
+    theme: "dark",
   };
   let settings = { ...defaults };
   try { settings = { ...defaults, ...JSON.parse(localStorage.getItem(STORE) || "{}") }; } catch (e) { /* keep defaults */ }
@@ -265,7 +265,7 @@
     socket.onmessage = (e) => {
       const m = JSON.parse(e.data);
       if (m.t === "hello") {
-        if (m.reset) { board.clear(); state.lastSeq = 0; layoutKey = ""; }
+        if (m.reset) { board.clear(); state.lastSeq = 0; state.seqs = []; layoutKey = ""; }
         state.epoch = m.epoch;
         state.languages = Array.from(new Set([...state.languages, ...(m.languages || [])]));
         state.retry = 0;

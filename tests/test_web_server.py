@@ -1,0 +1,159 @@
+"""The viewer server over real sockets: WebSocket history, resume, PIN, static files, QR."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import threading
+import time
+
+import pytest
+import websockets
+
+from web.hub import CaptionHub
+from web.options import WebOptions
+from web.server import PIN_CLOSE, WebServer, viewer_url
+from tests.web_support import event
+
+
+@pytest.fixture
+def server():
+    with WebServer(WebOptions(port=0), CaptionHub()) as s:
+        yield s
+
+
+def ws_url(server, **params) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"ws://127.0.0.1:{server.port}/ws?{query}"
+
+
+async def receive_until_live(socket) -> list[dict]:
+    out = []
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        out.append(message)
+        if message["t"] == "live":
+            return out
+
+
+def get(server, path: str) -> tuple[int, bytes, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body, dict(response.getheaders())
+
+
+def wait_viewers(server, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while server.hub.viewer_count != count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.hub.viewer_count == count
+
+
+def test_late_join_then_resume_without_duplicates(server):
+    server.hub.sink(event("final", 1, "おはようございます。", start=0, end=1))
+    server.hub.sink(event("partial", 2, "住民票の", "住民票", start=2, end=3))
+
+    async def run():
+        async with websockets.connect(ws_url(server)) as socket:
+            first = await receive_until_live(socket)
+            server.hub.sink(event("final", 2, "住民票の写しですね。", start=2, end=4))
+            live = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        hello = first[0]
+        last = live["seq"]
+        wait_viewers(server, 0)
+        server.hub.sink(event("final", 3, "少々お待ちください。", start=5, end=6))  # while disconnected
+        await asyncio.sleep(0.1)
+        async with websockets.connect(ws_url(server, since=last, epoch=hello["epoch"])) as socket:
+            resumed = await receive_until_live(socket)
+        return first, live, resumed
+
+    first, live, resumed = asyncio.run(run())
+    assert first[0]["t"] == "hello" and first[0]["reset"]
+    assert [m["u"]["text"] for m in first[1:-1]] == ["おはようございます。", "住民票の"]
+    assert live["u"]["text"] == "住民票の写しですね。" and live["u"]["final"]
+    assert not resumed[0]["reset"]
+    assert [m["u"]["text"] for m in resumed[1:-1]] == ["少々お待ちください。"]  # only what was missed
+
+
+def test_wrong_viewer_pin_is_refused():
+    with WebServer(WebOptions(port=0, viewer_pin="2468"), CaptionHub()) as s:
+        async def attempt(pin):
+            async with websockets.connect(ws_url(s, pin=pin)) as socket:
+                try:
+                    return json.loads(await asyncio.wait_for(socket.recv(), 5))["t"]
+                except websockets.ConnectionClosed as e:
+                    return e.rcvd.code
+
+        assert asyncio.run(attempt("1111")) == PIN_CLOSE
+        assert asyncio.run(attempt("")) == PIN_CLOSE
+        assert asyncio.run(attempt("2468")) == "hello"
+        assert get(s, "/qr.svg")[0] == 403
+        status, body, _ = get(s, "/qr.svg?pin=2468")
+        assert status == 200 and body.lstrip().startswith(b"<svg")
+        assert viewer_url(s.options, s.port).endswith("?pin=2468")
+
+
+def test_path_traversal_and_security_headers(server):
+    for path in ("/static/../server.py", "/static/%2e%2e/server.py", "/static/..%2fserver.py", "/static/../../captioner/cli.py"):
+        status, body, _ = get(server, path)
+        assert status == 404 and b"import" not in body, path
+    status, body, headers = get(server, "/")
+    assert status == 200 and "字幕".encode() in body
+    assert "script-src 'self'" in headers["content-security-policy"] and headers["x-frame-options"] == "DENY"
+    status, body, _ = get(server, "/rules.json")
+    rules = json.loads(body)
+    assert status == 200 and "、" in rules["hanging"] and rules["wide"]
+
+
+def test_sink_returns_at_once_even_with_a_stuck_viewer(server):
+    async def stuck():
+        socket = await websockets.connect(ws_url(server), max_queue=1)
+        await receive_until_live(socket)
+        return socket
+
+    loop = asyncio.new_event_loop()
+    socket = loop.run_until_complete(stuck())  # never reads again
+    try:
+        started = time.perf_counter()
+        for i in range(2000):
+            server.hub.sink(event("partial", 1, "長い字幕のテキスト" * 20 + str(i), ""))
+        elapsed = time.perf_counter() - started
+        assert elapsed / 2000 < 0.001  # well under a millisecond per event for the ASR thread
+    finally:
+        loop.run_until_complete(socket.close())
+        loop.close()
+
+
+def test_stop_is_clean_with_viewers_connected():
+    s = WebServer(WebOptions(port=0), CaptionHub())
+    s.start()
+    closed = threading.Event()
+
+    async def viewer():
+        async with websockets.connect(ws_url(s)) as socket:
+            await receive_until_live(socket)
+            try:
+                await asyncio.wait_for(socket.recv(), 10)
+            except websockets.ConnectionClosed:
+                closed.set()
+
+    thread = threading.Thread(target=lambda: asyncio.run(viewer()))
+    thread.start()
+    wait_viewers(s, 1)
+    started = time.monotonic()
+    s.stop()
+    thread.join(10)
+    assert closed.is_set() and time.monotonic() - started < 5
+    assert threading.active_count() < 50
+
+
+def test_port_in_use_is_a_clear_error():
+    from captioner.errors import CaptionerError
+
+    with WebServer(WebOptions(port=0), CaptionHub()) as s:
+        with pytest.raises(CaptionerError, match="cannot listen"):
+            WebServer(WebOptions(port=s.port), CaptionHub()).start()
