@@ -43,7 +43,13 @@ const LineBreak = (() => {
     if (i <= 0 || i >= text.length) return true;
     const before = text[i - 1], after = text[i];
     if ((noBreak && noBreak.has(i)) || sets.no_start.has(after) || sets.no_end.has(before)) return false;
-    if (isSpace(before) || isSpace(after)) return true;
+    if (isSpace(before) || isSpace(after)) {  // spaces at a break vanish: look at what is shown
+      let j = i;
+      while (j < text.length && isSpace(text[j])) j++;
+      let k = i - 1;
+      while (k >= 0 && isSpace(text[k])) k--;
+      return !(j < text.length && sets.no_start.has(text[j])) && !(k >= 0 && sets.no_end.has(text[k]));
+    }
     if (isWord(before) && isWord(after)) return false;
     if (before === after && sets.inseparable.has(before)) return false;
     if (sets.number_joiners.has(before) && isDigit(after) && i >= 2 && isDigit(text[i - 2])) return false;
