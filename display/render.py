@@ -162,16 +162,22 @@ class Painter:
         kanji_top = _ink_top(base_font)
         ruby_bottom = ruby_font.get_ascent() + round(g.ruby_size * 0.07)  # kana ink ends just below the baseline
         gap = max(1, round(g.size * 0.06))
-        for ruby in row.ruby:
+        overhang = g.size * 0.25  # a reading may reach a quarter character past a base with no reading beside it
+        rubies = sorted(row.ruby, key=lambda r: r.x)
+        for i, ruby in enumerate(rubies):
             colour = self.theme.colour(ruby.style)
             surface = self.text(path, g.ruby_size, ruby.reading, colour)
             if surface is None:
                 continue
-            room = max(1, round(ruby.width + g.size * 0.5))  # may overhang half a character in all
-            if surface.get_width() > room:
-                surface = pygame.transform.smoothscale(surface, (room, surface.get_height()))
-            x = x0 + round(ruby.x + (ruby.width - surface.get_width()) / 2)
-            x = max(g.pad_x // 2, min(x, right - surface.get_width()))
+            touching_left = i > 0 and abs(rubies[i - 1].x + rubies[i - 1].width - ruby.x) < 1
+            touching_right = i + 1 < len(rubies) and abs(ruby.x + ruby.width - rubies[i + 1].x) < 1
+            low = ruby.x - (0 if touching_left else overhang)
+            high = ruby.x + ruby.width + (0 if touching_right else overhang)
+            if surface.get_width() > high - low:  # too long for its place: set it narrower
+                surface = pygame.transform.smoothscale(surface, (max(1, int(high - low)), surface.get_height()))
+            x = ruby.x + (ruby.width - surface.get_width()) / 2
+            x = min(max(x, low), high - surface.get_width())
+            x = max(g.pad_x // 2, min(x0 + round(x), right - surface.get_width()))
             y = max(row_top, base_y + kanji_top - gap - ruby_bottom)
             rect = canvas.blit(surface, (x, y))
             drawn.append(Drawn("ruby", tuple(rect), ruby.reading, colour))
