@@ -53,3 +53,16 @@ def test_translation_bench_with_tiny_packages_meets_the_overhead_target():
     assert result["japanese_forward_ms"]["p95"] < 10
     assert result["problems"] == []
     assert result["examples"][0]["ja"] == result["examples"][0]["en"]  # the tiny models copy unmapped pieces
+
+
+def test_translation_bench_command_writes_json(tmp_path):
+    output = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "captioner", "translate", "bench", "--tiny", "--languages", "en", "vi", "--rounds", "1",
+         "--output", str(output)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(output.read_text(encoding="utf-8"))
+    assert json.loads(result.stdout) == report
+    assert set(report["languages"]) == {"en", "vi"} and report["rounds"][0]["model_ms"]["p50"] > 0

@@ -65,7 +65,7 @@ def test_install_list_and_remove_with_the_cli(home, package_files, tmp_path):
     assert removed.returncode == 0 and "removed translate-en_vi 1.0" in removed.stdout
     assert "vi: MISSING" in captioner(home, "list").stdout
     again = captioner(home, "remove", "en_vi")
-    assert again.returncode == 6 and "no installed package matches 'en_vi'" in again.stderr
+    assert again.returncode == 7 and "no installed package matches 'en_vi'" in again.stderr
 
 
 def test_installing_a_newer_version_replaces_the_pair(tmp_path):
@@ -82,7 +82,7 @@ def test_packages_installed_by_argostranslate_are_used_but_not_removed(home, pac
     assert "ja→zh  translate-ja_zh 1.0" in listing.stdout and "[argostranslate]" in listing.stdout
     assert "zh: ja→zh (translate-ja_zh 1.0)" in listing.stdout
     removed = captioner(home, "remove", "ja_zh")
-    assert removed.returncode == 6 and "installed by argostranslate" in removed.stderr
+    assert removed.returncode == 7 and "installed by argostranslate" in removed.stderr
 
 
 def corrupt_model(source: Path, target: Path) -> Path:
@@ -129,11 +129,11 @@ def _zip(path: Path, files: dict[str, str]) -> Path:
     return path
 
 
-def test_bad_file_on_the_cli_is_one_line_and_exit_code_6(home, tmp_path):
+def test_bad_file_on_the_cli_is_one_line_and_exit_code_7(home, tmp_path):
     bad = tmp_path / "x.argosmodel"
     bad.write_text("hello", encoding="utf-8")
     result = captioner(home, "install", str(bad))
-    assert result.returncode == 6
+    assert result.returncode == 7
     assert result.stderr.strip().splitlines()[-1].startswith("captioner: error: ")
     assert "not an Argos Translate package" in result.stderr
 
@@ -169,7 +169,7 @@ def test_download_without_argostranslate_explains_the_offline_way(home):
     except ImportError:
         pass
     result = captioner(home, "download", "ja", "en")
-    assert result.returncode == 6
+    assert result.returncode == 7
     assert "pip install 'counter-captions[argos]'" in result.stderr
     assert "translate-ja_en-*.argosmodel" in result.stderr and "captioner translate install FILE.argosmodel" in result.stderr
 

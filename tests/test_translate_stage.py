@@ -3,6 +3,7 @@ CTranslate2 path, pivoting, names, the cache, and Japanese captions that never w
 
 from __future__ import annotations
 
+import io
 import threading
 import zipfile
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from captioner.events import CaptionEvent
+from captioner.sinks import TerminalPrinter
 from tests.translate_support import JA_EN, JA_LINES, PLACEHOLDERS, make_packages
 from translate.engine import CaptionTranslator, split_sentences
 from translate.names import ListGlossary
@@ -265,3 +267,10 @@ def test_sink_errors_do_not_stop_the_stage(store):
     with build_stage(options, [broken, received.append], store=store) as stage:
         stage(final(0, "こんにちは。"))
     assert [bool(e.translations) for e in received] == [False, True]
+
+
+def test_terminal_printer_prints_translations_under_their_caption(store):
+    stream = io.StringIO()
+    with build_stage(TranslateOptions(languages=["en", "vi"]), [TerminalPrinter(stream, live=False)], store=store) as stage:
+        stage(final(0, "こんにちは。"))
+    assert stream.getvalue() == "こんにちは。\n  [en] hello.\n  [vi] xin chào.\n"

@@ -53,6 +53,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--languages", nargs="+", metavar="LANG", help="target languages (default: translate.languages, or en vi zh with --tiny)")
     bench.add_argument("--set", metavar="SET_DIR", help="evaluation set whose refs.json texts are translated (default: built-in phrases)")
     bench.add_argument("--rounds", type=int, default=2, help="passes over the texts (the 2nd and later hit the cache)")
+    bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
     bench.set_defaults(handler=cmd_bench)
 
 

@@ -26,7 +26,7 @@ INSTALL_HINT = "captioner translate install FILE.argosmodel"
 class PackageError(CaptionerError):
     """A language package is missing, malformed or does not load."""
 
-    exit_code = 6
+    exit_code = 7
 
 
 @dataclass(frozen=True)
