@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
@@ -38,6 +38,7 @@ class AudioOptions:
 
     device: str = ""  # "" = system default input; else an index ("3"; YAML's 3 works too) or part of a name
     block_ms: int = 30  # size of the blocks the source yields
+    fallback_devices: list[str] = field(default_factory=list)  # tried in order when `device` is missing or unplugged
 
     def validate(self) -> None:
         """Raise ValueError naming the bad setting."""

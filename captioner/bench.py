@@ -57,17 +57,24 @@ def load_dictionary(set_dir: Path) -> list[Entry] | None:
 
 
 def replay(
-    config: Config, recognizer: WhisperRecognizer, wav: Path, dictionary: DictionaryStage | None = None
+    config: Config, recognizer: WhisperRecognizer, wav: Path, dictionary: DictionaryStage | None = None,
+    display=None,
 ) -> tuple[list[CaptionEvent], dict[str, Any]]:
-    """Feed a file at real-time pace through the full pipeline; return events and usage."""
+    """Feed a file at real-time pace through the full pipeline; return events and usage.
+
+    ``display`` (a ``display.bench.DisplayProbe``): the caption window shows the events and
+    runs the pipeline in a thread, as ``captioner run`` does.
+    """
     collector = FinalsCollector()
     source = FileSource(wav, pace=1.0, block_ms=config.audio.block_ms)
     translation = _translation_stage(config, dictionary)
     sinks = [collector] if translation is None else [collector, translation]  # Japanese figures: Japanese events
+    if display is not None:
+        sinks.append(display.window)
     pipeline = CaptionPipeline(config, recognizer, source, sinks, dictionary=dictionary)
     wall, cpu = time.monotonic(), time.process_time()
     try:
-        stats = pipeline.run()
+        stats = display.run(pipeline, wav.stem) if display is not None else pipeline.run()
     finally:
         if translation is not None:
             translation.close()
@@ -199,6 +206,7 @@ def run_bench(
     nonspeech: bool = True,
     baseline: bool = False,
     use_dictionary: bool = True,
+    display: bool = False,
 ) -> dict[str, Any]:
     refs = load_references(set_dir)
     entries = load_dictionary(set_dir)
@@ -211,18 +219,28 @@ def run_bench(
         "partial_beam_size": config.asr.partial_beam_size,
         "hangover_ms": config.vad.hangover_ms,
     }
-    events, usage = replay(config, recognizer, set_dir / "session.wav", dictionary)
+    probe = None
+    if display:  # the caption window as one more sink (offscreen without a screen)
+        from display.bench import DisplayProbe
+
+        probe = DisplayProbe(config.display)
+    events, usage = replay(config, recognizer, set_dir / "session.wav", dictionary, probe)
     session = evaluate_session(events, refs, surfaces)
     transcript = session.pop("transcript")
     result.update(session)
     result.update(usage)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if nonspeech and (set_dir / "nonspeech.wav").is_file():
-        noise_events, _ = replay(config, recognizer, set_dir / "nonspeech.wav", dictionary)
+        noise_events, _ = replay(config, recognizer, set_dir / "nonspeech.wav", dictionary, probe)
         result["nonspeech_captions"] = sum(1 for e in noise_events if e.text)
         result["nonspeech_texts"] = sorted({e.text for e in noise_events if e.text})
     if baseline and (set_dir / "utterances.tsv").is_file():
         result["offline_baseline"] = offline_baseline(recognizer, set_dir)
+    if probe is not None:
+        try:
+            result["display"] = probe.measure()
+        finally:
+            probe.close()
     result["transcript"] = transcript
     return result
 

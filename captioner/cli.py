@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-nonspeech", action="store_true", help="skip the non-speech replay")
     bench.add_argument("--offline-baseline", action="store_true", help="also measure offline beam-5 CER per utterance")
     bench.add_argument("--no-dictionary", action="store_true", help="do not use the set's dictionary.yaml for biasing and correction")
+    bench.add_argument("--display", action="store_true", help="also measure the caption window (offscreen without a screen)")
     bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
     bench.set_defaults(handler=cmd_bench)
 
@@ -84,28 +85,40 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from captioner.audio import open_source
+    from captioner.recovery import open_live_source as open_source  # a microphone that survives unplugging
     from captioner.sinks import JsonLinesWriter, TerminalPrinter
 
     config = _config(args)
+    loaded = []  # the recognizer the window's engine loaded, reused if the window fails
+
+    def load_recognizer(progress):
+        loaded.append(_recognizer(config, progress))
+        return loaded[-1]
+
     if config.display.enabled and not args.no_display:  # the caption window (display/); None = no screen
         from display.live import run_with_display
 
-        shown = run_with_display(
-            config,
-            open_source=lambda: open_source(config.audio, args.input, args.pace if args.input else None),
-            load_recognizer=lambda progress: _recognizer(config, progress),
-            run_pipeline=lambda recognizer, source, sinks, on_start: _run_pipeline(
-                config, recognizer, source, sinks, partials=None, web=True, on_start=on_start
-            ),
-            sinks=[JsonLinesWriter()] if args.jsonl else [],
-            file_input=args.input is not None,
-            progress=_progress_bar,
-        )
+        try:
+            shown = run_with_display(
+                config,
+                open_source=lambda: open_source(config.audio, args.input, args.pace if args.input else None),
+                load_recognizer=load_recognizer,
+                run_pipeline=lambda recognizer, source, sinks, on_start: _run_pipeline(
+                    config, recognizer, source, sinks, partials=None, web=True, on_start=on_start
+                ),
+                sinks=[JsonLinesWriter()] if args.jsonl else [],
+                file_input=args.input is not None,
+                progress=_progress_bar,
+            )
+        except Exception:  # a bug in the window must not end captions: go on in the terminal
+            if not loaded:  # the model itself failed: nothing to go on with
+                raise
+            log.exception("the caption window failed; captions continue in this terminal (and the browser viewer)")
+            shown = None
         if shown is not None:
             return shown
     source = open_source(config.audio, args.input, args.pace if args.input else None)
-    recognizer = _recognizer(config)
+    recognizer = loaded[-1] if loaded else _recognizer(config)
     sink = JsonLinesWriter() if args.jsonl else TerminalPrinter()
     return _run_pipeline(config, recognizer, source, [sink], partials=None, web=True)
 
@@ -145,6 +158,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     result = run_bench(
         config, recognizer, set_dir,
         nonspeech=not args.no_nonspeech, baseline=args.offline_baseline, use_dictionary=not args.no_dictionary,
+        display=args.display,
     )  # fmt: skip
     text = json.dumps(result, ensure_ascii=False, indent=2)
     if args.output:
@@ -180,6 +194,7 @@ def _run_pipeline(config, recognizer, source, sinks, *, web: bool = False, on_st
                 watcher.close()
             raise
         sinks = [*sinks, server.hub.sink] if server is not None else sinks
+    _connect_status(source, sinks)
     translation = _translation(config, sinks, dictionary)
     if translation is not None:
         sinks = [translation]  # it forwards every event at once and adds translations later
@@ -200,6 +215,17 @@ def _run_pipeline(config, recognizer, source, sinks, *, web: bool = False, on_st
         if server is not None:
             server.stop()
     return 0
+
+
+def _connect_status(source, sinks) -> None:
+    """Show the microphone's status (unplugged, silent, clipping) in the caption window's status line."""
+    add_listener = getattr(source, "add_status_listener", None)
+    window_module = sys.modules.get("display.window")  # loaded only when the window is open
+    if add_listener is None or window_module is None:
+        return  # without a window the status is in the log (stderr)
+    for sink in sinks:
+        if isinstance(sink, window_module.CaptionWindow):
+            add_listener(lambda text, window=sink: window.set_status(text, True, key="audio"))
 
 
 def _dictionary(config):

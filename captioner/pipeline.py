@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 Sink = Callable[[CaptionEvent], None]
 PARTIAL_DUTY = 0.5  # partial decodes may keep their worker busy at most this fraction of the time
+WORKER_BACKOFF_S = (0.5, 8.0)  # a failed decoding restarts its worker after 0.5 s, doubling up to 8 s
+WORKER_MAX_FAILURES = 6  # consecutive failures before the pipeline stops with the error
 
 
 @dataclass
@@ -68,6 +70,7 @@ class PipelineStats:
     rejected: dict[str, int] = field(default_factory=dict)
     audio_seconds: float = 0.0
     correction_ms: list[float] = field(default_factory=list)
+    worker_restarts: int = 0  # decodings that raised and were retried after a backoff
 
 
 KINDS = ("partial", "speculative", "final")
@@ -164,14 +167,32 @@ class CaptionPipeline:
     # -- workers -----------------------------------------------------------------------
 
     def _worker(self, role: str) -> None:
+        failures = 0  # consecutive failed tasks: the worker restarts with backoff, gives up at WORKER_MAX_FAILURES
         try:
-            while (task := self._next_task(role)) is not None:
-                if task.kind == "final":
-                    self._finish(task)
-                elif task.kind == "speculative":
-                    self._speculate(task)
-                else:
-                    self._partial(task)
+            task = self._next_task(role)
+            while task is not None:
+                try:
+                    if task.kind == "final":
+                        self._finish(task)
+                    elif task.kind == "speculative":
+                        self._speculate(task)
+                    else:
+                        self._partial(task)
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    if failures >= WORKER_MAX_FAILURES:
+                        raise
+                    delay = min(WORKER_BACKOFF_S[1], WORKER_BACKOFF_S[0] * 2 ** (failures - 1))
+                    log.exception(
+                        "ASR %s worker: %s decoding of utterance %d failed (%d in a row); restarting in %.1f s",
+                        role, task.kind, task.utterance.id, failures, delay,
+                    )  # fmt: skip
+                    with self._cond:
+                        self.stats.worker_restarts += 1
+                    if not self._stop.wait(delay) and task.kind == "final":
+                        continue  # a final is retried, never skipped
+                task = self._next_task(role)
         except BaseException as e:  # surfaced by run()
             log.exception("ASR %s worker failed", role)
             self._errors.append(e)

@@ -7,6 +7,7 @@ change. Delete it to go back to the configuration's values.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import tempfile
@@ -33,13 +34,14 @@ def apply_saved(config, path: Path | None = None) -> Path:
 
     path = path or settings_path()
     if path.is_file():
-        backup = {key: getattr(config.display, key) for key in LIVE_KEYS}
+        scratch = type(config)()  # only the display section is taken from this file
+        scratch.display = copy.deepcopy(config.display)
         try:
-            apply_yaml(config, path)
+            apply_yaml(scratch, path)
         except ConfigError as e:
-            for key, value in backup.items():
-                setattr(config.display, key, value)
             log.warning("ignoring the saved display settings: %s", e)
+        else:
+            config.display = scratch.display
     return path
 
 

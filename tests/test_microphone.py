@@ -1,20 +1,16 @@
 """The real microphone path: PortAudio (ALSA) → PulseAudio with a null sink as the microphone.
 
 What ``paplay --device=virt`` plays comes back through ``virt.monitor``, the default source.
-Needs the Debian packages pulseaudio, pulseaudio-utils, libportaudio2 and libasound2-plugins;
-without them the tests skip, except under CI (``CI`` set), where they fail.
+The ``pulse`` fixture (tests/conftest.py, a private server) skips the tests when the Debian
+packages are missing, except under CI (``CI`` set), where it fails.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import threading
 import time
 import wave
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,105 +22,9 @@ from captioner.errors import AudioDeviceError
 pytestmark = pytest.mark.microphone
 
 from tests.conftest import EVAL_DIR
+from tests.pulse_support import SINK, null_sink_module
 
 D01 = EVAL_DIR / "d01.wav"
-SINK = "virt"
-TOOLS = ("pulseaudio", "pactl", "paplay")
-
-
-def pactl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=10, check=check)
-
-
-def server_running() -> bool:
-    return pactl("info", check=False).returncode == 0
-
-
-def wait_for(condition, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
-def null_sink_module() -> str | None:
-    """The id of the module-null-sink module that provides ``virt``, if loaded."""
-    for line in pactl("list", "short", "modules").stdout.splitlines():
-        fields = line.split("\t")
-        if len(fields) >= 3 and fields[1] == "module-null-sink" and f"sink_name={SINK}" in fields[2]:
-            return fields[0]
-    return None
-
-
-def default_source() -> str:
-    for line in pactl("info").stdout.splitlines():
-        if line.startswith("Default Source:"):
-            return line.split(":", 1)[1].strip()
-    return ""
-
-
-@dataclass
-class PulseServer:
-    started: bool  # we started the server (and stop it afterwards)
-    loaded_sink: bool  # we loaded the virt sink into a server that was running already
-
-    def load_sink(self) -> None:
-        """Load the ``virt`` null sink (plug the virtual microphone in) unless it is there."""
-        if null_sink_module() is None:
-            pactl("load-module", "module-null-sink", f"sink_name={SINK}")
-        pactl("set-default-source", f"{SINK}.monitor")
-
-    def unload_sink(self) -> None:
-        """Unload the ``virt`` null sink (unplug the virtual microphone)."""
-        module = null_sink_module()
-        if module is not None:
-            pactl("unload-module", module)
-
-
-@pytest.fixture(scope="session")
-def pulse() -> Iterator[PulseServer]:
-    """A PulseAudio server with a ``virt`` null sink whose monitor is the default source."""
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        reason = (
-            f"PulseAudio tools missing ({', '.join(missing)}): "
-            "sudo apt-get install pulseaudio pulseaudio-utils libportaudio2 libasound2-plugins"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    if not D01.is_file():
-        pytest.fail(f"test recording not found: {D01}")
-
-    started = not server_running()
-    if started:
-        # no --disallow-exit: `pactl exit` must be able to stop it
-        subprocess.run(
-            ["pulseaudio", "-D", "--exit-idle-time=-1", "-n",
-             "--load=module-native-protocol-unix",
-             f"--load=module-null-sink sink_name={SINK}",
-             "--load=module-always-sink"],
-            capture_output=True, text=True, timeout=20, check=True,
-        )  # fmt: skip
-        assert wait_for(server_running), "PulseAudio did not start"
-    server = PulseServer(started=started, loaded_sink=null_sink_module() is None)
-    previous_source = "" if started else default_source()
-    server.load_sink()
-    refresh_devices()  # PortAudio lists devices only when it initializes
-    try:
-        yield server
-    finally:
-        if started:
-            pactl("exit", check=False)
-            assert wait_for(lambda: not server_running()), "PulseAudio did not exit"
-        else:
-            if server.loaded_sink:
-                server.unload_sink()
-            if previous_source:
-                pactl("set-default-source", previous_source, check=False)
-        refresh_devices()
 
 
 def read_wav(path: Path) -> np.ndarray:
