@@ -26,6 +26,7 @@ from captioner.vad import VadOptions
 from dictionary.options import DictionaryOptions
 from display.options import DisplayOptions
 from translate.options import TranslateOptions
+from web.options import WebOptions
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Config:
     dictionary: DictionaryOptions = field(default_factory=DictionaryOptions)
     translate: TranslateOptions = field(default_factory=TranslateOptions)
     display: DisplayOptions = field(default_factory=DisplayOptions)
+    web: WebOptions = field(default_factory=WebOptions)
 
 
 def default_config_path() -> Path:
