@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     from web.cli import add_parser as add_web_parser
 
     add_web_parser(commands)
+
+    from captioner.convlog_cli import add_parser as add_log_parser
+
+    add_log_parser(commands)
     return parser
 
 
@@ -104,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 open_source=lambda: open_source(config.audio, args.input, args.pace if args.input else None),
                 load_recognizer=load_recognizer,
                 run_pipeline=lambda recognizer, source, sinks, on_start: _run_pipeline(
-                    config, recognizer, source, sinks, partials=None, web=True, on_start=on_start
+                    config, recognizer, source, sinks, partials=None, web=True, on_start=on_start, conversation_log=True
                 ),
                 sinks=[JsonLinesWriter()] if args.jsonl else [],
                 file_input=args.input is not None,
@@ -120,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     source = open_source(config.audio, args.input, args.pace if args.input else None)
     recognizer = loaded[-1] if loaded else _recognizer(config)
     sink = JsonLinesWriter() if args.jsonl else TerminalPrinter()
-    return _run_pipeline(config, recognizer, source, [sink], partials=None, web=True)
+    return _run_pipeline(config, recognizer, source, [sink], partials=None, web=True, conversation_log=True)
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
@@ -179,7 +183,9 @@ def _recognizer(config, progress=None):
     return WhisperRecognizer(config.asr, progress=progress or _progress_bar)
 
 
-def _run_pipeline(config, recognizer, source, sinks, *, web: bool = False, on_start=None, **kwargs) -> int:
+def _run_pipeline(
+    config, recognizer, source, sinks, *, web: bool = False, on_start=None, conversation_log: bool = False, **kwargs
+) -> int:
     from captioner.pipeline import CaptionPipeline
 
     dictionary, watcher = _dictionary(config)
@@ -194,10 +200,20 @@ def _run_pipeline(config, recognizer, source, sinks, *, web: bool = False, on_st
                 watcher.close()
             raise
         sinks = [*sinks, server.hub.sink] if server is not None else sinks
-    _connect_status(source, sinks)
+    audio_status = _window_status(sinks, "audio")  # microphone unplugged, silent, clipping
+    if audio_status is not None and hasattr(source, "add_status_listener"):
+        source.add_status_listener(audio_status)
+    if conversation_log and config.conversation_log.enabled:  # masked finals, one file per day (captioner/convlog.py)
+        from captioner.convlog import ConversationLog
+
+        sinks = [*sinks, ConversationLog(config.conversation_log, on_status=_window_status(sinks, "log"))]
     translation = _translation(config, sinks, dictionary)
     if translation is not None:
         sinks = [translation]  # it forwards every event at once and adds translations later
+    if config.conversation_log.mask_on_screen:
+        from captioner.convlog import MaskingStage
+
+        sinks = [MaskingStage(sinks)]  # before translation, so numbers never reach any screen
     pipeline = CaptionPipeline(config, recognizer, source, sinks, dictionary=dictionary, **kwargs)
     if on_start is not None:  # run by the caption window's engine thread: the window handles Ctrl+C
         on_start(pipeline)
@@ -217,15 +233,18 @@ def _run_pipeline(config, recognizer, source, sinks, *, web: bool = False, on_st
     return 0
 
 
-def _connect_status(source, sinks) -> None:
-    """Show the microphone's status (unplugged, silent, clipping) in the caption window's status line."""
-    add_listener = getattr(source, "add_status_listener", None)
+def _window_status(sinks, key: str):
+    """``set(text | None)`` for the caption window's status line under ``key``; None without a window.
+
+    Without a window, statuses are only in the log (stderr).
+    """
     window_module = sys.modules.get("display.window")  # loaded only when the window is open
-    if add_listener is None or window_module is None:
-        return  # without a window the status is in the log (stderr)
+    if window_module is None:
+        return None
     for sink in sinks:
         if isinstance(sink, window_module.CaptionWindow):
-            add_listener(lambda text, window=sink: window.set_status(text, True, key="audio"))
+            return lambda text, window=sink: window.set_status(text, True, key=key)
+    return None
 
 
 def _dictionary(config):

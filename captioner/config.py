@@ -19,6 +19,7 @@ import yaml
 
 from captioner.asr import AsrOptions
 from captioner.audio import AudioOptions
+from captioner.convlog import ConversationLogOptions
 from captioner.errors import ConfigError
 from captioner.guard import GuardOptions
 from captioner.streaming import StreamingOptions
@@ -41,6 +42,7 @@ class Config:
     dictionary: DictionaryOptions = field(default_factory=DictionaryOptions)
     translate: TranslateOptions = field(default_factory=TranslateOptions)
     display: DisplayOptions = field(default_factory=DisplayOptions)
+    conversation_log: ConversationLogOptions = field(default_factory=ConversationLogOptions)
     web: WebOptions = field(default_factory=WebOptions)
 
 
