@@ -89,23 +89,46 @@ class WhisperRecognizer:
         self.model_path = resolve_model(options.model, options.allow_download, progress)
         self.device, self.compute_type = choose_device(options.device, options.compute_type)
         self.cpu_threads = options.cpu_threads or max(1, (os.cpu_count() or 1) // WORKERS)
+        self.fallback: str | None = None  # why CUDA was not used although configured
         try:
-            self.model = WhisperModel(
-                self.model_path,
-                device=self.device,
-                compute_type=self.compute_type,
-                cpu_threads=self.cpu_threads,
-                num_workers=WORKERS,
-                local_files_only=True,
-            )
+            self.model = self._load(WhisperModel)
+            if self.device == "cuda":
+                self._smoke_test()  # a broken driver or too little GPU memory shows only when used
         except (RuntimeError, ValueError, OSError) as e:
-            raise ModelError(f"cannot load model from {self.model_path}: {e}") from e
+            if self.device != "cuda":
+                raise ModelError(f"cannot load model from {self.model_path}: {e}") from e
+            self.fallback = str(e).splitlines()[0] if str(e) else type(e).__name__
+            log.warning("CUDA is configured but failed (%s); using the CPU (int8) instead", self.fallback)
+            self.device, self.compute_type = "cpu", "int8"
+            try:
+                self.model = self._load(WhisperModel)
+            except (RuntimeError, ValueError, OSError) as e2:
+                raise ModelError(f"cannot load model from {self.model_path}: {e2}") from e2
         if not self.model.model.is_multilingual and options.language not in ("en", ""):
             raise ModelError(f"model {options.model!r} is English-only; it cannot transcribe {options.language!r}")
         self.tokenizer = Tokenizer(
             self.model.hf_tokenizer, True, task="transcribe", language=options.language
         )
         self.suppress = _suppressed_tokens(self.tokenizer)
+
+    def _load(self, whisper_model):
+        return whisper_model(
+            self.model_path,
+            device=self.device,
+            compute_type=self.compute_type,
+            cpu_threads=self.cpu_threads,
+            num_workers=WORKERS,
+            local_files_only=True,
+        )
+
+    def _smoke_test(self) -> None:
+        """Encode one second of silence: raises RuntimeError when the GPU cannot run the model."""
+        import ctranslate2
+
+        features = self.model.feature_extractor(np.zeros(SAMPLE_RATE, dtype=np.float32), padding=0)
+        frames = features.shape[-1] - features.shape[-1] % 2
+        features = np.ascontiguousarray(features[np.newaxis, :, :frames], dtype=np.float32)
+        self.model.model.encode(ctranslate2.StorageView.from_array(features))
 
     def describe(self) -> dict[str, object]:
         return {
@@ -115,6 +138,7 @@ class WhisperRecognizer:
             "compute_type": self.compute_type,
             "cpu_threads": self.cpu_threads,
             "workers": WORKERS,
+            **({"cuda_fallback": self.fallback} if self.fallback else {}),
         }
 
     def transcribe(
