@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     from captioner.convlog_cli import add_parser as add_log_parser
 
     add_log_parser(commands)
+
+    from captioner.check import add_parser as add_check_parser
+
+    add_check_parser(commands)
     return parser
 
 
