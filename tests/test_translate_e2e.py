@@ -18,15 +18,18 @@ from translate.packages import PackageStore
 @pytest.mark.model
 def test_transcribe_sends_each_final_then_its_translation(tmp_path, eval_dir):
     files = make_packages(tmp_path / "files")
-    store = PackageStore([tmp_path / "packages"])
-    store.install(files["ja_en"])
-    store.install(files["en_vi"])
     config = tmp_path / "config.yaml"
     config.write_text(
         f"translate:\n  languages: [en, vi]\n  packages_dir: {tmp_path / 'packages'}\n  argos_packages: false\n",
         encoding="utf-8",
     )
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}  # no dictionary folder of the machine's
+    install = subprocess.run(
+        [sys.executable, "-m", "captioner", "translate", "install", "--config", str(config), str(files["ja_en"]), str(files["en_vi"])],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert install.returncode == 0, install.stderr
+    assert [p.pair for p in PackageStore([tmp_path / "packages"]).packages()] == ["en_vi", "ja_en"]
     result = subprocess.run(
         [sys.executable, "-m", "captioner", "transcribe", "--jsonl", "--config", str(config), str(eval_dir / "d03.wav")],
         capture_output=True, text=True, timeout=300, env=env,
