@@ -80,7 +80,8 @@ class TranslationStage:
         self.partials = partials
         self.on_problem = on_problem
         self.stats = StageStats()
-        self._reported: set[str] = set()
+        self._reported: list[str] = []
+        self._reported_keys: set[str] = set()
         self._broken: set[str] = set()  # languages whose model does not load
         self._cond = threading.Condition()
         self._forward_lock = threading.Lock()
@@ -153,12 +154,13 @@ class TranslationStage:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def problem(self, message: str) -> None:
-        """Report a problem once: log it and pass it to ``on_problem`` (the status line)."""
+    def problem(self, message: str, key: str | None = None) -> None:
+        """Report a problem once (per ``key``, else per message): log it and pass it to ``on_problem``."""
         with self._cond:
-            if message in self._reported:
+            if (key or message) in self._reported_keys:
                 return
-            self._reported.add(message)
+            self._reported_keys.add(key or message)
+            self._reported.append(message)
         log.warning("translation: %s", message)
         if self.on_problem is not None:
             try:
@@ -168,8 +170,9 @@ class TranslationStage:
 
     @property
     def problems(self) -> list[str]:
+        """The problems reported so far, in order."""
         with self._cond:
-            return sorted(self._reported)
+            return list(self._reported)
 
     # -- worker ---------------------------------------------------------------------------
 
@@ -181,7 +184,7 @@ class TranslationStage:
                 self._translate(work)
             except Exception as e:  # never let the worker die: captions go on untranslated
                 log.exception("translation worker")
-                self.problem(f"translation failed: {e}")
+                self.problem(f"translation failed: {e}", key="worker")
 
     def _load(self, language: str) -> None:
         try:
@@ -217,7 +220,10 @@ class TranslationStage:
                 results[language] = self.engine.translate(work.text, language, terms)
             except Exception as e:
                 self.stats.failures += 1
-                self.problem(f"{language}: the model failed ({type(e).__name__}: {e}); captions continue untranslated")
+                self.problem(
+                    f"{language}: the model failed ({type(e).__name__}: {e}); captions continue untranslated",
+                    key=f"{language}: fails at run time",
+                )
         if not results:
             return
         translations = {lang: r.text for lang, r in results.items()}
