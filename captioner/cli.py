@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-dictionary", action="store_true", help="do not use the set's dictionary.yaml for biasing and correction")
     bench.add_argument("--display", action="store_true", help="also measure the caption window (offscreen without a screen)")
     bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
+    bench.add_argument("--soak", type=float, metavar="HOURS", help="soak test: replay session.wav in a loop for HOURS of audio (captioner/soak.py)")
+    bench.add_argument("--pace", type=float, default=1.5, help="--soak replay speed (1.0 = real time; the default 1.5 fits 2 cores)")
     bench.set_defaults(handler=cmd_bench)
 
     from captioner.dict_cli import add_parser as add_dict_parser
@@ -163,6 +165,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise CaptionerError(f"{set_dir}: not an evaluation set (no session.wav)")
     config = _config(args)
     recognizer = _recognizer(config)
+    if args.soak:
+        from captioner.soak import run_soak
+
+        def loop_done(row) -> None:
+            print(json.dumps(row, ensure_ascii=False), file=sys.stderr, flush=True)
+
+        result = run_soak(
+            config, recognizer, set_dir, args.soak, pace=args.pace, use_dictionary=not args.no_dictionary, progress=loop_done
+        )
+        text = json.dumps(result, ensure_ascii=False, indent=2)
+        if args.output:
+            Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(text)
+        return 0
     result = run_bench(
         config, recognizer, set_dir,
         nonspeech=not args.no_nonspeech, baseline=args.offline_baseline, use_dictionary=not args.no_dictionary,
