@@ -255,7 +255,8 @@ class CaptionWindow:
     def handle_key(self, key: int, text: str = "") -> None:
         """Act on one key (also used by tests); see the module doc for the keys."""
         k = pygame
-        if text in ("+", "=") or key in (k.K_PLUS, k.K_EQUALS, k.K_KP_PLUS):
+        shifted = bool(pygame.key.get_mods() & k.KMOD_SHIFT) if pygame.display.get_init() else False
+        if text in ("+", "=") or key in (k.K_PLUS, k.K_EQUALS, k.K_KP_PLUS) or (key == k.K_SEMICOLON and shifted):
             self._change("chars_per_line", -1, "文字サイズ 1行 {} 字")
         elif text == "-" or key in (k.K_MINUS, k.K_KP_MINUS):
             self._change("chars_per_line", +1, "文字サイズ 1行 {} 字")
@@ -388,6 +389,7 @@ class CaptionWindow:
         except pygame.error as e:
             raise DisplayError(f"cannot open the caption window on monitor {monitor}: {e}") from e
         pygame.display.set_caption("Counter captions")
+        pygame.key.stop_text_input()  # keys are commands: an input method (IME) must not take them
         self._layout_key = None
         self._dirty = True
 
