@@ -75,6 +75,8 @@ def pulse() -> Iterator:
 def no_screen() -> Iterator[None]:
     """Tests never open a window on the developer's screen: `captioner run` in a subprocess falls
     back to the terminal as on a machine without one; the display tests render offscreen."""
-    saved = {k: os.environ.pop(k) for k in ("DISPLAY", "WAYLAND_DISPLAY") if k in os.environ}
+    saved = {k: os.environ.pop(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER") if k in os.environ}
+    os.environ["SDL_VIDEODRIVER"] = "x11"  # without DISPLAY this always fails (never a console or offscreen window)
     yield
+    os.environ.pop("SDL_VIDEODRIVER", None)
     os.environ.update(saved)

@@ -15,7 +15,8 @@ import pytest
 
 
 def environment(tmp_path, **extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["SDL_VIDEODRIVER"] = "x11"  # no DISPLAY: no screen (never a console window on a machine with DRM)
     env["CAPTIONER_CONFIG"] = str(tmp_path / "config.yaml")  # no user settings; display settings go here too
     (tmp_path / "config.yaml").write_text("web:\n  enabled: false\n", encoding="utf-8")
     env.update(extra)
