@@ -6,7 +6,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from display.fonts import FontChoice, GlyphFilter, companion_font, fallback_fonts, missing_glyphs
+from display.fonts import (
+    FontChoice,
+    GlyphFilter,
+    companion_font,
+    fallback_fonts,
+    missing_glyphs,
+)
 from display.geometry import Geometry
 from display.layout import Row
 from display.pg import pygame
@@ -151,7 +157,8 @@ class Painter:
             if surface is None:
                 continue
             rect = canvas.blit(surface, (x0 + round(span.x), y))
-            drawn.append(Drawn("translation" if translation else "caption", tuple(rect), span.text, colour))
+            shown = self.fonts.glyphs(path).clean(span.text)
+            drawn.append(Drawn("translation" if translation else "caption", tuple(rect), shown, colour))
 
     def _ruby(self, canvas, row: Row, x0: int, row_top: int, base_y: int, drawn: list[Drawn]) -> None:
         g = self.g
