@@ -227,7 +227,7 @@ def _run_pipeline(
         from captioner.convlog import ConversationLog
 
         sinks = [*sinks, ConversationLog(config.conversation_log, on_status=_window_status(sinks, "log"))]
-    translation = _translation(config, sinks, dictionary)
+    translation = _translation(config, sinks, dictionary, on_problem=_window_status(sinks, "translation"))
     if translation is not None:
         sinks = [translation]  # it forwards every event at once and adds translations later
     if config.conversation_log.mask_on_screen:
