@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 D = "[0-9０-９〇零一二三四五六七八九]"  # one digit as Whisper may write it
 SEP = r"(?:[\s\-‐‑–—―−－ー・.,、]|の)?"  # an optional separator between digit groups
-NOT_BEFORE = rf"(?<![0-9０-９〇零一二三四五六七八九])"
+NOT_BEFORE = r"(?<![0-9０-９〇零一二三四五六七八九])"
 NOT_AFTER = rf"(?!{SEP}{D})"
 
 LABELS = {
