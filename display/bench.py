@@ -9,7 +9,8 @@ driver) unless a screen is available. Measured:
 - frame time, and frames per second while the text changes as fast as it can (synthetic
   partials every 5 ms for 3 s; redraws are capped at ``max_fps``);
 - CPU of the display loop's thread, in % of one core: while captioning the session, during
-  the non-speech replay, and idle (nothing arriving) for a few seconds.
+  the non-speech replay, and idle (nothing arriving) for a few seconds; and of the whole
+  process while idle (after the replays, so any helper thread of the video driver shows).
 """
 
 from __future__ import annotations
@@ -71,10 +72,14 @@ class DisplayProbe:
         latencies, frames_ms = list(stats.latencies_ms), list(stats.frame_ms)
         events, frames = stats.events, stats.frames
         deadline = time.monotonic() + idle_s
-        cpu, wall = time.thread_time(), time.perf_counter()
+        cpu, process, wall = time.thread_time(), time.process_time(), time.perf_counter()
         idle_frames = stats.frames
         self.window.run(until=lambda: time.monotonic() >= deadline)
-        self._cpu["idle"] = 100 * (time.thread_time() - cpu) / (time.perf_counter() - wall)
+        wall = time.perf_counter() - wall
+        self._cpu["idle"] = 100 * (time.thread_time() - cpu) / wall
+        # The whole process while idle (speech recognition has finished): helper threads of
+        # the video driver, if any, count too.
+        self._cpu["idle_whole_process"] = 100 * (time.process_time() - process) / wall
         idle_frames = stats.frames - idle_frames
         fps = self._stress(stress_s)
         self.report = {

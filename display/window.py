@@ -56,6 +56,10 @@ def _init_video() -> None:
     )
     if console_only:
         os.environ["SDL_VIDEODRIVER"] = "kmsdrm"
+    # Show the window's pixels directly (X11: shared-memory images) instead of through an
+    # OpenGL texture: without a GPU driver that is Mesa's software GL, whose threads spent
+    # ~20 ms and most of a core per frame here, taken from speech recognition.
+    os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
     try:
         pygame.display.init()
         pygame.font.init()
@@ -65,6 +69,20 @@ def _init_video() -> None:
     finally:
         if console_only:
             del os.environ["SDL_VIDEODRIVER"]
+
+
+def _changed_rects(before: list[Drawn], after: list[Drawn], bounds) -> list:
+    """The canvas rectangles that differ between two frames (what was drawn, or erased)."""
+    old = {(d.kind, d.rect, d.text, d.colour) for d in before}
+    new = {(d.kind, d.rect, d.text, d.colour) for d in after}
+    rects = [pygame.Rect(item[1]).inflate(4, 4).clip(bounds) for item in old ^ new]
+    merged: list = []
+    for rect in sorted((r for r in rects if r.width and r.height), key=lambda r: (r.y, r.x)):
+        if merged and merged[-1].colliderect(rect.inflate(0, 2)):
+            merged[-1].union_ip(rect)
+        else:
+            merged.append(rect)
+    return merged
 
 
 @dataclass
@@ -116,6 +134,7 @@ class CaptionWindow:
         self._expected: list[str] = []
         self._waiting: list[float] = []  # arrival times of applied events not yet on screen
         self._dirty = True
+        self._full = True
         self._layout_key = None
         self._last_frame = 0.0
         self._last_speech: float | None = None
@@ -208,15 +227,18 @@ class CaptionWindow:
         if self._surface is None:
             return
         start = time.perf_counter()
-        self._relayout_if_needed()
+        full = self._relayout_if_needed() or self._full
         ja_rows = self._ja.rows(self.board, self.options.lines)
         blocks = []
         for language in self._languages:
             layout = self._translation_layouts[language]
             rows = layout.rows(self.board, self.options.translation_lines)
             blocks.append((language, self._translation_paths[language], rows))
-        self.drawn = self._painter.draw(self._canvas, ja_rows, blocks, self._status_line())
-        self._present()
+        drawn = self._painter.draw(self._canvas, ja_rows, blocks, self._status_line())
+        changed = None if full else _changed_rects(self.drawn, drawn, self._canvas.get_rect())
+        self.drawn = drawn
+        self._present(changed)
+        self._full = False
         done = time.perf_counter()
         self._dirty = False
         self._last_frame = done
@@ -317,9 +339,9 @@ class CaptionWindow:
                 self.handle_key(event.key, getattr(event, "unicode", "") or "")
             elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
                 self._surface = pygame.display.get_surface()
-                self._dirty = True
+                self._dirty = self._full = True
             elif event.type in (pygame.VIDEOEXPOSE, pygame.WINDOWEXPOSED, pygame.WINDOWSHOWN, pygame.WINDOWRESTORED):
-                self._dirty = True
+                self._dirty = self._full = True
 
     def _take_inbox(self, now: float) -> None:
         with self._lock:
@@ -391,7 +413,7 @@ class CaptionWindow:
         pygame.display.set_caption("Counter captions")
         pygame.key.stop_text_input()  # keys are commands: an input method (IME) must not take them
         self._layout_key = None
-        self._dirty = True
+        self._dirty = self._full = True
 
     @property
     def _languages(self) -> list[str]:
@@ -402,8 +424,8 @@ class CaptionWindow:
         wanted = self.options.translation_languages or list(dict.fromkeys(expected + self.board.languages))
         return wanted[:MAX_LANGUAGES]
 
-    def _relayout_if_needed(self) -> None:
-        """(Re)build geometry, fonts and layouts when the size or a setting changed."""
+    def _relayout_if_needed(self) -> bool:
+        """(Re)build geometry, fonts and layouts when the size or a setting changed (True if so)."""
         width, height = self._surface.get_size()
         options = self.options
         languages = self._languages
@@ -411,7 +433,7 @@ class CaptionWindow:
         key = (width, height, options.rotation, options.mirror, options.lines, options.chars_per_line,
                options.furigana, options.translation_lines, tuple(languages), samples, options.theme)
         if key == self._layout_key:
-            return
+            return False
         self._layout_key = key
         if options.rotation in (90, 270):
             width, height = height, width
@@ -438,6 +460,7 @@ class CaptionWindow:
                 geometry.translation_width, fonts.measure(path, geometry.translation_size),
                 channel=language, hang=float(geometry.translation_size),
             )
+        return True
 
     def _translation_sample(self, language: str) -> str:
         for paragraph in self.board.paragraphs:
@@ -450,12 +473,41 @@ class CaptionWindow:
     def _transformed(self) -> bool:
         return self.options.rotation != 0 or self.options.mirror
 
-    def _present(self) -> None:
+    def _present(self, changed: list | None) -> None:
+        """Show the canvas: all of it (``changed`` None), or only the rectangles that changed."""
+        if changed is None:
+            if self._transformed:
+                self._surface.blit(self._transform(self._canvas), (0, 0))
+            pygame.display.flip()
+            return
+        if not changed:
+            return
         if self._transformed:
-            image = self._canvas
-            if self.options.rotation:
-                image = pygame.transform.rotate(image, -self.options.rotation)
-            if self.options.mirror:
-                image = pygame.transform.flip(image, True, False)
-            self._surface.blit(image, (0, 0))
-        pygame.display.flip()
+            targets = []
+            for rect in changed:
+                target = self._to_window(rect)
+                self._surface.blit(self._transform(self._canvas.subsurface(rect)), target.topleft)
+                targets.append(target)
+            changed = targets
+        pygame.display.update(changed)
+
+    def _transform(self, image):
+        if self.options.rotation:
+            image = pygame.transform.rotate(image, -self.options.rotation)  # clockwise
+        if self.options.mirror:
+            image = pygame.transform.flip(image, True, False)
+        return image
+
+    def _to_window(self, rect):
+        """Where a canvas rectangle lands on the window after rotation and mirroring."""
+        x, y, w, h = rect
+        canvas_w, canvas_h = self._canvas.get_size()
+        if self.options.rotation == 90:
+            x, y, w, h = canvas_h - y - h, x, h, w
+        elif self.options.rotation == 180:
+            x, y = canvas_w - x - w, canvas_h - y - h
+        elif self.options.rotation == 270:
+            x, y, w, h = y, canvas_w - x - w, h, w
+        if self.options.mirror:
+            x = self._surface.get_width() - x - w
+        return pygame.Rect(x, y, w, h)
