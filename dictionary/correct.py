@@ -56,6 +56,11 @@ class Correction:
 
     text: str
     changes: tuple[Change, ...] = ()
+    found: tuple[Entry, ...] = ()  # registered words in the corrected text (for furigana, names)
+
+    @property
+    def readings(self) -> dict[str, str]:
+        return {e.surface: e.reading for e in self.found}
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ class Corrector:
         self.by_key: dict[str, Entry] = {}
         for entry in sorted(self.entries, key=lambda e: -e.priority):  # stable: first wins ties
             self.by_key.setdefault(entry.key, entry)
-        self.surfaces = {e.surface for e in self.entries}
+        self.surfaces = {e.surface: e for e in self.entries}
         self.aliases = sorted(
             ((alias, e) for e in self.entries for alias in e.aliases if alias and alias != e.surface),
             key=lambda pair: -len(pair[0]),
@@ -133,6 +138,7 @@ class Corrector:
             return Correction(text)
         changes = self._alias_changes(text)
         taken = [(c.start, c.end) for c in changes]
+        found: list[Entry] = []
         tokens = self.analyzer.tokens(text)
         candidates = sorted(
             self._candidates(tokens),
@@ -144,6 +150,7 @@ class Corrector:
             taken.append((candidate.start, candidate.end))
             original = text[candidate.start : candidate.end]
             if original in self.surfaces:
+                found.append(self.surfaces[original])
                 continue  # already a registered word (maybe a homophone): keep it, and the span
             how = "reads" if candidate.distance == 0 else f"is {candidate.distance} kana from"
             changes.append(
@@ -158,7 +165,8 @@ class Corrector:
             pieces += [text[position : change.start], change.replacement]
             position = change.end
         pieces.append(text[position:])
-        return Correction("".join(pieces), tuple(changes))
+        found += [c.entry for c in changes]
+        return Correction("".join(pieces), tuple(changes), tuple(found))
 
     def _alias_changes(self, text: str) -> list[Change]:
         changes: list[Change] = []

@@ -32,7 +32,7 @@ class DictionaryStage:
         self._corrector = Corrector(entries, options)
         self._last_used: dict[str, float] = {}  # surface → when a caption last contained it
         self._hotwords: str | None = None
-        self._committed: dict[int, tuple[str, str]] = {}  # utterance → (raw, corrected)
+        self._committed: dict[int, tuple[str, str, dict[str, str]]] = {}  # utterance → (raw, corrected, readings)
         self._corrector.correct("防府市の富海")  # load the analyzer now, not on the first caption
 
     @property
@@ -78,23 +78,27 @@ class DictionaryStage:
         """The event with ``corrected_text``/``corrected_committed`` and the changes made."""
         with self._lock:
             corrector = self._corrector
-        raw, corrected = self._committed.get(event.utterance_id, ("", ""))
+        raw, corrected, readings = self._committed.get(event.utterance_id, ("", "", {}))
         if not event.committed.startswith(raw):  # cannot happen with the commit policy
-            raw, corrected = "", ""
+            raw, corrected, readings = "", "", {}
         changes = []
-        if event.committed.startswith(raw) and len(event.committed) > len(raw):
+        if len(event.committed) > len(raw):
             fixed = corrector.correct(event.committed[len(raw):])
-            raw, corrected = event.committed, corrected + fixed.text
+            raw, corrected, readings = event.committed, corrected + fixed.text, {**readings, **fixed.readings}
             changes += fixed.changes
         fixed_tail = corrector.correct(event.text[len(raw):])
         changes += fixed_tail.changes
         if event.is_final:
             self._committed.pop(event.utterance_id, None)
         else:
-            self._committed[event.utterance_id] = (raw, corrected)
+            self._committed[event.utterance_id] = (raw, corrected, readings)
         if changes:
             self._note_use(c.entry.surface for c in changes)
-        details = {**event.details, "corrections": [c.reason for c in changes]} if changes else event.details
+        details = dict(event.details)
+        if changes:
+            details["corrections"] = [c.reason for c in changes]
+        if readings or fixed_tail.found:
+            details["readings"] = {**readings, **fixed_tail.readings}
         return dataclasses.replace(
             event,
             corrected_text=corrected + fixed_tail.text,
