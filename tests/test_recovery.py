@@ -362,3 +362,45 @@ def test_real_device_removed_and_readded_while_audio_plays(pulse):
     assert timeline["resumed"] - timeline["replugged"] < 3.0, timeline  # captions resume within 3 s
     assert loud_after_replug > 30  # the sentence played after the replug is recorded
     assert mic.outages == 1 and mic.reconnects == 1
+
+
+@pytest.mark.microphone
+@pytest.mark.model
+def test_captioner_run_survives_an_unplug_mid_sentence(pulse, tmp_path):
+    """`captioner run`: the microphone disappears mid-sentence and comes back; no restart."""
+    import json
+    import signal
+    import sys
+
+    from captioner.metrics import cer
+    from tests.pulse_support import SINK
+
+    reference = "徳山駅の北口から、市役所行きのバスが出ています。"
+    config = tmp_path / "config.yaml"
+    config.write_text("web:\n  enabled: false\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "captioner", "run", "--jsonl", "--no-display", "--config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(5)  # model load and PortAudio's slow first start
+        player = subprocess.Popen(["paplay", f"--device={SINK}", str(EVAL_DIR / "d03.wav")])
+        time.sleep(1.8)  # in the middle of the sentence
+        pulse.unplug_for_real()
+        player.wait(timeout=15)
+        time.sleep(2.0)
+        pulse.replug()
+        time.sleep(2.5)  # the device is picked up again within 3 s
+        subprocess.run(["paplay", f"--device={SINK}", str(EVAL_DIR / "d03.wav")], check=True, timeout=30)
+        time.sleep(2.0)
+    finally:
+        pulse.replug()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert MIC_DISCONNECTED.split("。")[0] in stderr and "Microphone OK again" in stderr, stderr
+    finals = [e for e in map(json.loads, stdout.splitlines()) if e["kind"] == "final" and e["text"]]
+    assert len(finals) >= 2, (finals, stderr)
+    cut, full = finals[0], finals[-1]
+    assert cut["audio_end"] < full["audio_start"]  # the cut sentence got its final before the replug
+    assert cer([reference], [full["text"]]) < 0.35, full["text"]
