@@ -95,7 +95,7 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # bounded: a long day sees many distinct readings (~6 KB each)
 def _deletes(key: str, depth: int) -> frozenset[str]:
     """All strings made by deleting up to ``depth`` characters (SymSpell's index keys)."""
     found = {key}
