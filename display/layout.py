@@ -73,6 +73,21 @@ def clean_text(text: str) -> str:
     return "".join(" " if (c < " " or c == "\x7f") else c for c in text)
 
 
+def event_texts(event: CaptionEvent, clean: Callable[[str], str] = clean_text) -> tuple[str, str]:
+    """(text, committed) to show, trimmed, with committed always a prefix of text."""
+    text = clean(event.display_text)
+    committed = clean(event.display_committed)
+    if not text.startswith(committed):  # a stage broke the contract: trust the common part
+        i = 0
+        while i < min(len(text), len(committed)) and text[i] == committed[i]:
+            i += 1
+        committed = text[:i]
+    lead = len(text) - len(text.lstrip())
+    text = text[lead:].rstrip()
+    committed = committed[lead:] if len(committed) > lead else ""
+    return text, committed[: len(text)]
+
+
 class CaptionBoard:
     """The recent caption history, updated by caption events (call from one thread)."""
 
@@ -167,17 +182,7 @@ class CaptionBoard:
     # -- internals ---------------------------------------------------------------------
 
     def _texts(self, event: CaptionEvent) -> tuple[str, str]:
-        text = self.clean(event.display_text)
-        committed = self.clean(event.display_committed)
-        if not text.startswith(committed):  # a stage broke the contract: trust the common part
-            i = 0
-            while i < min(len(text), len(committed)) and text[i] == committed[i]:
-                i += 1
-            committed = text[:i]
-        lead = len(text) - len(text.lstrip())
-        text = text[lead:].rstrip()
-        committed = committed[lead:] if len(committed) > lead else ""
-        return text, committed[: len(text)]
+        return event_texts(event, self.clean)
 
     def _piece(self, utterance: Utterance, channel: str) -> tuple[str, str, bool]:
         if channel == JA:

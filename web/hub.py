@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from captioner.events import CaptionEvent
+from display.layout import clean_text as clean
+from display.layout import event_texts
 
 log = logging.getLogger(__name__)
 
@@ -62,25 +64,6 @@ class UtteranceState:
                 "ruby": self.ruby,
             },
         }
-
-
-def clean(text: str) -> str:
-    """Control characters become spaces (as ``display.layout.clean_text``)."""
-    return "".join(" " if (c < " " or c == "\x7f") else c for c in text)
-
-
-def event_texts(event: CaptionEvent) -> tuple[str, str]:
-    """(text, committed) to show, trimmed, with committed always a prefix of text."""
-    text, committed = clean(event.display_text), clean(event.display_committed)
-    if not text.startswith(committed):
-        i = 0
-        while i < min(len(text), len(committed)) and text[i] == committed[i]:
-            i += 1
-        committed = text[:i]
-    lead = len(text) - len(text.lstrip())
-    text = text[lead:].rstrip()
-    committed = committed[lead:] if len(committed) > lead else ""
-    return text, committed[: len(text)]
 
 
 class CaptionHub:
