@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from captioner.asr import SAMPLE_RATE, Hypothesis, WhisperRecognizer
+from captioner.asr import SAMPLE_RATE, Hypothesis, WhisperRecognizer, release_free_memory
 from captioner.audio import AudioSource
 from captioner.config import Config
 from captioner.events import CaptionEvent
@@ -35,6 +35,8 @@ Sink = Callable[[CaptionEvent], None]
 PARTIAL_DUTY = 0.5  # partial decodes may keep their worker busy at most this fraction of the time
 WORKER_BACKOFF_S = (0.5, 8.0)  # a failed decoding restarts its worker after 0.5 s, doubling up to 8 s
 WORKER_MAX_FAILURES = 6  # consecutive failures before the pipeline stops with the error
+CORRECTION_SAMPLES = 10_000  # correction timings kept for the benchmark: a day's captions must not pile up
+TRIM_INTERVAL_S = 60.0  # the final worker hands freed heap memory back to the system at most this often
 
 
 @dataclass
@@ -69,7 +71,7 @@ class PipelineStats:
     speculative_hits: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     audio_seconds: float = 0.0
-    correction_ms: list[float] = field(default_factory=list)
+    correction_ms: deque[float] = field(default_factory=lambda: deque(maxlen=CORRECTION_SAMPLES))  # the latest only
     worker_restarts: int = 0  # decodings that raised and were retried after a backoff
 
 
@@ -168,12 +170,14 @@ class CaptionPipeline:
 
     def _worker(self, role: str) -> None:
         failures = 0  # consecutive failed tasks: the worker restarts with backoff, gives up at WORKER_MAX_FAILURES
+        last_trim = time.monotonic()
         try:
             task = self._next_task(role)
             while task is not None:
                 try:
                     if task.kind == "final":
                         self._finish(task)
+                        last_trim = self._trim_memory(last_trim)
                     elif task.kind == "speculative":
                         self._speculate(task)
                     else:
@@ -197,6 +201,15 @@ class CaptionPipeline:
             log.exception("ASR %s worker failed", role)
             self._errors.append(e)
             self.stop()
+
+    @staticmethod
+    def _trim_memory(last: float) -> float:
+        """After a final, at most every TRIM_INTERVAL_S: return freed heap pages (see release_free_memory)."""
+        now = time.monotonic()
+        if now - last < TRIM_INTERVAL_S:
+            return last
+        release_free_memory()
+        return now
 
     def _next_task(self, role: str) -> Task | None:
         with self._cond:
