@@ -7,6 +7,10 @@ readings, within a length-scaled edit distance. Each span may have several candi
 readings: the analyzer's, and one built from each kanji read on its own (the analyzer reads
 豊富市 as トヨトミシ, the recognizer wrote 豊富 because it heard ホウフ).
 
+A proper noun is also recognised by its common reading (the analyzer's): people, and the
+recognizer, often say 八代 as やつしろ although the town is やしろ; the text shown is the
+same. Such readings match exactly only, and never displace a registered reading.
+
 Guards against over-correction: a span must look like a noun phrase (no verbs, adjectives or
 auxiliaries; particles only inside it), a single ordinary word is replaced only when its
 reading is long, and a word used as an adjective (豊富な) is never replaced. Aliases (known
@@ -71,6 +75,7 @@ class _Candidate:
     distance: int
     tokens: int
     reading: str
+    common: bool = False  # matched the surface's common reading, not the registered one
 
 
 def allowed_distance(length: int) -> int:
@@ -122,6 +127,12 @@ class Corrector:
         for entry in sorted(self.entries, key=lambda e: -e.priority):  # stable: first wins ties
             self.by_key.setdefault(entry.key, entry)
         self.surfaces = {e.surface: e for e in self.entries}
+        self.common_keys: dict[str, Entry] = {}  # common readings of proper nouns (see module doc)
+        if self.options.common_readings:
+            for entry in sorted(self.entries, key=lambda e: -e.priority):
+                key = common_key(entry, self.analyzer)
+                if key and key not in self.by_key:
+                    self.common_keys.setdefault(key, entry)
         self.aliases = sorted(
             ((alias, e) for e in self.entries for alias in e.aliases if alias and alias != e.surface),
             key=lambda pair: -len(pair[0]),
@@ -152,13 +163,13 @@ class Corrector:
             if original in self.surfaces:
                 found.append(self.surfaces[original])
                 continue  # already a registered word (maybe a homophone): keep it, and the span
-            how = "reads" if candidate.distance == 0 else f"is {candidate.distance} kana from"
-            changes.append(
-                Change(
-                    candidate.start, candidate.end, original, candidate.entry.surface, candidate.entry,
-                    f"{original} ({candidate.reading}) {how} {candidate.entry.surface} ({candidate.entry.reading})",
-                )
-            )
+            entry = candidate.entry
+            if candidate.common:
+                reason = f"{original} ({candidate.reading}) is a common reading of {entry.surface} (registered: {entry.reading})"
+            else:
+                how = "reads" if candidate.distance == 0 else f"is {candidate.distance} kana from"
+                reason = f"{original} ({candidate.reading}) {how} {entry.surface} ({entry.reading})"
+            changes.append(Change(candidate.start, candidate.end, original, entry.surface, entry, reason))
         changes.sort(key=lambda c: c.start)
         pieces, position = [], 0
         for change in changes:
@@ -211,6 +222,10 @@ class Corrector:
         if entry is not None and _plausible(span, len(key), 0):
             yield _Candidate(start, end, entry, 0, len(span), reading)
             return
+        entry = self.common_keys.get(key)
+        if entry is not None and _plausible(span, len(key), 0):
+            yield _Candidate(start, end, entry, 0, len(span), reading, common=True)
+            return
         limit = allowed_distance(len(key))
         if not self.options.fuzzy or limit == 0 or not _plausible(span, len(key), limit):
             return
@@ -223,6 +238,16 @@ class Corrector:
                 distance = edit_distance(key, other, min(limit, allowed_distance(len(other))))
                 if 0 < distance <= min(limit, allowed_distance(len(other))) and _plausible(span, len(key), distance):
                     yield _Candidate(start, end, self.by_key[other], distance, len(span), reading)
+
+
+def common_key(entry: Entry, analyzer: Analyzer) -> str:
+    """The normalized common reading of a surface the analyzer knows as one proper noun, if it
+    differs from the registered reading ("" otherwise: compounds get unreliable readings)."""
+    tokens = analyzer.tokens(entry.surface)
+    if len(tokens) != 1 or tokens[0].pos_detail != "固有名詞" or not tokens[0].kana:
+        return ""
+    key = normalize_reading(tokens[0].kana)
+    return key if key != entry.key else ""
 
 
 def token_readings(token: Token) -> tuple[str, ...]:

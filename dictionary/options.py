@@ -16,6 +16,7 @@ class DictionaryOptions:
     reload_seconds: float = 1.0  # how often the folder is checked for edits
     hotwords_max: int = 0  # surfaces given to Whisper as context (0 = off; see README)
     fuzzy: bool = True  # also match readings within a small, length-scaled kana distance
+    common_readings: bool = True  # also match a proper noun's common reading (八代: やつしろ as well as やしろ)
 
     def validate(self) -> None:
         if not 0.1 <= self.reload_seconds <= 60:

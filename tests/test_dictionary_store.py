@@ -180,7 +180,7 @@ def test_homophones_priority_then_hand_written_then_first(tmp_path):
     assert groups["だいどう"][0] == "台道"
 
 
-def test_loading_5000_entries_is_fast(tmp_path):
+def test_loading_5000_entries(tmp_path):
     kana = "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわ"
     records = [
         {"surface": f"地名{i}", "reading": kana[i % 40] + kana[i // 40 % 40] + kana[i // 1600] + "し",
@@ -188,11 +188,8 @@ def test_loading_5000_entries_is_fast(tmp_path):
         for i in range(5000)
     ]  # fmt: skip
     write_records(tmp_path / "words.yaml", records)
-    start = time.perf_counter()
-    result = load_folder(tmp_path)
-    elapsed = time.perf_counter() - start
+    result = load_folder(tmp_path)  # its time (≤ 1 s) is a benchmark figure, not a test: see README
     assert len(result.entries) == 5000 and result.problems == []
-    assert elapsed < 3.0, f"{elapsed:.2f} s"  # sanity bound; the real figure (≤ 1 s) is benchmarked
 
 
 def test_loader_keeps_the_last_good_version_of_a_broken_file_and_of_a_broken_entry(tmp_path):
