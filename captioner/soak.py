@@ -43,6 +43,22 @@ def rss_mb() -> float:
         return psutil.Process().memory_info().rss / 2**20
 
 
+def rss_split_mb() -> dict[str, float]:
+    """Resident memory by kind (Linux): ``anon`` is the process's own (heap, model, buffers);
+    ``file`` is pages of mapped files, mostly the analyzer's 260 MB dictionary, which grows as
+    new words are looked up, is bounded by the files' size, and is shared and reclaimable."""
+    split = {}
+    try:
+        with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
+            for line in status:
+                name, _, value = line.partition(":")
+                if name in ("RssAnon", "RssFile"):
+                    split[name[3:].lower()] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:
+        pass
+    return split
+
+
 class LoopSource:
     """One audio file, decoded once, repeated ``loops`` times at ``pace`` × real time without drift."""
 
@@ -119,6 +135,7 @@ class LoopEvaluator:
             "audio_h": round((loop + 1) * self.duration / 3600, 3),
             "wall_min": round((time.monotonic() - started) / 60, 1),
             "rss_mb": round(rss_mb(), 1),
+            **{f"rss_{kind}_mb": mb for kind, mb in rss_split_mb().items()},
             "finals": sum(1 for e in finals.values() if e.text),
             "missed_utterances": missed,
             "stray_captions": len(stray),
@@ -192,7 +209,9 @@ def summarize(per_loop: list[dict[str, Any]], baseline_rss: float, utterances: i
     warm_rss = per_loop[0]["rss_mb"]
     return {
         "rss_mb": {"before": round(baseline_rss, 1), "after_loop_1": warm_rss, "end": per_loop[-1]["rss_mb"],
-                   "max": max(r["rss_mb"] for r in per_loop), "growth_after_loop_1": round(per_loop[-1]["rss_mb"] - warm_rss, 1)},
+                   "max": max(r["rss_mb"] for r in per_loop), "growth_after_loop_1": round(per_loop[-1]["rss_mb"] - warm_rss, 1),
+                   **{f"{kind}_growth_after_loop_1": round(per_loop[-1][f"rss_{kind}_mb"] - per_loop[0][f"rss_{kind}_mb"], 1)
+                      for kind in ("anon", "file") if f"rss_{kind}_mb" in per_loop[0]}},
         "final_latency_p95_s": {"first_quarter": _round(first_p95), "last_quarter": _round(last_p95),
                                 "drift": _round((last_p95 - first_p95) / first_p95) if first_p95 and last_p95 is not None else None},
         "captions": {"expected": utterances * len(per_loop), "finals": sum(r["finals"] for r in per_loop),

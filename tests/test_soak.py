@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from captioner.config import Config
-from captioner.soak import LoopSource, rss_mb, run_soak, summarize
+from captioner.soak import LoopSource, rss_mb, rss_split_mb, run_soak, summarize
 from tests.conftest import EVAL_DIR
 from tests.test_recovery import FakeRecognizer
 
@@ -28,6 +28,7 @@ def test_soak_reports_every_loop_and_loses_no_caption():
     assert soak["captions"]["missed_utterances"] == 0
     assert soak["captions"]["expected"] == 4 * 16
     assert soak["rss_mb"]["end"] > 50 and abs(soak["rss_mb"]["growth_after_loop_1"]) < 50
+    assert abs(soak["rss_mb"]["anon_growth_after_loop_1"]) < 50 and "file_growth_after_loop_1" in soak["rss_mb"]
     assert all(r["final_latency_s"]["p95"] is not None for r in result["per_loop"])
     assert result["dictionary"] == {"entries": 18}
 
@@ -42,3 +43,5 @@ def test_summary_drift_and_growth():
     assert summary["final_latency_p95_s"]["drift"] == 0.1
     assert summary["captions"] == {"expected": 128, "finals": 128, "missed_utterances": 0, "loops_with_a_different_transcript": 0}
     assert rss_mb() > 10
+    split = rss_split_mb()
+    assert split["anon"] > 10 and split["file"] > 1 and abs(split["anon"] + split["file"] - rss_mb()) < 5
