@@ -100,7 +100,7 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-@lru_cache(maxsize=4096)  # bounded: a long day sees many distinct readings (~6 KB each)
+@lru_cache(maxsize=512)  # bounded: a day sees many distinct readings, ~6 KB each (4,096 held 17+ MB)
 def _deletes(key: str, depth: int) -> frozenset[str]:
     """All strings made by deleting up to ``depth`` characters (SymSpell's index keys)."""
     found = {key}
