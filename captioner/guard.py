@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from captioner.asr import Hypothesis, compression_ratio
-from captioner.metrics import normalize
+from captioner.metrics import IGNORED, normalize
 
 KNOWN_PHRASES = [
     "ご視聴ありがとうございました",
@@ -23,6 +23,7 @@ KNOWN_PHRASES = [
     "はい",
 ]
 MIN_LOOP_SURVIVOR = 3  # a loop that collapses to this few characters was not speech
+LOOP_IGNORED = IGNORED - set("ー〜~-")  # punctuation copies of a loop may differ in (ー is part of a word)
 
 
 
@@ -42,30 +43,46 @@ class GuardOptions:
             raise ValueError("no_speech_threshold must be between 0 and 1")
 
 
-def strip_repetition(text: str, long_unit: int = 5, short_copies: int = 4) -> str:
+def strip_repetition(text: str, long_unit: int = 5, short_copies: int = 4, restart: int = 8) -> str:
     """Collapse decoding loops: a phrase repeated back to back keeps one copy.
 
     Phrases of ``long_unit`` or more characters count as a loop from the second copy;
     shorter ones (``はいはい``) only from ``short_copies`` copies on, as people do repeat them.
-    Text after the loop is kept, unless it is just the start of another copy.
+    Text after the loop is kept, unless it is just the start of another copy. A text that ends
+    by starting itself over (``restart`` or more characters of a phrase as long) loses that
+    tail: Whisper does this at the end of the audio. Punctuation and spaces are ignored when
+    comparing (copies often differ by a 、 or 。) and kept in what remains.
     """
     start = 0
-    while start < len(text):
-        for size in range(1, (len(text) - start) // 2 + 1):
+    while True:
+        kept = [i for i, c in enumerate(text) if not c.isspace() and c not in LOOP_IGNORED]
+        bare = "".join(text[i] for i in kept)
+        loop = _find_loop(bare, start, long_unit, short_copies, restart)
+        if loop is None:
+            return text
+        start, size, end, drop_rest = loop
+        first_end = kept[start + size]  # the second copy starts here; punctuation before it stays
+        rest = "" if drop_rest or end >= len(bare) else text[kept[end] :]
+        text = text[:first_end].rstrip() + rest
+
+
+def _find_loop(bare: str, start: int, long_unit: int, short_copies: int, restart: int) -> tuple[int, int, int, bool] | None:
+    """(start, unit size, end of the last copy, whether the rest is a cut-off copy) of the first loop."""
+    for position in range(start, len(bare)):
+        remaining = len(bare) - position
+        for size in range(1, remaining // 2 + 1):
             needed = 2 if size >= long_unit else short_copies
-            unit = text[start : start + size]
+            unit = bare[position : position + size]
             copies = 1
-            while text.startswith(unit, start + copies * size):
+            while bare.startswith(unit, position + copies * size):
                 copies += 1
             if copies >= needed:
-                rest = text[start + copies * size :]
-                if unit.startswith(rest):  # the loop was cut off mid-copy
-                    rest = ""
-                text = text[: start + size] + rest
-                break
-        else:
-            start += 1
-    return text
+                end = position + copies * size
+                return position, size, end, unit.startswith(bare[end:])
+        for size in range(max(restart, (remaining + 1) // 2), remaining - restart + 1):
+            if bare.startswith(bare[position + size :], position):  # a restart cut off by the end
+                return position, size, len(bare), True
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,5 @@
+import pytest
+
 from captioner.asr import Hypothesis, compression_ratio
 from captioner.guard import GuardOptions, check, strip_repetition
 
@@ -44,3 +46,26 @@ def test_loop_of_a_sound_is_dropped():
 def test_people_may_repeat_short_words():
     assert strip_repetition("はいはい、わかりました") == "はいはい、わかりました"
     assert strip_repetition("はいはいはいはいはい") == "はい"
+
+
+def test_loop_copies_that_differ_in_punctuation_are_one_loop():
+    text = "こちらに、お名前と電話番号を書きください。こちらに、お名前と電話番号を書きください"
+    assert strip_repetition(text) == "こちらに、お名前と電話番号を書きください。"
+
+
+def test_a_text_that_starts_itself_over_loses_the_restart():
+    assert strip_repetition("西浦の漁港の近くに 臨時の駐車場があります西浦の漁港の近くに 臨") == "西浦の漁港の近くに 臨時の駐車場があります"
+    assert strip_repetition("上右田の説明会は、来週開きます。上右田の説明会は") == "上右田の説明会は、来週開きます。"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "お名前をお願いします。お名前を",  # a short repeat is speech
+        "住民票の写しですね、住民票の写しは一通三百円です。",
+        "サービスサービスを",
+        "ソーセージとソセージ",  # ー is part of a word, not punctuation
+    ],
+)
+def test_what_people_say_is_not_a_loop(text):
+    assert strip_repetition(text) == text
