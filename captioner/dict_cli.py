@@ -59,6 +59,11 @@ def add_parser(commands: Any) -> None:
     towns.add_argument("--prefecture", help="where the name exists in several prefectures (府中市)")
     towns.set_defaults(handler=cmd_import_towns)
 
+    bench = sub.add_parser("bench", parents=[common], help="benchmark (JSON): load, build and correction time of a large dictionary")
+    bench.add_argument("set_dir", metavar="SET_DIR", type=Path, help="an evaluation set (its dictionary.yaml and reference sentences)")
+    bench.add_argument("--entries", type=int, default=5000, help="fill the set's dictionary up to this many words (default 5000)")
+    bench.set_defaults(handler=cmd_bench)
+
 
 # ------------------------------------------------------------------------------ commands
 
@@ -265,6 +270,18 @@ def cmd_import_towns(args: argparse.Namespace) -> int:
         shown = ", ".join(f"{name} ({kana}: {why})" for name, kana, why in found.skipped[:10])
         print(f"  {shown}{' ...' if len(found.skipped) > 10 else ''}")
     _report_about(folder, {w["surface"] for w in words})
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from dictionary.bench import run_dictionary_bench
+
+    if args.entries < 1:
+        raise CaptionerError(f"--entries must be at least 1, got {args.entries}")
+    result = run_dictionary_bench(args.set_dir, args.entries, _config(args).dictionary)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
 

@@ -40,6 +40,7 @@ ORDINARY_POS = {"普通名詞", "一般"}
 SHORT_WORD = 4  # a single ordinary word is replaced only if its reading is longer than this
 SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → 大, 市市 → 獅子)
 MAX_DISTANCE = 2
+NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,10 @@ class Corrector:
         for entry in sorted(self.entries, key=lambda e: -e.priority):  # stable: first wins ties
             self.by_key.setdefault(entry.key, entry)
         self.surfaces = {e.surface: e for e in self.entries}
+        self.surfaces_by_first: dict[str, list[str]] = {}  # first character → surfaces, longest first
+        for surface in sorted(self.surfaces, key=len, reverse=True):
+            if len(surface) > 1:  # a one-kanji town (集, 中) is an ordinary character elsewhere
+                self.surfaces_by_first.setdefault(surface[0], []).append(surface)
         self.common_keys: dict[str, Entry] = {}  # common readings of proper nouns (see module doc)
         if self.options.common_readings:
             for entry in sorted(self.entries, key=lambda e: -e.priority):
@@ -138,31 +143,41 @@ class Corrector:
             key=lambda pair: -len(pair[0]),
         )
         self.fuzzy_index: dict[str, set[str]] = {}
+        self.key_lengths = {len(key) for key in self.by_key}
+        self._near = lru_cache(maxsize=NEAR_CACHE)(self._near_keys)  # spans recur in every partial
         if self.options.fuzzy:
             for key in self.by_key:
                 for variant in _deletes(key, allowed_distance(len(key))):
                     self.fuzzy_index.setdefault(variant, set()).add(key)
 
-    def correct(self, text: str) -> Correction:
-        """Replace misrecognized registered words in ``text``."""
+    def correct(self, text: str, open_end: bool = False) -> Correction:
+        """Replace misrecognized registered words in ``text``.
+
+        ``open_end``: the text may stop mid-word (a partial caption), so kana at its very end
+        is not matched yet (こち of こちら is not 河内)."""
         if not self.entries or not text:
             return Correction(text)
         changes = self._alias_changes(text)
         taken = [(c.start, c.end) for c in changes]
-        found: list[Entry] = []
+        # written right already: kept whole, unless a longer match contains it (花木|中央 → 華城中央)
+        registered = [r for r in self._registered_in(text) if not any(r[0] < b and a < r[1] for a, b in taken)]
         tokens = self.analyzer.tokens(text)
         candidates = sorted(
             self._candidates(tokens),
             key=lambda c: (c.distance, -(c.end - c.start), -c.entry.priority),
         )
+        cut = tokens[-1].end if open_end and tokens and _kana_only(tokens[-1]) else None
         for candidate in candidates:
+            if candidate.end == cut or _cuts_katakana(text, candidate.start, candidate.end):
+                continue
             if any(candidate.start < end and start < candidate.end for start, end in taken):
                 continue
+            inside = [r for r in registered if candidate.start < r[1] and r[0] < candidate.end]
+            if any(not (candidate.start <= r[0] and r[1] <= candidate.end) or r[1] - r[0] == candidate.end - candidate.start for r in inside):
+                continue
+            registered = [r for r in registered if r not in inside]
             taken.append((candidate.start, candidate.end))
             original = text[candidate.start : candidate.end]
-            if original in self.surfaces:
-                found.append(self.surfaces[original])
-                continue  # already a registered word (maybe a homophone): keep it, and the span
             entry = candidate.entry
             if candidate.common:
                 reason = f"{original} ({candidate.reading}) is a common reading of {entry.surface} (registered: {entry.reading})"
@@ -176,8 +191,21 @@ class Corrector:
             pieces += [text[position : change.start], change.replacement]
             position = change.end
         pieces.append(text[position:])
-        found += [c.entry for c in changes]
+        found = [entry for _, _, entry in registered] + [c.entry for c in changes]
         return Correction("".join(pieces), tuple(changes), tuple(found))
+
+    def _registered_in(self, text: str) -> list[tuple[int, int, Entry]]:
+        """Registered surfaces written in ``text`` (longest at each position, no overlaps)."""
+        found, position = [], 0
+        while position < len(text):
+            for surface in self.surfaces_by_first.get(text[position], ()):
+                if text.startswith(surface, position):
+                    found.append((position, position + len(surface), self.surfaces[surface]))
+                    position += len(surface)
+                    break
+            else:
+                position += 1
+        return found
 
     def _alias_changes(self, text: str) -> list[Change]:
         changes: list[Change] = []
@@ -193,8 +221,9 @@ class Corrector:
     def _candidates(self, tokens: list[Token]) -> Iterable[_Candidate]:
         readings = [token_readings(t) for t in tokens]
         for i, first in enumerate(tokens):
-            if not _may_start(first) and not _kana_only(first):
-                continue
+            if not (_may_start(first) or _kana_only(first)) or first.pos == "接尾辞" and i > 0:
+                continue  # a suffix belongs to the word before it (証 of 保険証)
+            particle_after_word = first.pos in FUNCTION_POS and not _phrase_start(tokens, i)
             for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS)):
                 last = tokens[j]
                 if j > i and not (_may_continue(last) or _kana_only(last)):
@@ -202,8 +231,10 @@ class Corrector:
                 if any(not r for r in readings[i : j + 1]):
                     break
                 span = tokens[i : j + 1]
-                if not _may_end(last) and not _kana_phrase(span):
+                if not _may_end(last) and not _kana_phrase(span) or not _may_close(span):
                     continue
+                if first.pos in FUNCTION_POS and (particle_after_word or not _kana_phrase(span)):
+                    continue  # a particle after a word is a particle: をご is not 麻郷, のため not 野多目
                 following = tokens[j + 1] if j + 1 < len(tokens) else None
                 if _adjectival(span, following):
                     continue
@@ -229,24 +260,32 @@ class Corrector:
         limit = allowed_distance(len(key))
         if not self.options.fuzzy or limit == 0 or not _plausible(span, len(key), limit):
             return
-        seen: set[str] = set()
+        if any(t.pos == "助詞" for t in span):
+            return  # only an exact reading may run across a particle (くしがはま); 場合は遠 is not 梅光園
+        for other, distance in self._near(key):
+            if _plausible(span, len(key), distance):
+                yield _Candidate(start, end, self.by_key[other], distance, len(span), reading)
+
+    def _near_keys(self, key: str) -> tuple[tuple[str, int], ...]:
+        """Registered keys within the allowed distance of ``key`` (other than itself), with it."""
+        limit = allowed_distance(len(key))
+        if not any(abs(len(key) - length) <= limit for length in self.key_lengths):
+            return ()
+        found: dict[str, int | None] = {}
         for variant in _deletes(key, limit):
             for other in self.fuzzy_index.get(variant, ()):
-                if other in seen:
-                    continue
-                seen.add(other)
-                distance = edit_distance(key, other, min(limit, allowed_distance(len(other))))
-                if 0 < distance <= min(limit, allowed_distance(len(other))) and _plausible(span, len(key), distance):
-                    yield _Candidate(start, end, self.by_key[other], distance, len(span), reading)
+                if other not in found:
+                    cap = min(limit, allowed_distance(len(other)))
+                    distance = edit_distance(key, other, cap)
+                    found[other] = distance if 0 < distance <= cap else None
+        return tuple((other, distance) for other, distance in found.items() if distance is not None)
 
 
 def common_key(entry: Entry, analyzer: Analyzer) -> str:
     """The normalized common reading of a surface the analyzer knows as one proper noun, if it
     differs from the registered reading ("" otherwise: compounds get unreliable readings)."""
-    tokens = analyzer.tokens(entry.surface)
-    if len(tokens) != 1 or tokens[0].pos_detail != "固有名詞" or not tokens[0].kana:
-        return ""
-    key = normalize_reading(tokens[0].kana)
+    reading = analyzer.proper_noun_reading(entry.surface)
+    key = normalize_reading(reading) if reading else ""
     return key if key != entry.key else ""
 
 
@@ -291,7 +330,37 @@ def _may_continue(token: Token) -> bool:
     return token.pos == "助詞" or _may_start(token)
 
 
-_may_end = _may_start
+def _may_end(token: Token) -> bool:
+    """Unlike a start, an end is not a verb or adjective, even in kana (公園があり is not 公園通り),
+    nor a prefix (お of お持ち belongs to the next word)."""
+    return token.pos not in ("動詞", "形容詞", "接頭辞", *FUNCTION_POS) and _may_start(token)
+
+
+def _cuts_katakana(text: str, start: int, end: int) -> bool:
+    """A span that starts or ends inside a katakana word (おス of おスマイ) is not a name."""
+    return any(0 < i < len(text) and _is_katakana(text[i - 1]) and _is_katakana(text[i]) for i in (start, end))
+
+
+def _is_katakana(char: str) -> bool:
+    return "\u30a1" <= char <= "\u30fa" or char == "ー"
+
+
+def _phrase_start(tokens: list[Token], i: int) -> bool:
+    """Token ``i`` starts a phrase: first, after a space or symbol, or after a particle
+    (やしろ in 「大島とやしろの」 may be a name written in kana; を in 資料をご is a particle)."""
+    if i == 0:
+        return True
+    before = tokens[i - 1]
+    return before.end < tokens[i].start or before.pos in ("補助記号", "記号", "空白", *FUNCTION_POS)
+
+
+def _may_close(span: list[Token]) -> bool:
+    """A span ends on content, or on の in kana (いくの): 証を is not 庄. A lone kana word
+    must be a noun: すぐ (an adverb) is not 須玖."""
+    last = span[-1]
+    if last.pos in FUNCTION_POS and not (last.surface == "の" and len(span) > 1 and _kana_phrase(span)):
+        return False
+    return not (len(span) == 1 and _kana_only(last) and last.pos not in ("名詞", "代名詞"))
 
 
 def _kana_phrase(span: list[Token]) -> bool:

