@@ -23,6 +23,7 @@ from typing import Any
 
 from captioner import metrics
 from captioner.bench import load_dictionary, load_references
+from captioner.errors import CaptionerError
 from dictionary.correct import Corrector
 from dictionary.entries import Entry
 from dictionary.options import DictionaryOptions
@@ -38,11 +39,11 @@ def fill_entries(own: list[Entry], target: int) -> tuple[list[Entry], str]:
     """``own`` plus other words up to ``target`` entries, and where they came from."""
     surfaces = {e.surface for e in own}
     entries = list(own)
-    try:
-        from dictionary.towns import city_towns, postal_database
+    from dictionary.towns import city_towns, postal_database
 
+    try:
         database = postal_database()
-    except Exception:  # the towns extra is optional: fall back to generated names
+    except CaptionerError:  # the towns extra is optional: fall back to generated names
         database = None
     used: list[str] = []
     if database is not None:
