@@ -57,7 +57,7 @@ def strip_repetition(text: str, long_unit: int = 5, short_copies: int = 4, resta
     while True:
         kept = [i for i, c in enumerate(text) if not c.isspace() and c not in LOOP_IGNORED]
         bare = "".join(text[i] for i in kept)
-        loop = _find_loop(bare, start, long_unit, short_copies, restart)
+        loop = _find_loop(bare, kept, start, long_unit, short_copies, restart)
         if loop is None:
             return text
         start, size, end, drop_rest = loop
@@ -66,12 +66,16 @@ def strip_repetition(text: str, long_unit: int = 5, short_copies: int = 4, resta
         text = text[:first_end].rstrip() + rest
 
 
-def _find_loop(bare: str, start: int, long_unit: int, short_copies: int, restart: int) -> tuple[int, int, int, bool] | None:
-    """(start, unit size, end of the last copy, whether the rest is a cut-off copy) of the first loop."""
+def _find_loop(
+    bare: str, kept: list[int], start: int, long_unit: int, short_copies: int, restart: int
+) -> tuple[int, int, int, bool] | None:
+    """(start, unit size, end of the last copy, whether the rest is a cut-off copy) of the first
+    loop in ``bare`` (the text without punctuation; ``kept`` maps it back)."""
     for position in range(start, len(bare)):
         remaining = len(bare) - position
         for size in range(1, remaining // 2 + 1):
-            needed = 2 if size >= long_unit else short_copies
+            written = kept[position + size] - kept[position]  # with its punctuation: やつしろ、 is long
+            needed = 2 if written >= long_unit else short_copies
             unit = bare[position : position + size]
             copies = 1
             while bare.startswith(unit, position + copies * size):

@@ -69,3 +69,8 @@ def test_a_text_that_starts_itself_over_loses_the_restart():
 )
 def test_what_people_say_is_not_a_loop(text):
     assert strip_repetition(text) == text
+
+
+def test_a_short_word_looped_with_its_punctuation_is_a_loop():
+    assert strip_repetition("やつしろ、やつしろ、") == "やつしろ、"  # 5 characters written: a loop from 2 copies
+    assert strip_repetition("はい、はい、わかりました") == "はい、はい、わかりました"  # people do say this
