@@ -37,9 +37,7 @@ class Analyzer:
 
     def tokens(self, text: str) -> list[Token]:
         with self._lock:
-            if self._tagger is None:
-                self._tagger = _new_tagger()
-            words = [(w.surface, w.feature, w.white_space) for w in self._tagger(text)]
+            words = [(w.surface, w.feature, w.white_space) for w in self._parse(text)]
         tokens, position = [], 0
         for surface, feature, space in words:
             position += len(space)
@@ -55,13 +53,17 @@ class Analyzer:
 
         Cheaper than :meth:`tokens` (one dictionary entry per word of a large dictionary)."""
         with self._lock:
-            if self._tagger is None:
-                self._tagger = _new_tagger()
-            words = self._tagger(text)
+            words = self._parse(text)
             if len(words) != 1 or words[0].surface != text:
                 return ""
             feature = words[0].feature
         return feature.kana if feature.pos2 == "固有名詞" and feature.kana not in (None, "*") else ""
+
+    def _parse(self, text: str) -> list:
+        """MeCab's words for ``text`` (call with the lock held: they are valid until the next parse)."""
+        if self._tagger is None:
+            self._tagger = _new_tagger()
+        return self._tagger(text)
 
     def furigana(self, text: str) -> list[tuple[str, str | None]]:
         """Split ``text`` into (segment, hiragana reading or None) pairs for ruby display.

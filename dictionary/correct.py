@@ -124,8 +124,9 @@ class Corrector:
         self.options = options or DictionaryOptions()
         self.analyzer = analyzer or shared_analyzer()
         self.entries = list(entries)
+        ranked = sorted(self.entries, key=lambda e: -e.priority)  # stable: first wins ties
         self.by_key: dict[str, Entry] = {}
-        for entry in sorted(self.entries, key=lambda e: -e.priority):  # stable: first wins ties
+        for entry in ranked:
             self.by_key.setdefault(entry.key, entry)
         self.surfaces = {e.surface: e for e in self.entries}
         self.surfaces_by_first: dict[str, list[str]] = {}  # first character → surfaces, longest first
@@ -134,7 +135,7 @@ class Corrector:
                 self.surfaces_by_first.setdefault(surface[0], []).append(surface)
         self.common_keys: dict[str, Entry] = {}  # common readings of proper nouns (see module doc)
         if self.options.common_readings:
-            for entry in sorted(self.entries, key=lambda e: -e.priority):
+            for entry in ranked:
                 key = common_key(entry, self.analyzer)
                 if key and key not in self.by_key:
                     self.common_keys.setdefault(key, entry)
@@ -173,7 +174,7 @@ class Corrector:
             if any(candidate.start < end and start < candidate.end for start, end in taken):
                 continue
             inside = [r for r in registered if candidate.start < r[1] and r[0] < candidate.end]
-            if any(not (candidate.start <= r[0] and r[1] <= candidate.end) or r[1] - r[0] == candidate.end - candidate.start for r in inside):
+            if not all(_strictly_within(r, candidate) for r in inside):
                 continue
             registered = [r for r in registered if r not in inside]
             taken.append((candidate.start, candidate.end))
@@ -334,6 +335,12 @@ def _may_end(token: Token) -> bool:
     """Unlike a start, an end is not a verb or adjective, even in kana (公園があり is not 公園通り),
     nor a prefix (お of お持ち belongs to the next word)."""
     return token.pos not in ("動詞", "形容詞", "接頭辞", *FUNCTION_POS) and _may_start(token)
+
+
+def _strictly_within(written: tuple[int, int, Entry], candidate: _Candidate) -> bool:
+    """A registered word already in the text may only be replaced as part of a longer match."""
+    start, end, _ = written
+    return candidate.start <= start and end <= candidate.end and end - start < candidate.end - candidate.start
 
 
 def _cuts_katakana(text: str, start: int, end: int) -> bool:
