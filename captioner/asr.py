@@ -158,12 +158,16 @@ class WhisperRecognizer:
 
     def _smoke_test(self) -> None:
         """Encode one second of silence: raises RuntimeError when the GPU cannot run the model."""
+        self._encode(np.zeros(SAMPLE_RATE, dtype=np.float32), pad=0)
+
+    def _encode(self, audio: np.ndarray, pad: int):
+        """The encoder output for ``audio`` followed by ``pad`` samples of silence (no 30 s padding)."""
         import ctranslate2
 
-        features = self.model.feature_extractor(np.zeros(SAMPLE_RATE, dtype=np.float32), padding=0)
-        frames = features.shape[-1] - features.shape[-1] % 2
+        features = self.model.feature_extractor(audio, padding=pad)
+        frames = min(MAX_FRAMES, features.shape[-1] - features.shape[-1] % 2)
         features = np.ascontiguousarray(features[np.newaxis, :, :frames], dtype=np.float32)
-        self.model.model.encode(ctranslate2.StorageView.from_array(features))
+        return self.model.model.encode(ctranslate2.StorageView.from_array(features))
 
     def describe(self) -> dict[str, object]:
         return {
@@ -192,14 +196,9 @@ class WhisperRecognizer:
         the model only continues it.
         """
         started = time.perf_counter()
-        import ctranslate2
-
         pad = int(self.options.pad_seconds * SAMPLE_RATE)
         audio = audio[: MAX_FRAMES * HOP - pad]
-        features = self.model.feature_extractor(audio, padding=pad)
-        frames = min(MAX_FRAMES, features.shape[-1] - features.shape[-1] % 2)
-        features = np.ascontiguousarray(features[np.newaxis, :, :frames], dtype=np.float32)
-        encoded = self.model.model.encode(ctranslate2.StorageView.from_array(features))
+        encoded = self._encode(audio, pad)
 
         prompt = self._prompt(hotwords, previous_text, prefix)
         duration = len(audio) / SAMPLE_RATE

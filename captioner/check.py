@@ -27,9 +27,7 @@ from captioner.errors import CaptionerError
 log = logging.getLogger(__name__)
 
 OK, NG, WARN, SKIP = "OK", "NG", "WARN", "--"
-SILENT_DBFS = -80.0  # peak below this: nothing reaches the microphone (muted, wrong input)
 QUIET_DBFS = -60.0  # peak below this in 2 s: probably the wrong input or a switched-off microphone
-CLIPPED = 0.98
 MIN_FREE_MB = 100
 
 
@@ -132,16 +130,12 @@ def check_dictionary(config) -> Item:
 
 def check_model(config) -> Item:
     from captioner.asr import WhisperRecognizer
-    from captioner.model_store import BUNDLED_NAME, BUNDLED_SHA256, sha256_of
+    from captioner.model_store import bundled_folder
 
     started = time.perf_counter()
-    recognizer = WhisperRecognizer(config.asr, progress=lambda done, total: None)
+    recognizer = WhisperRecognizer(config.asr, progress=lambda done, total: None)  # verifies the bundled model
     path = Path(recognizer.model_path)
-    verified = "folder checked"
-    if config.asr.model == BUNDLED_NAME and (path / "model.bin").is_file():
-        if sha256_of(path / "model.bin") != BUNDLED_SHA256:
-            return Item("model", NG, f"{path / 'model.bin'}: SHA-256 does not match (run: captioner model)")
-        verified = "SHA-256 verified"
+    verified = "SHA-256 verified" if path == bundled_folder() else "folder checked"
     recognizer.transcribe(np.zeros(16000, dtype=np.float32))  # the model runs, not only loads
     device = f"{recognizer.device}/{recognizer.compute_type}"
     detail = f"{config.asr.model} ({verified}), {device}, loaded and decoded in {time.perf_counter() - started:.1f} s ({path})"
@@ -153,6 +147,7 @@ def check_model(config) -> Item:
 def check_microphone(config, seconds: float) -> Item:
     from captioner.audio import MicrophoneSource
     from captioner.errors import AudioDeviceError
+    from captioner.recovery import CLIP_FRACTION, CLIP_LEVEL, SILENT_PEAK
 
     specs = list(dict.fromkeys([str(config.audio.device), *map(str, config.audio.fallback_devices)]))
     reasons = []
@@ -174,10 +169,10 @@ def check_microphone(config, seconds: float) -> Item:
         peak = float(np.max(np.abs(audio)))
         rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
         level = f"level {_dbfs(rms):.0f} dBFS (peak {_dbfs(peak):.0f} dBFS) over {audio.size / 16000:.1f} s"
-        if peak < 10 ** (SILENT_DBFS / 20):
+        if peak < SILENT_PEAK:
             return Item("microphone", NG, f"{name}: silent, {level}: muted or the wrong input?")
-        clipped = float(np.mean(np.abs(audio) >= CLIPPED))
-        if clipped > 0.01:
+        clipped = float(np.mean(np.abs(audio) >= CLIP_LEVEL))
+        if clipped > CLIP_FRACTION:
             return Item("microphone", WARN, f"{name}: {level}, {clipped:.0%} clipped: turn the input gain down")
         if peak < 10 ** (QUIET_DBFS / 20):
             return Item("microphone", WARN, f"{name}: very quiet, {level}: is it switched on?")

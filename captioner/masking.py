@@ -86,7 +86,3 @@ def mask(text: str, context: str = "") -> Masked:
         text = sub(DATE, "birth_date", text)
     text = sub(LONG_NUMBER, "number", text)
     return Masked(text, tuple(dict.fromkeys(kinds)))
-
-
-def mask_text(text: str, context: str = "") -> str:
-    return mask(text, context).text
