@@ -40,6 +40,7 @@ ORDINARY_POS = {"普通名詞", "一般"}
 SHORT_WORD = 4  # a single ordinary word is replaced only if its reading is longer than this
 SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → 大, 市市 → 獅子)
 MAX_DISTANCE = 2
+LIST_JOINERS = ("と", "や")  # particles joining the names of a list (富田と福川, 鹿野や須々万)
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
 
 
@@ -186,6 +187,8 @@ class Corrector:
                 how = "reads" if candidate.distance == 0 else f"is {candidate.distance} kana from"
                 reason = f"{original} ({candidate.reading}) {how} {entry.surface} ({entry.reading})"
             changes.append(Change(candidate.start, candidate.end, original, entry.surface, entry, reason))
+        anchors = [(start, end) for start, end, _ in registered] + [(c.start, c.end) for c in changes]
+        changes += self._listed_changes(text, tokens, anchors, cut)
         changes.sort(key=lambda c: c.start)
         pieces, position = [], 0
         for change in changes:
@@ -194,6 +197,47 @@ class Corrector:
         pieces.append(text[position:])
         found = [entry for _, _, entry in registered] + [c.entry for c in changes]
         return Correction("".join(pieces), tuple(changes), tuple(found))
+
+    def _listed_changes(
+        self, text: str, tokens: list[Token], anchors: list[tuple[int, int]], cut: int | None
+    ) -> list[Change]:
+        """A phrase does not start with a particle: where one seems to (と見たと、福川の…) the
+        words were misheard. Such a phrase, listed with a registered name (joined to it by
+        と/や), is that entry if it has an entry's reading exactly, registered or common
+        (と見た: とみた, 富田). Names found this way anchor the next ones."""
+        changes: list[Change] = []
+        occupied = list(anchors)
+        frontier = list(anchors)
+        while frontier:
+            anchor = frontier.pop()
+            for side in _listed_spans(tokens, anchor):
+                for span in side:
+                    start, end = span[0].start, span[-1].end
+                    if end == cut or any(start < b and a < end for a, b in occupied):
+                        continue
+                    match = self._exact_match(span)
+                    if match is None or _cuts_katakana(text, start, end):
+                        continue
+                    entry, reading = match
+                    original = text[start:end]
+                    reason = f"{original} ({reading}) sounds like {entry.surface} and is listed with {text[anchor[0]:anchor[1]]}"
+                    changes.append(Change(start, end, original, entry.surface, entry, reason))
+                    occupied.append((start, end))
+                    frontier.append((start, end))
+                    break
+        return changes
+
+    def _exact_match(self, span: list[Token]) -> tuple[Entry, str] | None:
+        """The entry with a span's reading exactly (registered, else common), and that reading."""
+        for reading in itertools.islice(
+            ("".join(parts) for parts in itertools.product(*(token_readings(t) for t in span))),
+            MAX_READINGS_PER_SPAN,
+        ):
+            key = normalize_reading(reading)
+            entry = self.by_key.get(key) or self.common_keys.get(key)
+            if entry is not None and len(key) >= 2:
+                return entry, reading
+        return None
 
     def _registered_in(self, text: str) -> list[tuple[int, int, Entry]]:
         """Registered surfaces written in ``text`` (longest at each position, no overlaps)."""
@@ -295,10 +339,10 @@ def token_readings(token: Token) -> tuple[str, ...]:
     surface = token.surface
     if surface.isdigit():
         return tuple("".join(p) for p in itertools.product(*(DIGIT_READINGS[d] for d in surface)))[:4]
-    if is_kana_reading(surface):
-        return (to_hiragana(surface),)
     readings = []
-    if token.kana:
+    if is_kana_reading(surface):
+        readings.append(to_hiragana(surface))
+    elif token.kana:
         readings.append(to_hiragana(token.kana))
     if has_kanji(surface) or not readings:
         alternative = "".join(_char_reading(c) for c in surface)
@@ -314,6 +358,36 @@ def _char_reading(char: str) -> str:
         return to_hiragana(char)
     tokens = shared_analyzer().tokens(char)
     return to_hiragana(tokens[0].kana) if tokens and tokens[0].kana else ""
+
+
+def _listed_spans(tokens: list[Token], anchor: tuple[int, int]) -> list[list[list[Token]]]:
+    """Phrases that start with a particle and are joined to the name at ``anchor`` by と/や:
+    before it (と見た|と、福川) and after it (福川と、|と見た), the longest first on each side."""
+    sides: list[list[list[Token]]] = []
+    before = max((k for k, t in enumerate(tokens) if t.end <= anchor[0]), default=-1)
+    while before >= 0 and _is_punctuation(tokens[before]):
+        before -= 1
+    if before > 0 and tokens[before].surface in LIST_JOINERS:
+        first = before - 1
+        while first > 0 and not _is_punctuation(tokens[first - 1]):
+            first -= 1
+        if before - first <= MAX_SPAN_TOKENS and tokens[first].pos == "助詞":
+            sides.append([tokens[first:before]])
+    after = next((k for k, t in enumerate(tokens) if t.start >= anchor[1]), len(tokens))
+    if after + 2 < len(tokens) and tokens[after].surface in LIST_JOINERS and _is_punctuation(tokens[after + 1]):
+        first = after + 2
+        spans = []
+        for last in range(first, min(len(tokens), first + MAX_SPAN_TOKENS)):
+            if _is_punctuation(tokens[last]):
+                break
+            spans.append(tokens[first : last + 1])
+        if tokens[first].pos == "助詞":
+            sides.append(spans[::-1])
+    return sides
+
+
+def _is_punctuation(token: Token) -> bool:
+    return token.pos in ("補助記号", "記号", "空白")
 
 
 def _kana_only(token: Token) -> bool:

@@ -155,6 +155,23 @@ def test_common_readings_leave_ordinary_words_alone(sentence):
     assert Corrector(entries).correct(sentence).text == sentence
 
 
+def test_a_misheard_phrase_listed_with_a_registered_name_is_that_name():
+    corrector = Corrector([Entry("富田", "とんだ"), Entry("福川", "ふくがわ"), Entry("三田", "みた")])
+    fixed = corrector.correct("と見たと、福川の公民間は")  # no sentence starts with the particle と
+    assert fixed.text == "富田と、福川の公民間は"
+    assert fixed.changes[0].reason == "と見た (とみた) sounds like 富田 and is listed with 福川"
+    assert corrector.correct("福川と、と見たの").text == "福川と、富田の"
+    assert corrector.correct("と見たと、ふくがわの").text == "富田と、福川の"  # a name found anchors the next
+
+
+@pytest.mark.parametrize(
+    "sentence", ["福川と見た。", "見たと、福川さんが言った。", "と見たの公民館", "と見たと言った。", "と、福川の"]
+)
+def test_only_a_misheard_phrase_in_a_list_becomes_a_name(sentence):
+    corrector = Corrector([Entry("富田", "とんだ"), Entry("福川", "ふくがわ"), Entry("三田", "みた")])
+    assert corrector.correct(sentence).text == sentence
+
+
 # Towns of other cities that a prefecture-wide dictionary holds, each reading like ordinary words.
 LARGE_DICTIONARY_TRAPS = [
     Entry("麻郷", "おごう"), Entry("須玖", "すぐ"), Entry("庄", "しょう"), Entry("野多目", "のため"),
