@@ -59,6 +59,16 @@ class Analyzer:
             feature = words[0].feature
         return feature.kana if feature.pos2 == "固有名詞" and feature.kana not in (None, "*") else ""
 
+    def readings_of(self, char: str, limit: int = 10) -> tuple[str, ...]:
+        """Every katakana reading the dictionary has for one character (南: ナン, ミナミ), from
+        MeCab's ``limit`` best analyses of it alone."""
+        with self._lock:
+            if self._tagger is None:
+                self._tagger = _new_tagger()
+            paths = self._tagger.nbestToNodeList(char, limit)
+            kana = [w.feature.kana for path in paths if len(path) == 1 for w in path]
+        return tuple(dict.fromkeys(k for k in kana if k not in (None, "*", "")))
+
     def _parse(self, text: str) -> list:
         """MeCab's words for ``text`` (call with the lock held: they are valid until the next parse)."""
         if self._tagger is None:

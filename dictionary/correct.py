@@ -19,6 +19,7 @@ wrong forms) are replaced directly.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -144,6 +145,7 @@ class Corrector:
             ((alias, e) for e in self.entries for alias in e.aliases if alias and alias != e.surface),
             key=lambda pair: -len(pair[0]),
         )
+        self.key_prefixes = {key[:n] for key in (*self.by_key, *self.common_keys) for n in range(len(key) + 1)}
         self.fuzzy_index: dict[str, set[str]] = {}
         self.key_lengths = {len(key) for key in self.by_key}
         self._near = lru_cache(maxsize=NEAR_CACHE)(self._near_keys)  # spans recur in every partial
@@ -163,7 +165,7 @@ class Corrector:
         taken = [(c.start, c.end) for c in changes]
         # written right already: kept whole, unless a longer match contains it (花木|中央 → 華城中央)
         registered = [r for r in self._registered_in(text) if not any(r[0] < b and a < r[1] for a, b in taken)]
-        tokens = self.analyzer.tokens(text)
+        tokens = _join_repeat_marks(self.analyzer.tokens(text))
         candidates = sorted(
             self._candidates(tokens),
             key=lambda c: (c.distance, -(c.end - c.start), -c.entry.priority),
@@ -269,12 +271,14 @@ class Corrector:
             if not (_may_start(first) or _kana_only(first)) or first.pos == "接尾辞" and i > 0:
                 continue  # a suffix belongs to the word before it (証 of 保険証)
             particle_after_word = first.pos in FUNCTION_POS and not _phrase_start(tokens, i)
+            spelled: list[dict[str, str]] = []  # per span end: key prefixes reachable → a reading
             for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS)):
                 last = tokens[j]
                 if j > i and not (_may_continue(last) or _kana_only(last)):
                     break
                 if any(not r for r in readings[i : j + 1]):
                     break
+                spelled.append(self._spell(spelled[-1] if spelled else {"": ""}, last, readings[j]))
                 span = tokens[i : j + 1]
                 if not _may_end(last) and not _kana_phrase(span) or not _may_close(span):
                     continue
@@ -288,6 +292,45 @@ class Corrector:
                     MAX_READINGS_PER_SPAN,
                 ):
                     yield from self._matches(span, reading)
+                yield from self._spelled_matches(span, spelled[j - i])
+
+    def _spell(self, states: dict[str, str], token: Token, whole: tuple[str, ...]) -> dict[str, str]:
+        """Extend partial readings by ``token``: read as a whole (``whole``), or kanji by kanji
+        with every reading each kanji has (集南市: しゅう・なん・し). Only readings that begin a
+        registered key are kept, so the walk stays small."""
+        reached: dict[str, str] = {}
+        for reading in states.values():
+            for alternative in whole:
+                self._reach(reached, reading + alternative)
+        if has_kanji(token.surface):
+            walk, previous = states, ()
+            for char in token.surface:
+                options = previous if char == "々" else char_readings(char)
+                previous = options
+                step: dict[str, str] = {}
+                for reading in walk.values():
+                    for option in options:
+                        self._reach(step, reading + option)
+                walk = step
+            for key, reading in walk.items():
+                reached.setdefault(key, reading)
+        return reached
+
+    def _reach(self, reached: dict[str, str], reading: str) -> None:
+        key = normalize_reading(reading)
+        if key in self.key_prefixes:
+            reached.setdefault(key, reading)
+
+    def _spelled_matches(self, span: list[Token], reached: dict[str, str]) -> Iterable[_Candidate]:
+        """Exact matches found by :meth:`_spell` (the same guards as :meth:`_matches`)."""
+        for key, reading in reached.items():
+            entry = self.by_key.get(key)
+            common = entry is None
+            entry = entry or self.common_keys.get(key)
+            if entry is None or len(key) < 2 or len(reading) <= SHORT_KEY and not _names_a_place(span):
+                continue
+            if _plausible(span, len(key), 0):
+                yield _Candidate(span[0].start, span[-1].end, entry, 0, len(span), reading, common)
 
     def _matches(self, span: list[Token], reading: str) -> Iterable[_Candidate]:
         key = normalize_reading(reading)
@@ -388,6 +431,27 @@ def _listed_spans(tokens: list[Token], anchor: tuple[int, int]) -> list[list[lis
 
 def _is_punctuation(token: Token) -> bool:
     return token.pos in ("補助記号", "記号", "空白")
+
+
+@lru_cache(maxsize=4096)
+def char_readings(char: str) -> tuple[str, ...]:
+    """Every hiragana reading of one character (a kana is itself)."""
+    if not has_kanji(char):
+        return (to_hiragana(char),)
+    return tuple(to_hiragana(k) for k in shared_analyzer().readings_of(char))
+
+
+def _join_repeat_marks(tokens: list[Token]) -> list[Token]:
+    """Glue 々 (repeat the kanji before) to its kanji, as the analyzer leaves it alone: 須|々 → 須々."""
+    joined: list[Token] = []
+    for token in tokens:
+        if token.surface == "々" and joined and joined[-1].end == token.start and has_kanji(joined[-1].surface):
+            before = joined[-1]
+            kana = before.kana * 2 if len(before.surface) == 1 else ""
+            joined[-1] = dataclasses.replace(before, surface=before.surface + "々", kana=kana, end=token.end)
+        else:
+            joined.append(token)
+    return joined
 
 
 def _kana_only(token: Token) -> bool:

@@ -155,6 +155,17 @@ def test_common_readings_leave_ordinary_words_alone(sentence):
     assert Corrector(entries).correct(sentence).text == sentence
 
 
+def test_each_kanji_may_be_read_any_way_it_can_be_read():
+    # the recognizer spells a name it does not know with kanji of the right sounds: 集(しゅう)
+    # 南(なん, not the analyzer's みなみ) 市(し); 須々 repeats 須's readings
+    entries = [Entry("周南市", "しゅうなんし"), Entry("須々万町", "すすまちょう")]
+    fixed = Corrector(entries).correct("集南市役所の障害福祉課です")
+    assert fixed.text == "周南市役所の障害福祉課です"
+    assert fixed.changes[0].reason == "集南市 (しゅうなんし) reads 周南市 (しゅうなんし)"
+    assert Corrector(entries).correct("素々間町にお住まい").text == "須々万町にお住まい"
+    assert Corrector(entries).correct("南市の集まり").text == "南市の集まり"
+
+
 def test_a_misheard_phrase_listed_with_a_registered_name_is_that_name():
     corrector = Corrector([Entry("富田", "とんだ"), Entry("福川", "ふくがわ"), Entry("三田", "みた")])
     fixed = corrector.correct("と見たと、福川の公民間は")  # no sentence starts with the particle と
