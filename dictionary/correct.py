@@ -7,6 +7,9 @@ readings, within a length-scaled edit distance. Each span may have several candi
 readings: the analyzer's, and one built from each kanji read on its own (the analyzer reads
 豊富市 as トヨトミシ, the recognizer wrote 豊富 because it heard ホウフ).
 
+For exact matches each kanji may also take any reading it has (集南市: しゅう・なん・し): the
+recognizer spells a name it does not know with kanji of the right sounds.
+
 A proper noun is also recognised by its common reading (the analyzer's): people, and the
 recognizer, often say 八代 as やつしろ although the town is やしろ; the text shown is the
 same. Such readings match exactly only, and never displace a registered reading.
@@ -14,7 +17,9 @@ same. Such readings match exactly only, and never displace a registered reading.
 Guards against over-correction: a span must look like a noun phrase (no verbs, adjectives or
 auxiliaries; particles only inside it), a single ordinary word is replaced only when its
 reading is long, and a word used as an adjective (豊富な) is never replaced. Aliases (known
-wrong forms) are replaced directly.
+wrong forms) are replaced directly. A phrase that starts with a particle (misheard: no phrase
+does) may be a name whatever its parts of speech when it is listed with a registered one
+(と見たと、福川 → 富田と、福川).
 """
 
 from __future__ import annotations
@@ -382,10 +387,10 @@ def token_readings(token: Token) -> tuple[str, ...]:
     surface = token.surface
     if surface.isdigit():
         return tuple("".join(p) for p in itertools.product(*(DIGIT_READINGS[d] for d in surface)))[:4]
-    readings = []
     if is_kana_reading(surface):
-        readings.append(to_hiragana(surface))
-    elif token.kana:
+        return (to_hiragana(surface),)
+    readings = []
+    if token.kana:
         readings.append(to_hiragana(token.kana))
     if has_kanji(surface) or not readings:
         alternative = "".join(_char_reading(c) for c in surface)
