@@ -46,6 +46,7 @@ ORDINARY_POS = {"普通名詞", "一般"}
 SHORT_WORD = 4  # a single ordinary word is replaced only if its reading is longer than this
 SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → 大, 市市 → 獅子)
 MAX_DISTANCE = 2
+COPULA_NAME = 4  # a name read with a final だ as the copula (紙右だ for 上右田) has 4+ kana
 LIST_JOINERS = ("と", "や")  # particles joining the names of a list (富田と福川, 鹿野や須々万)
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
 
@@ -298,6 +299,8 @@ class Corrector:
                 ):
                     yield from self._matches(span, reading)
                 yield from self._spelled_matches(span, spelled[j - i])
+                if following is not None and following.surface == "だ" and following.pos == "助動詞":
+                    yield from self._copula_matches(span, following, spelled[j - i])
 
     def _spell(self, states: dict[str, str], token: Token, whole: tuple[str, ...]) -> dict[str, str]:
         """Extend partial readings by ``token``: read as a whole (``whole``), or kanji by kanji
@@ -327,15 +330,27 @@ class Corrector:
             reached.setdefault(key, reading)
 
     def _spelled_matches(self, span: list[Token], reached: dict[str, str]) -> Iterable[_Candidate]:
-        """Exact matches found by :meth:`_spell` (the same guards as :meth:`_matches`)."""
+        """Exact matches found by :meth:`_spell`, of more than ``SHORT_KEY`` kana: with any reading
+        of each kanji, short keys match too easily (所 しょ is not 庄)."""
         for key, reading in reached.items():
             entry = self.by_key.get(key)
             common = entry is None
             entry = entry or self.common_keys.get(key)
-            if entry is None or len(key) < 2 or len(reading) <= SHORT_KEY and not _names_a_place(span):
+            if entry is None or len(key) <= SHORT_KEY:
                 continue
             if _plausible(span, len(key), 0):
                 yield _Candidate(span[0].start, span[-1].end, entry, 0, len(span), reading, common)
+
+    def _copula_matches(self, span: list[Token], copula: Token, reached: dict[str, str]) -> Iterable[_Candidate]:
+        """A name ending in た/だ that the recognizer did not know is often written with the
+        copula だ (上右田 かみみぎた as 紙右だ): the span with its だ matches such an entry exactly
+        (4+ kana)."""
+        for reading in reached.values():
+            for tail in ("た", "だ"):
+                entry = self.by_key.get(normalize_reading(reading + tail))
+                if entry is not None and len(entry.key) >= COPULA_NAME and _plausible(span, len(entry.key), 0):
+                    yield _Candidate(span[0].start, copula.end, entry, 0, len(span) + 1, reading + "だ")
+                    return
 
     def _matches(self, span: list[Token], reading: str) -> Iterable[_Candidate]:
         key = normalize_reading(reading)

@@ -164,6 +164,14 @@ def test_each_kanji_may_be_read_any_way_it_can_be_read():
     assert fixed.changes[0].reason == "集南市 (しゅうなんし) reads 周南市 (しゅうなんし)"
     assert Corrector(entries).correct("素々間町にお住まい").text == "須々万町にお住まい"
     assert Corrector(entries).correct("南市の集まり").text == "南市の集まり"
+    assert Corrector([Entry("庄", "しょう")]).correct("高い所にある所類は").text == "高い所にある所類は"  # 所 as しょ: too short
+
+
+def test_a_name_ending_in_ta_may_be_written_with_the_copula():
+    corrector = Corrector([Entry("上右田", "かみみぎた"), Entry("下右田", "しもみぎた"), Entry("本戸田", "ほんとだ")])
+    assert corrector.correct("紙右だとシモ右だの説明会は").text == "上右田と下右田の説明会は"
+    for sentence in ("本当だと思います", "それは山だ。", "豊富だ", "紙右です"):
+        assert corrector.correct(sentence).text == sentence
 
 
 def test_a_misheard_phrase_listed_with_a_registered_name_is_that_name():
