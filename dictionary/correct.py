@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from dictionary.analyzer import Analyzer, Token, has_kanji, shared_analyzer
-from dictionary.entries import Entry, is_kana_reading, normalize_reading, to_hiragana
+from dictionary.entries import Entry, extend_key, is_kana_reading, normalize_reading, to_hiragana
 from dictionary.options import DictionaryOptions
 
 MAX_SPAN_TOKENS = 6
@@ -46,6 +46,7 @@ ORDINARY_POS = {"普通名詞", "一般"}
 SHORT_WORD = 4  # a single ordinary word is replaced only if its reading is longer than this
 SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → 大, 市市 → 獅子)
 MAX_DISTANCE = 2
+LONG_KEY = 6  # exact matches this long need no part-of-speech evidence
 COPULA_NAME = 4  # a name read with a final だ as the copula (紙右だ for 上右田) has 4+ kana
 LIST_JOINERS = ("と", "や")  # particles joining the names of a list (富田と福川, 鹿野や須々万)
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
@@ -172,8 +173,10 @@ class Corrector:
         # written right already: kept whole, unless a longer match contains it (花木|中央 → 華城中央)
         registered = [r for r in self._registered_in(text) if not any(r[0] < b and a < r[1] for a, b in taken)]
         tokens = _join_repeat_marks(self.analyzer.tokens(text))
+        readings = [token_readings(t) for t in tokens]
+        walks = [self._walk(tokens, readings, i) for i in range(len(tokens))]
         candidates = sorted(
-            self._candidates(tokens),
+            itertools.chain(self._candidates(tokens, readings, walks), self._long_matches(tokens, walks)),
             key=lambda c: (c.distance, -(c.end - c.start), -c.entry.priority),
         )
         cut = tokens[-1].end if open_end and tokens and _kana_only(tokens[-1]) else None
@@ -271,20 +274,19 @@ class Corrector:
                 start = text.find(alias, end)
         return changes
 
-    def _candidates(self, tokens: list[Token]) -> Iterable[_Candidate]:
-        readings = [token_readings(t) for t in tokens]
+    def _candidates(
+        self, tokens: list[Token], readings: list[tuple[str, ...]], walks: list[list[dict[str, str]]]
+    ) -> Iterable[_Candidate]:
         for i, first in enumerate(tokens):
             if not (_may_start(first) or _kana_only(first)) or first.pos == "接尾辞" and i > 0:
                 continue  # a suffix belongs to the word before it (証 of 保険証)
             particle_after_word = first.pos in FUNCTION_POS and not _phrase_start(tokens, i)
-            spelled: list[dict[str, str]] = []  # per span end: key prefixes reachable → a reading
             for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS)):
                 last = tokens[j]
                 if j > i and not (_may_continue(last) or _kana_only(last)):
                     break
                 if any(not r for r in readings[i : j + 1]):
                     break
-                spelled.append(self._spell(spelled[-1] if spelled else {"": ""}, last, readings[j]))
                 span = tokens[i : j + 1]
                 if not _may_end(last) and not _kana_phrase(span) or not _may_close(span):
                     continue
@@ -298,36 +300,64 @@ class Corrector:
                     MAX_READINGS_PER_SPAN,
                 ):
                     yield from self._matches(span, reading)
-                yield from self._spelled_matches(span, spelled[j - i])
+                spelled = walks[i][j - i] if j - i < len(walks[i]) else {}
+                yield from self._spelled_matches(span, spelled)
                 if following is not None and following.surface == "だ" and following.pos == "助動詞":
-                    yield from self._copula_matches(span, following, spelled[j - i])
+                    yield from self._copula_matches(span, following, spelled)
+
+    def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
+        """The readings :meth:`_spell` reaches from token ``i`` to each later token, while any
+        still begins a registered key (most walks end after a token or two)."""
+        walk: list[dict[str, str]] = []
+        reached = {"": ""}
+        for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS)):
+            if not readings[j] or _is_punctuation(tokens[j]):
+                break
+            reached = self._spell(reached, tokens[j], readings[j])
+            if not reached:
+                break
+            walk.append(reached)
+        return walk
+
+    def _long_matches(self, tokens: list[Token], walks: list[list[dict[str, str]]]) -> Iterable[_Candidate]:
+        """Exact matches of ``LONG_KEY``+ kana whatever the parts of speech: in text the
+        recognizer got wrong they are noise (見た自理本街 reads みたじりほんまち: 三田尻本町), and so
+        long a reading rarely happens by chance. Runs do not cross punctuation."""
+        for i, walk in enumerate(walks):
+            if tokens[i].pos in FUNCTION_POS and not _phrase_start(tokens, i):
+                continue
+            for j, reached in enumerate(walk, i):
+                for key, reading in reached.items():
+                    entry = self.by_key.get(key)
+                    if entry is not None and len(key) >= LONG_KEY and tokens[j].pos not in FUNCTION_POS:
+                        yield _Candidate(tokens[i].start, tokens[j].end, entry, 0, j - i + 1, reading)
 
     def _spell(self, states: dict[str, str], token: Token, whole: tuple[str, ...]) -> dict[str, str]:
         """Extend partial readings by ``token``: read as a whole (``whole``), or kanji by kanji
         with every reading each kanji has (集南市: しゅう・なん・し). Only readings that begin a
         registered key are kept, so the walk stays small."""
         reached: dict[str, str] = {}
-        for reading in states.values():
+        for key, reading in states.items():
             for alternative in whole:
-                self._reach(reached, reading + alternative)
+                self._reach(reached, key, reading, alternative)
         if has_kanji(token.surface):
             walk, previous = states, ()
             for char in token.surface:
                 options = previous if char == "々" else char_readings(char)
                 previous = options
                 step: dict[str, str] = {}
-                for reading in walk.values():
+                for key, reading in walk.items():
                     for option in options:
-                        self._reach(step, reading + option)
+                        self._reach(step, key, reading, option)
                 walk = step
             for key, reading in walk.items():
                 reached.setdefault(key, reading)
         return reached
 
-    def _reach(self, reached: dict[str, str], reading: str) -> None:
-        key = normalize_reading(reading)
-        if key in self.key_prefixes:
-            reached.setdefault(key, reading)
+    def _reach(self, reached: dict[str, str], key: str, reading: str, more: str) -> None:
+        longer = extend_key(key, more)
+        if longer in self.key_prefixes:
+            reached.setdefault(longer, reading + more)
 
     def _spelled_matches(self, span: list[Token], reached: dict[str, str]) -> Iterable[_Candidate]:
         """Exact matches found by :meth:`_spell`, of more than ``SHORT_KEY`` kana: with any reading

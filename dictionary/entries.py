@@ -58,11 +58,17 @@ def normalize_reading(reading: str) -> str:
     Hiragana; small vowels enlarged; っ and ー dropped; long vowels shortened (ほうふ, ほーふ
     and ほふ all become ほふ); ぢ/づ as じ/ず; を as お.
     """
-    text = to_hiragana(reading).translate(SMALL_TO_LARGE)
+    return extend_key("", to_hiragana(reading))
+
+
+def extend_key(key: str, hiragana: str) -> str:
+    """``normalize_reading(reading + hiragana)`` for a ``key`` that is ``normalize_reading(reading)``
+    (readings grown a kana at a time are not normalized again from the start)."""
+    text = hiragana.translate(SMALL_TO_LARGE)
     text = text.replace("っ", "").replace("ー", "").replace("ぢ", "じ").replace("づ", "ず").replace("を", "お")
-    out: list[str] = []
+    out = key
     for kana in text:
         if out and kana in LONG_AFTER.get(VOWEL_OF.get(out[-1], ""), ""):
             continue
-        out.append(kana)
-    return "".join(out)
+        out += kana
+    return out

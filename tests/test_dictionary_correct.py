@@ -167,6 +167,13 @@ def test_each_kanji_may_be_read_any_way_it_can_be_read():
     assert Corrector([Entry("庄", "しょう")]).correct("高い所にある所類は").text == "高い所にある所類は"  # 所 as しょ: too short
 
 
+def test_a_long_exact_reading_needs_no_part_of_speech_evidence():
+    corrector = Corrector([Entry("三田尻本町", "みたじりほんまち"), Entry("三田", "みた")])
+    fixed = corrector.correct("鋳物師町から見た自理本街へバスが出ています。")  # 見(verb)た(aux)自(prefix)…
+    assert fixed.text == "鋳物師町から三田尻本町へバスが出ています。"
+    assert corrector.correct("映画を見たと言った。").text == "映画を見たと言った。"  # みた: short, and a verb
+
+
 def test_a_name_ending_in_ta_may_be_written_with_the_copula():
     corrector = Corrector([Entry("上右田", "かみみぎた"), Entry("下右田", "しもみぎた"), Entry("本戸田", "ほんとだ")])
     assert corrector.correct("紙右だとシモ右だの説明会は").text == "上右田と下右田の説明会は"
