@@ -61,12 +61,12 @@ class Analyzer:
 
     def readings_of(self, char: str, limit: int = 10) -> tuple[str, ...]:
         """Every katakana reading the dictionary has for one character (南: ナン, ミナミ), from
-        MeCab's ``limit`` best analyses of it alone."""
+        MeCab's ``limit`` best analyses of it alone; given names are left out (正 ただし)."""
         with self._lock:
             if self._tagger is None:
                 self._tagger = _new_tagger()
             paths = self._tagger.nbestToNodeList(char, limit)
-            kana = [w.feature.kana for path in paths if len(path) == 1 for w in path]
+            kana = [w.feature.kana for path in paths if len(path) == 1 for w in path if w.feature.pos3 != "人名"]
         return tuple(dict.fromkeys(k for k in kana if k not in (None, "*", "")))
 
     def _parse(self, text: str) -> list:

@@ -164,8 +164,8 @@ class Corrector:
     def correct(self, text: str, open_end: bool = False) -> Correction:
         """Replace misrecognized registered words in ``text``.
 
-        ``open_end``: the text may stop mid-word (a partial caption), so kana at its very end
-        is not matched yet (こち of こちら is not 河内)."""
+        ``open_end``: the text may stop mid-word (a partial caption), so its last word is not
+        matched yet (こち of こちら is not 河内, お持 of お持ち not 海応寺)."""
         if not self.entries or not text:
             return Correction(text)
         changes = self._alias_changes(text)
@@ -179,7 +179,7 @@ class Corrector:
             itertools.chain(self._candidates(tokens, readings, walks), self._long_matches(tokens, walks)),
             key=lambda c: (c.distance, -(c.end - c.start), -c.entry.priority),
         )
-        cut = tokens[-1].end if open_end and tokens and _kana_only(tokens[-1]) else None
+        cut = tokens[-1].end if open_end and tokens else None
         for candidate in candidates:
             if candidate.end == cut or _cuts_katakana(text, candidate.start, candidate.end):
                 continue
@@ -201,13 +201,17 @@ class Corrector:
         anchors = [(start, end) for start, end, _ in registered] + [(c.start, c.end) for c in changes]
         changes += self._listed_changes(text, tokens, anchors, cut)
         changes.sort(key=lambda c: c.start)
-        pieces, position = [], 0
-        for change in changes:
-            pieces += [text[position : change.start], change.replacement]
-            position = change.end
-        pieces.append(text[position:])
         found = [entry for _, _, entry in registered] + [c.entry for c in changes]
-        return Correction("".join(pieces), tuple(changes), tuple(found))
+        return Correction(_replaced(text, changes), tuple(changes), tuple(found))
+
+    def correct_piece(self, text: str, end: int, open_end: bool = False) -> Correction:
+        """Correct ``text[:end]`` (text being committed) with the rest of ``text`` (what follows
+        it so far) as context, making only changes inside it: a name listed after the comma
+        the piece ends with (と見たと、|福川), or a word cut at ``end``, is judged whole."""
+        whole = self.correct(text, open_end)
+        changes = [c for c in whole.changes if c.end <= end]
+        piece = _replaced(text[:end], changes)
+        return Correction(piece, tuple(changes), tuple(entry for _, _, entry in self._registered_in(piece)))
 
     def _listed_changes(
         self, text: str, tokens: list[Token], anchors: list[tuple[int, int]], cut: int | None
@@ -239,14 +243,17 @@ class Corrector:
         return changes
 
     def _exact_match(self, span: list[Token]) -> tuple[Entry, str] | None:
-        """The entry with a span's reading exactly (registered, else common), and that reading."""
+        """The entry with a span's reading exactly (registered, else common; 3+ kana), and that
+        reading; a span of particles and auxiliaries only (のだ, との) is not a name."""
+        if all(t.pos in FUNCTION_POS for t in span):
+            return None
         for reading in itertools.islice(
             ("".join(parts) for parts in itertools.product(*(token_readings(t) for t in span))),
             MAX_READINGS_PER_SPAN,
         ):
             key = normalize_reading(reading)
             entry = self.by_key.get(key) or self.common_keys.get(key)
-            if entry is not None and len(key) >= 2:
+            if entry is not None and len(key) > 2:
                 return entry, reading
         return None
 
@@ -333,14 +340,15 @@ class Corrector:
                         yield _Candidate(tokens[i].start, tokens[j].end, entry, 0, j - i + 1, reading)
 
     def _spell(self, states: dict[str, str], token: Token, whole: tuple[str, ...]) -> dict[str, str]:
-        """Extend partial readings by ``token``: read as a whole (``whole``), or kanji by kanji
-        with every reading each kanji has (集南市: しゅう・なん・し). Only readings that begin a
-        registered key are kept, so the walk stays small."""
+        """Extend partial readings by ``token``: read as a whole (``whole``), or, for a kanji the
+        analyzer could not join into a word (集|南|市), with every reading it has (しゅう・なん・し;
+        a word it knows, 好守, keeps its own readings). Only readings that begin a registered key
+        are kept, so the walk stays small."""
         reached: dict[str, str] = {}
         for key, reading in states.items():
             for alternative in whole:
                 self._reach(reached, key, reading, alternative)
-        if has_kanji(token.surface):
+        if has_kanji(token.surface) and len(token.surface.replace("々", "")) == 1:
             walk, previous = states, ()
             for char in token.surface:
                 options = previous if char == "々" else char_readings(char)
@@ -373,12 +381,14 @@ class Corrector:
 
     def _copula_matches(self, span: list[Token], copula: Token, reached: dict[str, str]) -> Iterable[_Candidate]:
         """A name ending in た/だ that the recognizer did not know is often written with the
-        copula だ (上右田 かみみぎた as 紙右だ): the span with its だ matches such an entry exactly
-        (4+ kana)."""
+        copula だ (上右田 かみみぎた as 紙右だ): a span of two or more words with its だ matches
+        such an entry exactly (4+ kana)."""
+        if len(span) < 2 or any(t.surface in self.surfaces for t in span):
+            return  # 中島だ, 正義だ: a word the analyzer knows (or a registered one) is followed by だ
         for reading in reached.values():
             for tail in ("た", "だ"):
                 entry = self.by_key.get(normalize_reading(reading + tail))
-                if entry is not None and len(entry.key) >= COPULA_NAME and _plausible(span, len(entry.key), 0):
+                if entry is not None and len(entry.key) >= COPULA_NAME:
                     yield _Candidate(span[0].start, copula.end, entry, 0, len(span) + 1, reading + "だ")
                     return
 
@@ -416,7 +426,7 @@ class Corrector:
                     cap = min(limit, allowed_distance(len(other)))
                     distance = edit_distance(key, other, cap)
                     found[other] = distance if 0 < distance <= cap else None
-        return tuple((other, distance) for other, distance in found.items() if distance is not None)
+        return tuple(sorted((other, distance) for other, distance in found.items() if distance is not None))
 
 
 def common_key(entry: Entry, analyzer: Analyzer) -> str:
@@ -430,17 +440,18 @@ def common_key(entry: Entry, analyzer: Analyzer) -> str:
 def token_readings(token: Token) -> tuple[str, ...]:
     """Candidate hiragana readings of one token ("" alternatives are dropped)."""
     surface = token.surface
-    if surface.isdigit():
-        return tuple("".join(p) for p in itertools.product(*(DIGIT_READINGS[d] for d in surface)))[:4]
+    if surface.isascii() and surface.isdigit():  # the analyzer's reading covers ５ and ²
+        return tuple(itertools.islice(("".join(p) for p in itertools.product(*(DIGIT_READINGS[d] for d in surface))), 4))
     if is_kana_reading(surface):
         return (to_hiragana(surface),)
     readings = []
     if token.kana:
         readings.append(to_hiragana(token.kana))
     if has_kanji(surface) or not readings:
-        alternative = "".join(_char_reading(c) for c in surface)
-        if alternative and alternative not in readings and is_kana_reading(alternative):
-            readings.append(alternative)
+        pieces = [_char_reading(c) for c in surface]
+        alternative = "".join(pieces)
+        if all(pieces) and alternative not in readings and is_kana_reading(alternative):
+            readings.append(alternative)  # not when a kanji has no reading alone (療: 診療 is not しん)
     return tuple(r for r in readings if r)
 
 
@@ -489,6 +500,15 @@ def char_readings(char: str) -> tuple[str, ...]:
     if not has_kanji(char):
         return (to_hiragana(char),)
     return tuple(to_hiragana(k) for k in shared_analyzer().readings_of(char))
+
+
+def _replaced(text: str, changes: list[Change]) -> str:
+    """``text`` with ``changes`` (sorted, not overlapping) made."""
+    pieces, position = [], 0
+    for change in changes:
+        pieces += [text[position : change.start], change.replacement]
+        position = change.end
+    return "".join(pieces) + text[position:]
 
 
 def _join_repeat_marks(tokens: list[Token]) -> list[Token]:

@@ -82,8 +82,8 @@ class DictionaryStage:
         if not event.committed.startswith(raw):  # cannot happen with the commit policy
             raw, corrected, readings = "", "", {}
         changes = []
-        if len(event.committed) > len(raw):
-            fixed = corrector.correct(event.committed[len(raw):])
+        if len(event.committed) > len(raw):  # corrected once, seeing the tentative text after it
+            fixed = corrector.correct_piece(event.text[len(raw) :], len(event.committed) - len(raw), not event.is_final)
             raw, corrected, readings = event.committed, corrected + fixed.text, {**readings, **fixed.readings}
             changes += fixed.changes
         fixed_tail = corrector.correct(event.text[len(raw) :], open_end=not event.is_final)

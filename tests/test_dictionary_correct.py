@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from captioner.events import CaptionEvent
+from captioner.streaming import CommitPolicy
 from dictionary.correct import Corrector, allowed_distance
 from dictionary.entries import Entry, normalize_reading
 from dictionary.options import DictionaryOptions
@@ -179,6 +180,50 @@ def test_a_name_ending_in_ta_may_be_written_with_the_copula():
     assert corrector.correct("紙右だとシモ右だの説明会は").text == "上右田と下右田の説明会は"
     for sentence in ("本当だと思います", "それは山だ。", "豊富だ", "紙右です"):
         assert corrector.correct(sentence).text == sentence
+
+
+# Words a review found turned into names by the looser rules (with 5,000 towns loaded).
+REVIEW_TRAPS = [
+    Entry("椋枝", "むくえだ"), Entry("東山", "ひがしやま"), Entry("東山田", "ひがしやまだ"), Entry("中島田", "なかしまだ"),
+    Entry("上吉田", "かみよしだ"), Entry("野田", "のだ"), Entry("本町", "ほんまち"), Entry("戸田", "とだ"),
+    Entry("塔野", "とうの"), Entry("新庄", "しんじょう"), Entry("海応寺", "かいおうじ"), Entry("吉見上", "よしみかみ"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "住所は椋枝だと思います。",  # a registered name followed by the copula keeps it
+        "住所は東山だと思います。",  # and does not become a longer name
+        "担当は中島だと思います。",  # nor does a known word
+        "それが正義だ。",  # 正 read ただし (a given name) is not a reading of the kanji
+        "のだと本町の人が言っていました",  # particles only: のだ is not 野田
+        "本町と、とのことです",
+        "休日診療所はどこですか。",  # 療 has no reading alone: 診療 is not しん
+        "好守を役務した",
+        "令和５年から、２²の",  # full-width digits are read by the analyzer
+    ],
+)
+def test_looser_rules_leave_ordinary_words_alone(sentence):
+    assert Corrector(REVIEW_TRAPS).correct(sentence).text == sentence
+
+
+def test_a_partials_last_word_is_not_matched_yet():
+    corrector = Corrector(REVIEW_TRAPS)
+    assert corrector.correct("教育委員会をお持", open_end=True).text == "教育委員会をお持"
+
+
+def test_a_committed_piece_is_corrected_seeing_the_text_after_it():
+    # committing stops at 、: と見たと、 alone has no list; with the tentative 福川 after it, it has
+    stage = DictionaryStage(DictionaryOptions(), [Entry("富田", "とんだ"), Entry("福川", "ふくがわ")])
+    policy = CommitPolicy()
+    shown = []
+    for kind, text in [("partial", "と見たと、福川の"), ("partial", "と見たと、福川の公民間は"), ("final", "と見たと、福川の公民間は、来週です。")]:
+        committed = policy.update(text) if kind == "partial" else policy.final(text)
+        event = CaptionEvent(kind=kind, utterance_id=1, text=text, audio_start=0, audio_end=1, emitted_at=0, committed=committed)
+        shown.append(stage.apply(event).display_text)
+    assert policy.committed == "と見たと、"  # the piece really was committed alone
+    assert shown == ["富田と、福川の", "富田と、福川の公民間は", "富田と、福川の公民間は、来週です。"]
 
 
 def test_a_misheard_phrase_listed_with_a_registered_name_is_that_name():
