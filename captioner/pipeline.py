@@ -358,7 +358,10 @@ class CaptionPipeline:
             )
             if self.dictionary is not None:
                 started = time.perf_counter()
-                event = self.dictionary.apply(event)
+                try:
+                    event = self.dictionary.apply(event)
+                except Exception:  # a correction bug must not stop captions (nor be retried as a decode)
+                    log.exception("dictionary correction failed on %r; the caption is shown uncorrected", text)
                 self.stats.correction_ms.append((time.perf_counter() - started) * 1000)
             event = dataclasses.replace(event, emitted_at=self.now())
             for sink in self.sinks:

@@ -12,6 +12,9 @@ from captioner.audio import FileSource
 from captioner.config import Config
 from captioner.pipeline import CaptionPipeline
 from captioner.sinks import FinalsCollector
+from dictionary.entries import Entry
+from dictionary.options import DictionaryOptions
+from dictionary.stage import DictionaryStage
 from tests.conftest import EVAL_DIR
 from tests.test_recovery import FakeRecognizer
 
@@ -26,6 +29,24 @@ def test_a_sink_that_raises_never_stops_captions_for_the_others(caplog):
     pipeline.run()
     assert len(collector.finals) >= 15
     assert "caption sink" in caplog.text and "captions continue" in caplog.text
+
+
+def test_a_failing_dictionary_correction_shows_the_caption_uncorrected(caplog):
+    stage = DictionaryStage(DictionaryOptions(), [Entry("周南市", "しゅうなんし")])
+
+    def broken_corrector(text, *args, **kwargs):
+        raise KeyError("５")
+
+    stage._corrector.correct = broken_corrector
+    stage._corrector.correct_piece = broken_corrector
+    collector = FinalsCollector()
+    source = FileSource(EVAL_DIR / "session.wav", pace=None)
+    pipeline = CaptionPipeline(
+        Config(), FakeRecognizer(), source, [collector], dictionary=stage, partials=False, backpressure=True
+    )
+    pipeline.run()
+    assert len(collector.finals) >= 15 and all(e.corrected_text is None for e in collector.finals)
+    assert "shown uncorrected" in caplog.text
 
 
 def test_a_caption_window_that_crashes_hands_over_to_the_terminal(monkeypatch, tmp_path, capsys, caplog):
