@@ -63,17 +63,19 @@ class Analyzer:
         """Every katakana reading the dictionary has for one character (南: ナン, ミナミ), from
         MeCab's ``limit`` best analyses of it alone; given names are left out (正 ただし)."""
         with self._lock:
-            if self._tagger is None:
-                self._tagger = _new_tagger()
-            paths = self._tagger.nbestToNodeList(char, limit)
+            paths = self._loaded_tagger().nbestToNodeList(char, limit)
             kana = [w.feature.kana for path in paths if len(path) == 1 for w in path if w.feature.pos3 != "人名"]
         return tuple(dict.fromkeys(k for k in kana if k not in (None, "*", "")))
 
     def _parse(self, text: str) -> list:
         """MeCab's words for ``text`` (call with the lock held: they are valid until the next parse)."""
+        return self._loaded_tagger()(text)
+
+    def _loaded_tagger(self):
+        """The MeCab tagger, created on first use (call with the lock held)."""
         if self._tagger is None:
             self._tagger = _new_tagger()
-        return self._tagger(text)
+        return self._tagger
 
     def furigana(self, text: str) -> list[tuple[str, str | None]]:
         """Split ``text`` into (segment, hiragana reading or None) pairs for ruby display.

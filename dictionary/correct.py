@@ -385,9 +385,9 @@ class Corrector:
         such an entry exactly (4+ kana)."""
         if len(span) < 2 or any(t.surface in self.surfaces for t in span):
             return  # 中島だ, 正義だ: a word the analyzer knows (or a registered one) is followed by だ
-        for reading in reached.values():
+        for key, reading in reached.items():
             for tail in ("た", "だ"):
-                entry = self.by_key.get(normalize_reading(reading + tail))
+                entry = self.by_key.get(extend_key(key, tail))
                 if entry is not None and len(entry.key) >= COPULA_NAME:
                     yield _Candidate(span[0].start, copula.end, entry, 0, len(span) + 1, reading + "だ")
                     return
