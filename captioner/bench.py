@@ -91,6 +91,7 @@ def replay(
     }
     if stats.correction_ms:
         usage["correction_ms"] = _summary(stats.correction_ms, digits=2)
+        usage["correction_cpu_ms"] = _summary(stats.correction_cpu_ms, digits=2)
     if translation is not None:
         from translate.bench import stage_summary
 

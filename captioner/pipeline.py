@@ -72,6 +72,8 @@ class PipelineStats:
     rejected: dict[str, int] = field(default_factory=dict)
     audio_seconds: float = 0.0
     correction_ms: deque[float] = field(default_factory=lambda: deque(maxlen=CORRECTION_SAMPLES))  # the latest only
+    # the correcting thread's CPU time: wall time above also counts waits for the interpreter
+    correction_cpu_ms: deque[float] = field(default_factory=lambda: deque(maxlen=CORRECTION_SAMPLES))
     worker_restarts: int = 0  # decodings that raised and were retried after a backoff
 
 
@@ -357,12 +359,13 @@ class CaptionPipeline:
                 details=details,
             )
             if self.dictionary is not None:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.thread_time()
                 try:
                     event = self.dictionary.apply(event)
                 except Exception:  # a correction bug must not stop captions (nor be retried as a decode)
                     log.exception("dictionary correction failed on %r; the caption is shown uncorrected", text)
                 self.stats.correction_ms.append((time.perf_counter() - started) * 1000)
+                self.stats.correction_cpu_ms.append((time.thread_time() - started_cpu) * 1000)
             event = dataclasses.replace(event, emitted_at=self.now())
             for sink in self.sinks:
                 try:

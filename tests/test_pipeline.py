@@ -84,3 +84,18 @@ def test_decoding_loops_are_cut_and_silence_is_ignored(recognizer):
     silence = np.zeros(16000 * 3, np.float32)
     hypothesis = recognizer.transcribe(silence)
     assert hypothesis.no_speech_prob > 0.5 or not hypothesis.text.strip()
+
+
+def test_dictionary_correction_is_timed_in_wall_and_cpu_time(recognizer, eval_dir):
+    from captioner.bench import load_dictionary
+    from dictionary.options import DictionaryOptions
+    from dictionary.stage import DictionaryStage
+
+    collector = FinalsCollector()
+    stage = DictionaryStage(DictionaryOptions(), load_dictionary(eval_dir))
+    source = FileSource(eval_dir / "d08.wav")
+    stats = CaptionPipeline(Config(), recognizer, source, [collector], dictionary=stage, partials=False).run()
+    assert "福川" in "".join(e.display_text for e in collector.events if e.is_final)
+    assert len(stats.correction_cpu_ms) == len(stats.correction_ms) > 0
+    for cpu, wall in zip(stats.correction_cpu_ms, stats.correction_ms):
+        assert 0 < cpu <= wall + 0.5  # one thread's CPU time fits in the wall time it took
