@@ -48,6 +48,7 @@ SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → �
 MAX_DISTANCE = 2
 LONG_KEY = 6  # exact matches this long need no part-of-speech evidence
 COPULA_NAME = 4  # a name read with a final だ as the copula (紙右だ for 上右田) has 4+ kana
+KATAKANA_HEAD = 4  # a name heading an unknown katakana word (ホーフシ|アクショ) has 4+ kana as written
 LIST_JOINERS = ("と", "や")  # particles joining the names of a list (富田と福川, 鹿野や須々万)
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
 
@@ -172,7 +173,7 @@ class Corrector:
         taken = [(c.start, c.end) for c in changes]
         # written right already: kept whole, unless a longer match contains it (花木|中央 → 華城中央)
         registered = [r for r in self._registered_in(text) if not any(r[0] < b and a < r[1] for a, b in taken)]
-        tokens = _join_repeat_marks(self.analyzer.tokens(text))
+        tokens, splits = self._split_unknown_katakana(_join_repeat_marks(self.analyzer.tokens(text)))
         readings = [token_readings(t) for t in tokens]
         walks = [self._walk(tokens, readings, i) for i in range(len(tokens))]
         candidates = sorted(
@@ -181,7 +182,7 @@ class Corrector:
         )
         cut = tokens[-1].end if open_end and tokens else None
         for candidate in candidates:
-            if candidate.end == cut or _cuts_katakana(text, candidate.start, candidate.end):
+            if candidate.end == cut or _cuts_katakana(text, candidate.start, candidate.end, splits):
                 continue
             if any(candidate.start < end and start < candidate.end for start, end in taken):
                 continue
@@ -199,7 +200,7 @@ class Corrector:
                 reason = f"{original} ({candidate.reading}) {how} {entry.surface} ({entry.reading})"
             changes.append(Change(candidate.start, candidate.end, original, entry.surface, entry, reason))
         anchors = [(start, end) for start, end, _ in registered] + [(c.start, c.end) for c in changes]
-        changes += self._listed_changes(text, tokens, anchors, cut)
+        changes += self._listed_changes(text, tokens, anchors, cut, splits)
         changes.sort(key=lambda c: c.start)
         found = [entry for _, _, entry in registered] + [c.entry for c in changes]
         return Correction(_replaced(text, changes), tuple(changes), tuple(found))
@@ -214,7 +215,7 @@ class Corrector:
         return Correction(piece, tuple(changes), tuple(entry for _, _, entry in self._registered_in(piece)))
 
     def _listed_changes(
-        self, text: str, tokens: list[Token], anchors: list[tuple[int, int]], cut: int | None
+        self, text: str, tokens: list[Token], anchors: list[tuple[int, int]], cut: int | None, splits: set[int]
     ) -> list[Change]:
         """A phrase does not start with a particle: where one seems to (と見たと、福川の…) the
         words were misheard. Such a phrase, listed with a registered name (joined to it by
@@ -231,7 +232,7 @@ class Corrector:
                     if end == cut or any(start < b and a < end for a, b in occupied):
                         continue
                     match = self._exact_match(span)
-                    if match is None or _cuts_katakana(text, start, end):
+                    if match is None or _cuts_katakana(text, start, end, splits):
                         continue
                     entry, reading = match
                     original = text[start:end]
@@ -241,6 +242,28 @@ class Corrector:
                     frontier.append((start, end))
                     break
         return changes
+
+    def _split_unknown_katakana(self, tokens: list[Token]) -> tuple[list[Token], set[int]]:
+        """Split a katakana word the analyzer does not know where a registered reading heads it:
+        the recognizer writes a name it does not know in katakana, run together with the next
+        word (ホーフシアクショ → ホーフシ|アクショ). Returns the tokens and the offsets split at."""
+        result: list[Token] = []
+        splits: set[int] = set()
+        for token in tokens:
+            while token.unknown and all(map(_is_katakana, token.surface)):
+                head = next(
+                    (n for n in range(len(token.surface) - 1, KATAKANA_HEAD - 1, -1)
+                     if normalize_reading(to_hiragana(token.surface[:n])) in self.by_key),
+                    0,
+                )  # fmt: skip
+                if not head:
+                    break
+                name, rest = token.surface[:head], token.surface[head:]
+                result.append(dataclasses.replace(token, surface=name, kana=name, pos_detail="固有名詞", end=token.start + head))
+                token = dataclasses.replace(token, surface=rest, kana=rest, start=token.start + head)
+                splits.add(token.start)
+            result.append(token)
+        return result, splits
 
     def _exact_match(self, span: list[Token]) -> tuple[Entry, str] | None:
         """The entry with a span's reading exactly (registered, else common; 3+ kana), and that
@@ -551,9 +574,12 @@ def _strictly_within(written: tuple[int, int, Entry], candidate: _Candidate) -> 
     return candidate.start <= start and end <= candidate.end and end - start < candidate.end - candidate.start
 
 
-def _cuts_katakana(text: str, start: int, end: int) -> bool:
-    """A span that starts or ends inside a katakana word (おス of おスマイ) is not a name."""
-    return any(0 < i < len(text) and _is_katakana(text[i - 1]) and _is_katakana(text[i]) for i in (start, end))
+def _cuts_katakana(text: str, start: int, end: int, splits: set[int]) -> bool:
+    """A span that starts or ends inside a katakana word (おス of おスマイ) is not a name, unless
+    it is cut where a registered reading ends (``splits``)."""
+    return any(
+        0 < i < len(text) and i not in splits and _is_katakana(text[i - 1]) and _is_katakana(text[i]) for i in (start, end)
+    )
 
 
 def _is_katakana(char: str) -> bool:

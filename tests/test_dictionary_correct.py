@@ -182,6 +182,31 @@ def test_a_name_ending_in_ta_may_be_written_with_the_copula():
         assert corrector.correct(sentence).text == sentence
 
 
+
+def test_a_name_heading_an_unknown_katakana_word_is_split_off():
+    # the recognizer runs a name it does not know into the next word, in katakana
+    corrector = Corrector([Entry("防府市", "ほうふし"), Entry("徳山", "とくやま"), Entry("佐波", "さば")])
+    fixed = corrector.correct("ホーフシアクショの前から")
+    assert fixed.text == "防府市アクショの前から"
+    assert fixed.changes[0].original == "ホーフシ"
+    assert corrector.correct("トクヤマエキから").text == "徳山エキから"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "サバイバルゲームの会場です。",  # a word the analyzer knows is never split
+        "サバトの日です。",
+        "サバノフさんの書類です。",  # a name of 2 kana does not head an unknown word
+        "グエンバンアンさんの書類です。",  # foreign residents' names the analyzer does not know
+        "サントスシルバさんの書類です。",
+        "シュレスタさんの書類です。",
+    ],
+)
+def test_known_katakana_words_and_foreign_names_are_not_split(city_corrector, sentence):
+    corrector = Corrector(city_corrector.entries + [Entry("佐波", "さば")])
+    assert corrector.correct(sentence).text == sentence
+
 # Words a review found turned into names by the looser rules (with 5,000 towns loaded).
 REVIEW_TRAPS = [
     Entry("椋枝", "むくえだ"), Entry("東山", "ひがしやま"), Entry("東山田", "ひがしやまだ"), Entry("中島田", "なかしまだ"),
