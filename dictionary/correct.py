@@ -19,7 +19,8 @@ auxiliaries; particles only inside it), a single ordinary word is replaced only 
 reading is long, and a word used as an adjective (豊富な) is never replaced. Aliases (known
 wrong forms) are replaced directly. A phrase that starts with a particle (misheard: no phrase
 does) may be a name whatever its parts of speech when it is listed with a registered one
-(と見たと、福川 → 富田と、福川).
+(と見たと、福川 → 富田と、福川). A katakana word the analyzer does not know is split after a
+registered reading that heads it (ホーフシアクショ → 防府市アクショ).
 """
 
 from __future__ import annotations
