@@ -252,12 +252,8 @@ class Corrector:
         splits: set[int] = set()
         for token in tokens:
             while token.unknown and all(map(_is_katakana, token.surface)):
-                head = next(
-                    (n for n in range(len(token.surface) - 1, KATAKANA_HEAD - 1, -1)
-                     if normalize_reading(to_hiragana(token.surface[:n])) in self.by_key),
-                    0,
-                )  # fmt: skip
-                if not head:
+                head = self._registered_head(to_hiragana(token.surface[:-1]))
+                if head < KATAKANA_HEAD:
                     break
                 name, rest = token.surface[:head], token.surface[head:]
                 result.append(dataclasses.replace(token, surface=name, kana=name, pos_detail="固有名詞", end=token.start + head))
@@ -266,15 +262,23 @@ class Corrector:
             result.append(token)
         return result, splits
 
+    def _registered_head(self, hiragana: str) -> int:
+        """The length of the longest start of ``hiragana`` that reads a registered key (0: none)."""
+        head, key = 0, ""
+        for n, kana in enumerate(hiragana, 1):
+            key = extend_key(key, kana)
+            if key not in self.key_prefixes:
+                break
+            if key in self.by_key:
+                head = n
+        return head
+
     def _exact_match(self, span: list[Token]) -> tuple[Entry, str] | None:
         """The entry with a span's reading exactly (registered, else common; 3+ kana), and that
         reading; a span of particles and auxiliaries only (のだ, との) is not a name."""
         if all(t.pos in FUNCTION_POS for t in span):
             return None
-        for reading in itertools.islice(
-            ("".join(parts) for parts in itertools.product(*(token_readings(t) for t in span))),
-            MAX_READINGS_PER_SPAN,
-        ):
+        for reading in _joined_readings([token_readings(t) for t in span], MAX_READINGS_PER_SPAN):
             key = normalize_reading(reading)
             entry = self.by_key.get(key) or self.common_keys.get(key)
             if entry is not None and len(key) > 2:
@@ -326,10 +330,7 @@ class Corrector:
                 following = tokens[j + 1] if j + 1 < len(tokens) else None
                 if _adjectival(span, following):
                     continue
-                for reading in itertools.islice(
-                    ("".join(parts) for parts in itertools.product(*readings[i : j + 1])),
-                    MAX_READINGS_PER_SPAN,
-                ):
+                for reading in _joined_readings(readings[i : j + 1], MAX_READINGS_PER_SPAN):
                     yield from self._matches(span, reading)
                 spelled = walks[i][j - i] if j - i < len(walks[i]) else {}
                 yield from self._spelled_matches(span, spelled)
@@ -465,7 +466,7 @@ def token_readings(token: Token) -> tuple[str, ...]:
     """Candidate hiragana readings of one token ("" alternatives are dropped)."""
     surface = token.surface
     if surface.isascii() and surface.isdigit():  # the analyzer's reading covers ５ and ²
-        return tuple(itertools.islice(("".join(p) for p in itertools.product(*(DIGIT_READINGS[d] for d in surface))), 4))
+        return tuple(_joined_readings([DIGIT_READINGS[d] for d in surface], 4))
     if is_kana_reading(surface):
         return (to_hiragana(surface),)
     readings = []
@@ -477,6 +478,11 @@ def token_readings(token: Token) -> tuple[str, ...]:
         if all(pieces) and alternative not in readings and is_kana_reading(alternative):
             readings.append(alternative)  # not when a kanji has no reading alone (療: 診療 is not しん)
     return tuple(r for r in readings if r)
+
+
+def _joined_readings(parts: Sequence[tuple[str, ...]], limit: int) -> Iterable[str]:
+    """The first ``limit`` readings of a sequence, one alternative from each of ``parts``."""
+    return itertools.islice(("".join(choice) for choice in itertools.product(*parts)), limit)
 
 
 @lru_cache(maxsize=4096)
