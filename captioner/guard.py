@@ -109,6 +109,8 @@ def check(hyp: Hypothesis, options: GuardOptions) -> Verdict:
     collapsed = strip_repetition(hyp.text)
     if collapsed != hyp.text and len(normalize(collapsed)) <= MIN_LOOP_SURVIVOR:
         return Verdict("", "repetition loop")  # beeps come out as ピッピッピッ
+    if hyp.no_speech_prob > options.no_speech_threshold and normalize(hyp.text).startswith(normalize(collapsed) * 2):
+        return Verdict("", "no speech")  # nothing but a loop: its repeats make avg_logprob look confident
     if compression_ratio(collapsed) > options.compression_ratio_threshold:
         return Verdict("", "repetition loop")
     known = {normalize(p) for p in options.known_phrases}

@@ -43,6 +43,15 @@ def test_loop_of_a_sound_is_dropped():
     assert strip_repetition(text) == "こちらにお名前を書きください。"
 
 
+def test_a_text_that_is_only_a_loop_needs_no_low_logprob_to_be_no_speech():
+    # room noise decoded as スタッフの×3: the repeats lift avg_logprob just above the threshold
+    noise = hyp("スタッフのスタッフのスタッフ", logprob=-0.97, no_speech=0.57)
+    assert rejection(noise, GuardOptions()) == "no speech"
+    speech_then_loop = hyp("こんにちは、音が変わらず、音が変わらず、音が変わらず", logprob=-0.97, no_speech=0.57)
+    assert rejection(speech_then_loop, GuardOptions()) is None
+    assert rejection(hyp("スタッフのスタッフのスタッフ", logprob=-0.97, no_speech=0.1), GuardOptions()) is None
+
+
 def test_people_may_repeat_short_words():
     assert strip_repetition("はいはい、わかりました") == "はいはい、わかりました"
     assert strip_repetition("はいはいはいはいはい") == "はい"
