@@ -1,5 +1,5 @@
 import sys
 
-from captioner.cli import main
+from captioner.app.cli import main
 
 sys.exit(main())

@@ -132,7 +132,7 @@ def _new_tagger():
         import fugashi
         import unidic_lite  # noqa: F401  (the dictionary fugashi loads)
     except ImportError as e:
-        from captioner.errors import CaptionerError
+        from captioner.core.errors import CaptionerError
 
         raise CaptionerError(
             "the Japanese analyzer is not installed: pip install fugashi unidic-lite"

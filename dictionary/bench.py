@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from captioner import metrics
-from captioner.bench import load_dictionary, load_references
-from captioner.errors import CaptionerError
+from captioner.core import metrics
+from captioner.core.errors import CaptionerError
+from captioner.core.evalset import load_references
 from dictionary.correct import Corrector
 from dictionary.entries import Entry
 from dictionary.options import DictionaryOptions
-from dictionary.store import entry_record, load_folder, write_records
+from dictionary.store import entry_record, load_folder, load_word_file, write_records
 
 FILL_PREFECTURES = ("山口県", "広島県", "福岡県", "島根県", "岡山県", "愛媛県", "大分県", "鳥取県", "香川県", "佐賀県")
 PREFIX_STEP = 4  # characters a partial grows by, roughly, between two partial captions
@@ -90,7 +90,8 @@ def caption_texts(set_dir: Path) -> list[tuple[str, bool]]:
 
 def run_dictionary_bench(set_dir: Path, target: int, options: DictionaryOptions | None = None) -> dict[str, Any]:
     options = options or DictionaryOptions()
-    entries, source = fill_entries(load_dictionary(set_dir) or [], target)
+    own = load_word_file(set_dir / "dictionary.yaml") if (set_dir / "dictionary.yaml").is_file() else []
+    entries, source = fill_entries(own, target)
     with tempfile.TemporaryDirectory() as folder:
         write_records(Path(folder) / "words.yaml", [entry_record(e) for e in entries])
         loads = []

@@ -32,7 +32,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from dictionary.analyzer import Analyzer, Token, has_kanji, shared_analyzer
-from dictionary.entries import Entry, extend_key, is_kana_reading, normalize_reading, to_hiragana
+from dictionary.entries import (
+    Entry,
+    extend_key,
+    is_kana_reading,
+    normalize_reading,
+    to_hiragana,
+)
 from dictionary.options import DictionaryOptions
 
 MAX_SPAN_TOKENS = 6

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from captioner.core.paths import data_dir
 
 
 @dataclass
@@ -29,6 +30,5 @@ class DictionaryOptions:
 
 
 def default_folder() -> Path:
-    """``$XDG_DATA_HOME/captioner/dictionary`` (``%APPDATA%`` on Windows)."""
-    base = os.environ.get("XDG_DATA_HOME") or os.environ.get("APPDATA")
-    return Path(base or Path.home() / ".local" / "share") / "captioner" / "dictionary"
+    """``dictionary/`` in the user's data folder (:mod:`captioner.core.paths`)."""
+    return data_dir() / "dictionary"

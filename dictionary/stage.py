@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 from dictionary.correct import Correction, Corrector
 from dictionary.entries import Entry
 from dictionary.options import DictionaryOptions
@@ -97,13 +97,12 @@ class DictionaryStage:
         details = dict(event.details)
         if changes:
             details["corrections"] = [c.reason for c in changes]
-        if readings or fixed_tail.found:
-            details["readings"] = {**readings, **fixed_tail.readings}
         return dataclasses.replace(
             event,
             corrected_text=corrected + fixed_tail.text,
             corrected_committed=corrected,
             details=details,
+            readings={**readings, **fixed_tail.readings},
         )
 
     def _note_use(self, surfaces) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,7 +25,8 @@ from typing import Any
 
 import yaml
 
-from captioner.errors import CaptionerError
+from captioner.core.errors import CaptionerError
+from captioner.core.files import atomic_write
 from dictionary.analyzer import has_kanji
 from dictionary.entries import Entry, is_kana_reading, to_hiragana
 from dictionary.options import DictionaryOptions
@@ -360,6 +360,14 @@ def parse_file(path: Path) -> FileResult:
     return parse_yaml(path)
 
 
+def load_word_file(path: Path) -> list[Entry]:
+    """The entries of one word file (YAML or CSV); CaptionerError listing its problems (file:line)."""
+    result = combine([parse_file(path)])
+    if result.problems:
+        raise CaptionerError("\n".join(str(p) for p in result.problems))
+    return result.entries
+
+
 def combine(results: Sequence[FileResult]) -> LoadResult:
     """Merge per-file results in load order; check surfaces across all files.
 
@@ -607,19 +615,6 @@ def write_records(path: Path, records: Sequence[Any], header: str = HEADER) -> N
     atomic_write(path, text.encode("utf-8"))
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``; readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def surface_of(record: Any) -> str | None:

@@ -25,7 +25,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from captioner.errors import CaptionerError
+from captioner.core.errors import CaptionerError
 from dictionary.entries import is_kana_reading, to_hiragana
 
 CATCH_ALL = "以下に掲載がない場合"

@@ -20,8 +20,8 @@ import threading
 import time
 from typing import Any
 
-from captioner import metrics
-from captioner.events import CaptionEvent
+from captioner.core import metrics
+from captioner.core.events import CaptionEvent
 from display.options import DisplayOptions
 
 STRESS_TEXT = "おはようございます。周南市役所の障害福祉課でございます。身体障害者手帳の交付には、一か月ほどかかります。"
@@ -42,13 +42,14 @@ class DisplayProbe:
         self.report: dict[str, Any] = {}
         self._cpu: dict[str, float] = {}
 
-    def run(self, pipeline, label: str = "captioning"):
-        """Run ``pipeline`` in a thread while the window shows its events; returns its stats."""
+    def run(self, session, source, label: str = "captioning"):
+        """``session.run(source)`` in a thread while the window shows its events; returns its stats."""
         outcome: dict[str, Any] = {}
+        started: list = []  # the pipeline, once it runs (to stop it if the window closes first)
 
         def work() -> None:
             try:
-                outcome["stats"] = pipeline.run()
+                outcome["stats"] = session.run(source, on_start=started.append)
             except BaseException as e:  # re-raised below, in the caller's thread
                 outcome["error"] = e
 
@@ -58,8 +59,8 @@ class DisplayProbe:
         try:
             self.window.run(until=lambda: not thread.is_alive())
         finally:
-            if thread.is_alive():
-                pipeline.stop()
+            if thread.is_alive() and started:
+                started[0].stop()
             thread.join()
         self._cpu[label] = 100 * (time.thread_time() - cpu) / max(time.perf_counter() - wall, 1e-9)
         if "error" in outcome:

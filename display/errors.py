@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from captioner.errors import CaptionerError
+from captioner.core.errors import CaptionerError
 
 
 class DisplayError(CaptionerError):

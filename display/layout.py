@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 from display.linebreak import Measure, cell_width, is_word, line_spans
 
 JA = "ja"
@@ -130,9 +130,8 @@ class CaptionBoard:
         if event.is_final:
             utterance.final = True
             utterance.committed = utterance.text
-        readings = event.details.get("readings") if isinstance(event.details, dict) else None
-        if isinstance(readings, dict):
-            utterance.readings = tuple((str(k), str(v)) for k, v in readings.items() if k and v)
+        if event.readings:
+            utterance.readings = tuple((str(k), str(v)) for k, v in event.readings.items() if k and v)
         for lang, translated in (event.translations or {}).items():
             if not isinstance(lang, str) or not isinstance(translated, str):
                 continue

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from captioner.errors import AudioDeviceError
+from captioner.core.errors import AudioDeviceError
 from display import status as messages
 from display.errors import DisplayUnavailable
 from display.settings import apply_saved
@@ -96,6 +96,10 @@ class Engine:
         finally:
             status(None)
 
+    def _status(self, key: str, text: str | None) -> None:
+        """A stage's problem (translation, log, microphone) on the status line; None clears it."""
+        self.window.set_status(text, True, key=key)
+
     def _attach(self, pipeline) -> None:
         """Called by run_pipeline with the pipeline it is about to run (so stop() can reach it)."""
         with self._lock:
@@ -117,7 +121,7 @@ class Engine:
             return True
         audio_status(None)
         try:
-            self.run_pipeline(recognizer, source, self.sinks, on_start=self._attach)
+            self.run_pipeline(recognizer, source, self.sinks, on_start=self._attach, status=self._status)
         except AudioDeviceError as e:
             if self.file_input:
                 raise
@@ -145,9 +149,10 @@ def run_with_display(
 ) -> int | None:
     """Run live captions in the caption window; None when there is no screen to open it on.
 
-    ``run_pipeline(recognizer, source, sinks, on_start=...)`` builds the stages (dictionary,
-    translation, ...) around ``sinks`` and runs the pipeline in the engine thread, calling
-    ``on_start(pipeline)`` first; ``sinks`` (e.g. ``--jsonl``) get every event too.
+    ``run_pipeline(recognizer, source, sinks, on_start=..., status=...)`` runs the session
+    (dictionary, translation, ... around ``sinks``) on ``source`` in the engine thread,
+    calling ``on_start(pipeline)`` first; ``status(key, text)`` shows a stage's problem on
+    the status line. ``sinks`` (e.g. ``--jsonl``) get every event too.
     """
     from display.status import LagWatch
     from display.window import CaptionWindow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 
 MODEL_PREPARING = "音声モデルを準備しています {percent}%  Preparing the speech model"
 MODEL_LOADING = "音声モデルを読み込んでいます…  Loading the speech model"

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 from display import settings as saved
 from display.errors import DisplayError, DisplayUnavailable
 from display.fonts import find_font

@@ -24,9 +24,9 @@ def eval_dir() -> Path:
 @pytest.fixture(scope="session")
 def recognizer():
     """The real default model (bundled Whisper base, int8 on CPU), loaded once."""
-    from captioner.asr import AsrOptions, WhisperRecognizer
+    from captioner.engine.recognizer import AsrOptions, create_recognizer
 
-    return WhisperRecognizer(AsrOptions())
+    return create_recognizer(AsrOptions())
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +36,15 @@ def pulse() -> Iterator:
     Needs the Debian packages pulseaudio, pulseaudio-utils, libportaudio2 and
     libasound2-plugins; without them the tests that use it skip, except under CI (``CI`` set).
     """
-    from captioner.audio import refresh_devices
-    from tests.pulse_support import TOOLS, PulseServer, pactl, server_running, start_private_server, wait_for
+    from captioner.engine.audio import refresh_devices
+    from tests.pulse_support import (
+        TOOLS,
+        PulseServer,
+        pactl,
+        server_running,
+        start_private_server,
+        wait_for,
+    )
 
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:

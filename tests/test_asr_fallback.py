@@ -7,7 +7,8 @@ import logging
 import numpy as np
 import pytest
 
-from captioner.asr import AsrOptions, WhisperRecognizer
+from captioner.engine.recognizer import AsrOptions
+from captioner.engine.whisper import WhisperRecognizer
 
 pytestmark = pytest.mark.model
 
@@ -17,7 +18,7 @@ def test_cuda_without_a_usable_gpu_falls_back_to_the_cpu(caplog):
 
     if ctranslate2.get_cuda_device_count() > 0:
         pytest.skip("a GPU is usable here: nothing to fall back from")
-    with caplog.at_level(logging.WARNING, logger="captioner.asr"):
+    with caplog.at_level(logging.WARNING, logger="captioner.engine.whisper"):
         recognizer = WhisperRecognizer(AsrOptions(device="cuda", compute_type="float16"))
     assert (recognizer.device, recognizer.compute_type) == ("cpu", "int8")
     assert recognizer.describe()["cuda_fallback"]
@@ -44,7 +45,7 @@ def test_a_gpu_that_fails_at_first_use_falls_back_to_the_cpu(monkeypatch, caplog
 
     monkeypatch.setattr(WhisperRecognizer, "_load", load)
     monkeypatch.setattr(WhisperRecognizer, "_smoke_test", smoke_test)
-    with caplog.at_level(logging.WARNING, logger="captioner.asr"):
+    with caplog.at_level(logging.WARNING, logger="captioner.engine.whisper"):
         recognizer = WhisperRecognizer(AsrOptions(device="cuda"))
     assert loads == ["cuda", "cpu"]
     assert recognizer.device == "cpu" and recognizer.fallback == "CUDA failed with error out of memory"

@@ -13,8 +13,8 @@ import av
 import numpy as np
 import pytest
 
-from tests.conftest import EVAL_DIR
-from captioner.audio import (
+from captioner.core.errors import AudioDeviceError, AudioFileError
+from captioner.engine.audio import (
     SAMPLE_RATE,
     AudioOptions,
     FileSource,
@@ -22,9 +22,9 @@ from captioner.audio import (
     MicrophoneSource,
     format_devices,
     list_input_devices,
-    open_source,
 )
-from captioner.errors import AudioDeviceError, AudioFileError
+from captioner.engine.recovery import open_live_source
+from tests.conftest import EVAL_DIR
 
 DEV_DIR = EVAL_DIR
 BLOCK = SAMPLE_RATE * 30 // 1000
@@ -204,7 +204,7 @@ def test_bad_pace():
         FileSource(eval_file("d01.wav"), pace=0)
 
 
-# --- options and open_source -----------------------------------------------------------------
+# --- options and open_live_source -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("block_ms", [0, 9, 1001, -30, 30.0, True, "30"])
@@ -227,14 +227,14 @@ def test_good_block_ms(block_ms):
 
 def test_open_source_with_a_path_reads_the_file(tmp_path):
     path = write_wav(tmp_path / "a.wav", sine(500, 0.5, 22050), 22050)
-    source = open_source(AudioOptions(block_ms=20), str(path), pace=None)
+    source = open_live_source(AudioOptions(block_ms=20), str(path), pace=None)
     assert isinstance(source, FileSource)
     check_blocks(read_all(source), size=320)
 
 
 def test_open_source_validates_options(tmp_path):
     with pytest.raises(ValueError, match="block_ms"):
-        open_source(AudioOptions(block_ms=5), str(tmp_path / "a.wav"), pace=None)
+        open_live_source(AudioOptions(block_ms=5), str(tmp_path / "a.wav"), pace=None)
 
 
 # --- MicrophoneSource with an injected sounddevice module ------------------------------------
@@ -286,7 +286,7 @@ class FakeStream:
 
 
 class FakeSoundDevice:
-    """The part of the sounddevice module that captioner.audio uses."""
+    """The part of the sounddevice module that captioner.engine.audio uses."""
 
     PortAudioError = FakePortAudioError
 

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 import yaml
 
-from captioner.config import Config, default_config_path, load_config
-from captioner.errors import ConfigError
+from captioner.app.config import Config, default_config_path, load_config
+from captioner.core.errors import ConfigError
 
 
 def write(tmp_path, text: str):

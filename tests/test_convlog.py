@@ -20,17 +20,16 @@ from pathlib import Path
 import pytest
 
 from captioner import convlog
-from captioner.config import Config
-from captioner.convlog import (
+from captioner.app.config import Config
+from captioner.convlog.log import (
     CLOCK_JUMPED,
     LOG_UNWRITABLE,
     ConversationLog,
     ConversationLogOptions,
-    MaskingStage,
     read_records,
 )
-from captioner.events import CaptionEvent
-from captioner.masking import mask
+from captioner.convlog.masking import ScreenMasking, mask
+from captioner.core.events import CaptionEvent
 
 REPO = Path(__file__).resolve().parents[1]
 TZ = dt.timezone(dt.timedelta(hours=9))
@@ -126,7 +125,7 @@ def test_finals_are_masked_and_written_one_line_each_with_translations_merged_on
     log(final(1, "お電話番号は090-1234-5678です。"))
     log(final(2, "ありがとうございます。", corrected_text="ありがとうございます！"))
     translated = final(1, "お電話番号は090-1234-5678です。", translations={"en": "Phone: 090-1234-5678."},
-                       details={"translation": {"en": {"model": "tiny", "seconds": 0.1}}})  # fmt: skip
+                       details={"translation": {"en": {"model": "tiny", "seconds": 0.1}}}, update="translation")  # fmt: skip
     log(translated)
     log(final(3, ""))  # nothing said: nothing written
     path = tmp_path / "logs" / "2026-11-23.jsonl"
@@ -284,8 +283,8 @@ def test_full_disk_keeps_captions_in_memory_and_loses_none(tmp_path, monkeypatch
 
 CHILD = r"""
 import sys, datetime as dt
-from captioner.convlog import ConversationLog, ConversationLogOptions
-from captioner.events import CaptionEvent
+from captioner.convlog.log import ConversationLog, ConversationLogOptions
+from captioner.core.events import CaptionEvent
 log = ConversationLog(ConversationLogOptions(enabled=True, folder=sys.argv[1]))
 for uid in range(1, 1_000_000):
     text = f"{uid}番目: 住民票の写しを二通お願いします。電話は090-1234-5678です。" * 3
@@ -336,18 +335,19 @@ def test_log_export_command(tmp_path):
 
 
 def test_masking_on_screen_masks_partials_finals_and_translations():
-    seen: list[CaptionEvent] = []
-    stage = MaskingStage([seen.append])
-    stage(CaptionEvent("partial", 1, "電話は090-1234-5678で", 0, 1, 1.1, committed="電話は"))
-    stage(final(1, "電話は090-1234-5678です。", translations={"en": "The phone is 090-1234-5678."}))
+    stage = ScreenMasking()
+    seen = [
+        stage(CaptionEvent("partial", 1, "電話は090-1234-5678で", 0, 1, 1.1, committed="電話は")),
+        stage(final(1, "電話は090-1234-5678です。", translations={"en": "The phone is 090-1234-5678."})),
+    ]
     assert [e.display_text for e in seen] == ["電話は[電話番号]で", "電話は[電話番号]です。"]
     assert seen[0].display_committed == "電話は"
     assert seen[1].translations == {"en": "The phone is [電話番号]."}
 
 
-def test_run_pipeline_writes_the_log_when_enabled(tmp_path, monkeypatch):
-    from captioner.audio import FileSource
-    from captioner.cli import _run_pipeline
+def test_the_session_writes_the_log_when_enabled(tmp_path, monkeypatch):
+    from captioner.app.session import CaptionSession
+    from captioner.engine.audio import FileSource
     from tests.conftest import EVAL_DIR
     from tests.test_recovery import FakeRecognizer
 
@@ -358,6 +358,7 @@ def test_run_pipeline_writes_the_log_when_enabled(tmp_path, monkeypatch):
     config.conversation_log.mask_on_screen = True
     shown: list[CaptionEvent] = []
     source = FileSource(EVAL_DIR / "d01.wav", pace=None)
-    _run_pipeline(config, FakeRecognizer(), source, [shown.append], partials=False, backpressure=True, conversation_log=True)
+    with CaptionSession(config, FakeRecognizer(), [shown.append], conversation_log=True) as session:
+        session.run(source, partials=False, backpressure=True)
     (path,) = tmp_path.glob("*.jsonl")
     assert [r["text"] for r in lines(path)] == [e.display_text for e in shown if e.is_final]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from captioner.events import CaptionEvent
-from captioner.streaming import CommitPolicy
+from captioner.core.events import CaptionEvent
+from captioner.engine.streaming import CommitPolicy
 from dictionary.correct import Corrector, allowed_distance
 from dictionary.entries import Entry, normalize_reading
 from dictionary.options import DictionaryOptions
@@ -331,7 +331,7 @@ def test_committed_corrections_never_change(dev_entries):
         shown = corrected.display_committed
     assert shown == "櫛ケ浜と、久米の地区では説明会を開きます。"
     assert corrected.text.startswith("区市が浜")  # the original is kept on the event
-    assert corrected.details["readings"] == {"櫛ケ浜": "くしがはま", "久米": "くめ"}  # for furigana
+    assert corrected.readings == {"櫛ケ浜": "くしがはま", "久米": "くめ"}  # for furigana
 
 
 def test_hotwords_follow_priority_then_recent_use(dev_entries):

@@ -7,7 +7,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 
 from dictionary.entries import Entry

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 from display.layout import BlockLayout, CaptionBoard, Row
 from display.linebreak import NO_START, cell_width
 

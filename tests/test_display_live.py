@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from captioner.errors import AudioDeviceError, ModelError
-from captioner.events import CaptionEvent
+from captioner.core.errors import AudioDeviceError, ModelError
+from captioner.core.events import CaptionEvent
 from display import live
 from display.status import BEHIND, MIC_MISSING, MODEL_PREPARING, LagWatch
 
@@ -45,7 +45,7 @@ def statuses(monkeypatch, tmp_path):
 
 
 def config():
-    from captioner.config import Config
+    from captioner.app.config import Config
 
     return Config()
 
@@ -59,7 +59,7 @@ def test_events_shown_until_quit_and_pipeline_stopped(statuses):
             progress(done, 100)
         return "recognizer"
 
-    def run_pipeline(recognizer, source, sinks, on_start):
+    def run_pipeline(recognizer, source, sinks, on_start, status):
         assert recognizer == "recognizer" and source == "mic"
         pipeline = FakePipeline()
         pipelines.append(pipeline)
@@ -87,7 +87,7 @@ def test_missing_microphone_is_shown_and_retried(statuses):
             raise AudioDeviceError("Audio input device 'USB' not found.\n  0: pulse")
         return "mic"
 
-    def run_pipeline(recognizer, source, sinks, on_start):
+    def run_pipeline(recognizer, source, sinks, on_start, status):
         pipeline = FakePipeline()
         on_start(pipeline)
         sinks[0].request_quit()
@@ -113,7 +113,7 @@ def test_ctrl_c_stops_cleanly(statuses):
 
     stopped = []
 
-    def run_pipeline(recognizer, source, sinks, on_start):
+    def run_pipeline(recognizer, source, sinks, on_start, status):
         pipeline = FakePipeline()
         on_start(pipeline)
         threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
@@ -127,7 +127,7 @@ def test_ctrl_c_stops_cleanly(statuses):
 def test_end_of_a_file_keeps_the_last_caption_on_screen(statuses):
     done = threading.Event()
 
-    def run_pipeline(recognizer, source, sinks, on_start):
+    def run_pipeline(recognizer, source, sinks, on_start, status):
         on_start(FakePipeline())
         sinks[0](CaptionEvent("final", 1, "終わりです。", 0.0, 1.0, 1.1, committed="終わりです。"))
         threading.Timer(0.3, sinks[0].request_quit).start()

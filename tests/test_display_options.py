@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from captioner.config import Config, load_config
-from captioner.errors import ConfigError
+from captioner.app.config import Config, load_config
+from captioner.core.errors import ConfigError
 from display.geometry import fit
 from display.options import LIVE_KEYS, DisplayOptions
 from display.settings import apply_saved, save

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 from display.options import DisplayOptions
 from display.theme import THEMES
 
@@ -168,7 +168,7 @@ def test_bilingual_captions(open_window):
 
 def test_furigana_above_kanji(open_window):
     window = open_window(furigana=True)
-    image = show(window, final(1, "周南市役所で住民票を受け付けています。", details={"readings": {"周南市": "しゅうなんし"}}), name="furigana")
+    image = show(window, final(1, "周南市役所で住民票を受け付けています。", readings={"周南市": "しゅうなんし"}), name="furigana")
     check_image(image, window)
     check_drawn(window)
     ruby = {item.text: item.rect for item in window.drawn if item.kind == "ruby"}
@@ -281,7 +281,7 @@ def test_size_fits_the_window(open_window):
 def test_keys_change_settings_and_save_them(open_window, tmp_path):
     import pygame
 
-    from captioner.config import Config
+    from captioner.app.config import Config
     from display.settings import apply_saved
 
     window = open_window()

@@ -19,7 +19,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "display"
 
 SCRIPT = r"""
 import json, sys, threading, time
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 from display.options import DisplayOptions
 from display.window import CaptionWindow
 from display.pg import pygame

@@ -1,7 +1,7 @@
 import dataclasses
 import json
 
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 
 
 def test_event_is_frozen_and_serializes_to_one_json_line():

@@ -1,7 +1,7 @@
 import pytest
 
-from captioner.asr import Hypothesis, compression_ratio
-from captioner.guard import GuardOptions, check, strip_repetition
+from captioner.engine.guard import GuardOptions, check, strip_repetition
+from captioner.engine.recognizer import Hypothesis, compression_ratio
 
 
 def hyp(text: str, logprob: float = -0.2, no_speech: float = 0.01) -> Hypothesis:

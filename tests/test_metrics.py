@@ -1,4 +1,10 @@
-from captioner.metrics import cer, edit_distance, normalize, percentile, term_counts
+from captioner.core.metrics import (
+    cer,
+    edit_distance,
+    normalize,
+    percentile,
+    term_counts,
+)
 
 
 def test_normalize_drops_punctuation_space_and_folds_width():

@@ -16,8 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from captioner.audio import SAMPLE_RATE, MicrophoneSource, list_input_devices, refresh_devices
-from captioner.errors import AudioDeviceError
+from captioner.core.errors import AudioDeviceError
+from captioner.engine.audio import (
+    SAMPLE_RATE,
+    MicrophoneSource,
+    list_input_devices,
+    refresh_devices,
+)
 
 pytestmark = pytest.mark.microphone
 
@@ -165,7 +170,7 @@ def test_live_captions_from_the_virtual_microphone(pulse, tmp_path):
     import signal
     import sys
 
-    from captioner.metrics import cer
+    from captioner.core.metrics import cer
 
     reference = "徳山駅の北口から、市役所行きのバスが出ています。"
     process = subprocess.Popen(

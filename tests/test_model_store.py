@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from captioner import model_store
-from captioner.errors import ModelError
+from captioner.core.errors import ModelError
 
 
 def test_bundled_model_is_assembled_verified_and_reassembled_when_corrupt(tmp_path):

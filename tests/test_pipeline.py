@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from captioner.audio import FileSource
-from captioner.config import Config
-from captioner.metrics import cer
-from captioner.pipeline import CaptionPipeline
-from captioner.sinks import FinalsCollector
+from captioner.app.config import Config
+from captioner.app.sinks import FinalsCollector
+from captioner.core.metrics import cer
+from captioner.engine.audio import FileSource
+from captioner.engine.pipeline import CaptionPipeline
 
 pytestmark = pytest.mark.model
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.model
 def run(recognizer, path, pace=None, partials=None, config=None):
     collector = FinalsCollector()
     config = config or Config()
-    pipeline = CaptionPipeline(config, recognizer, FileSource(path, pace=pace), [collector], partials=partials)
+    pipeline = CaptionPipeline(config, recognizer, FileSource(path, pace=pace), collector, partials=partials)
     stats = pipeline.run()
     return collector.events, stats
 
@@ -87,14 +87,14 @@ def test_decoding_loops_are_cut_and_silence_is_ignored(recognizer):
 
 
 def test_dictionary_correction_is_timed_in_wall_and_cpu_time(recognizer, eval_dir):
-    from captioner.bench import load_dictionary
-    from dictionary.options import DictionaryOptions
-    from dictionary.stage import DictionaryStage
+    from captioner.app.bench import load_dictionary
+    from captioner.app.session import CaptionSession
 
     collector = FinalsCollector()
-    stage = DictionaryStage(DictionaryOptions(), load_dictionary(eval_dir))
     source = FileSource(eval_dir / "d08.wav")
-    stats = CaptionPipeline(Config(), recognizer, source, [collector], dictionary=stage, partials=False).run()
+    with CaptionSession(Config(), recognizer, [collector], entries=load_dictionary(eval_dir)) as session:
+        session.run(source, partials=False)
+    stats = session.stats
     assert "福川" in "".join(e.display_text for e in collector.events if e.is_final)
     assert len(stats.correction_cpu_ms) == len(stats.correction_ms) > 0
     for cpu, wall in zip(stats.correction_cpu_ms, stats.correction_ms):

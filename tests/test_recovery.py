@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from captioner.asr import Hypothesis
-from captioner.audio import SAMPLE_RATE, AudioOptions, FileSource
-from captioner.config import Config
-from captioner.errors import AudioDeviceError
-from captioner.pipeline import CaptionPipeline
-from captioner.recovery import (
+from captioner.app.config import Config
+from captioner.app.sinks import FinalsCollector
+from captioner.core.errors import AudioDeviceError
+from captioner.engine.audio import SAMPLE_RATE, AudioOptions, FileSource
+from captioner.engine.pipeline import CaptionPipeline
+from captioner.engine.recognizer import Capabilities, Hypothesis
+from captioner.engine.recovery import (
     MIC_CLIPPING,
     MIC_DISCONNECTED,
     MIC_SILENT,
@@ -29,7 +30,6 @@ from captioner.recovery import (
     ResilientMicrophone,
     open_live_source,
 )
-from captioner.sinks import FinalsCollector
 from tests.conftest import EVAL_DIR
 
 BLOCK = 480  # 30 ms
@@ -234,6 +234,8 @@ def test_open_live_source_tries_the_fallback_devices(tmp_path):
 class FakeRecognizer:
     """Says how long the audio was; fails the first ``fail`` calls (a transient fault)."""
 
+    capabilities = Capabilities(forced_prefix=True, prompt=True, no_speech_prob=True)
+
     def __init__(self, fail: int = 0, always_fail: bool = False) -> None:
         self.fail = fail
         self.always_fail = always_fail
@@ -260,7 +262,7 @@ def test_utterance_cut_by_an_unplug_gets_its_final_and_captions_resume():
     mic = ResilientMicrophone([""], on_status=statuses, open_device=devices.open, retry_s=0.1)
     collector = FinalsCollector()
     config = Config()
-    pipeline = CaptionPipeline(config, FakeRecognizer(), mic, [collector], partials=False)
+    pipeline = CaptionPipeline(config, FakeRecognizer(), mic, collector, partials=False)
 
     def replug() -> None:
         while statuses.texts != [MIC_DISCONNECTED]:
@@ -283,28 +285,28 @@ def test_utterance_cut_by_an_unplug_gets_its_final_and_captions_resume():
 
 
 def test_asr_worker_restarts_after_faults_and_no_final_is_lost(monkeypatch):
-    import captioner.pipeline as pipeline_module
+    import captioner.engine.pipeline as pipeline_module
 
     monkeypatch.setattr(pipeline_module, "WORKER_BACKOFF_S", (0.01, 0.05))
     recognizer = FakeRecognizer(fail=3)
     collector = FinalsCollector()
     source = FileSource(EVAL_DIR / "session.wav", pace=None)
-    pipeline = CaptionPipeline(Config(), recognizer, source, [collector], partials=False, backpressure=True)
+    pipeline = CaptionPipeline(Config(), recognizer, source, collector, partials=False, backpressure=True)
     stats = pipeline.run()
     assert stats.worker_restarts == 3
     reference = CaptionPipeline(Config(), FakeRecognizer(), FileSource(EVAL_DIR / "session.wav", pace=None),
-                                [second := FinalsCollector()], partials=False, backpressure=True)  # fmt: skip
+                                (second := FinalsCollector()), partials=False, backpressure=True)  # fmt: skip
     reference.run()
     assert [e.text for e in collector.finals] == [e.text for e in second.finals]
     assert len(second.finals) >= 10
 
 
 def test_asr_worker_gives_up_after_repeated_faults_with_backoff(monkeypatch, caplog):
-    import captioner.pipeline as pipeline_module
+    import captioner.engine.pipeline as pipeline_module
 
     monkeypatch.setattr(pipeline_module, "WORKER_BACKOFF_S", (0.05, 0.2))
     source = FileSource(EVAL_DIR / "d01.wav", pace=None)
-    pipeline = CaptionPipeline(Config(), FakeRecognizer(always_fail=True), source, [], partials=False, backpressure=True)
+    pipeline = CaptionPipeline(Config(), FakeRecognizer(always_fail=True), source, FinalsCollector(), partials=False, backpressure=True)
     started = time.monotonic()
     with pytest.raises(RuntimeError, match="simulated decoder fault"):
         pipeline.run()
@@ -372,7 +374,7 @@ def test_captioner_run_survives_an_unplug_mid_sentence(pulse, tmp_path):
     import signal
     import sys
 
-    from captioner.metrics import cer
+    from captioner.core.metrics import cer
     from tests.pulse_support import SINK
 
     reference = "徳山駅の北口から、市役所行きのバスが出ています。"

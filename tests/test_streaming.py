@@ -1,6 +1,6 @@
 """The commit policy, driven by hand-written hypotheses (no audio, no model)."""
 
-from captioner.streaming import CommitPolicy
+from captioner.engine.streaming import CommitPolicy
 
 
 def test_nothing_is_committed_from_a_single_hypothesis():

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from captioner.audio import FileSource
-from captioner.config import Config
-from captioner.pipeline import CaptionPipeline
-from captioner.sinks import FinalsCollector
+from captioner.app.config import Config
+from captioner.app.sinks import FinalsCollector
+from captioner.engine.audio import FileSource
+from captioner.app.session import CaptionSession
+from captioner.core.stages import fan_out
+from captioner.engine.pipeline import CaptionPipeline
 from dictionary.entries import Entry
-from dictionary.options import DictionaryOptions
-from dictionary.stage import DictionaryStage
 from tests.conftest import EVAL_DIR
 from tests.test_recovery import FakeRecognizer
 
@@ -25,33 +25,29 @@ def test_a_sink_that_raises_never_stops_captions_for_the_others(caplog):
 
     collector = FinalsCollector()
     source = FileSource(EVAL_DIR / "session.wav", pace=None)
-    pipeline = CaptionPipeline(Config(), FakeRecognizer(), source, [broken_viewer, collector], partials=False, backpressure=True)
+    pipeline = CaptionPipeline(Config(), FakeRecognizer(), source, fan_out([broken_viewer, collector]), partials=False, backpressure=True)
     pipeline.run()
     assert len(collector.finals) >= 15
     assert "caption sink" in caplog.text and "captions continue" in caplog.text
 
 
 def test_a_failing_dictionary_correction_shows_the_caption_uncorrected(caplog):
-    stage = DictionaryStage(DictionaryOptions(), [Entry("周南市", "しゅうなんし")])
-
     def broken_corrector(text, *args, **kwargs):
         raise KeyError("５")
 
-    stage._corrector.correct = broken_corrector
-    stage._corrector.correct_piece = broken_corrector
     collector = FinalsCollector()
     source = FileSource(EVAL_DIR / "session.wav", pace=None)
-    pipeline = CaptionPipeline(
-        Config(), FakeRecognizer(), source, [collector], dictionary=stage, partials=False, backpressure=True
-    )
-    pipeline.run()
+    with CaptionSession(Config(), FakeRecognizer(), [collector], entries=[Entry("周南市", "しゅうなんし")]) as session:
+        session.dictionary._corrector.correct = broken_corrector
+        session.dictionary._corrector.correct_piece = broken_corrector
+        session.run(source, partials=False, backpressure=True)
     assert len(collector.finals) >= 15 and all(e.corrected_text is None for e in collector.finals)
-    assert "shown uncorrected" in caplog.text
+    assert "dictionary correction failed" in caplog.text and "shown without it" in caplog.text
 
 
 def test_a_caption_window_that_crashes_hands_over_to_the_terminal(monkeypatch, tmp_path, capsys, caplog):
     """The window's drawing raises (a bug, a driver problem): captions go on in the terminal."""
-    from captioner import cli
+    from captioner.app import cli
 
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     config = tmp_path / "config.yaml"

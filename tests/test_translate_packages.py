@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from captioner.config import load_config
-from captioner.errors import ConfigError
+from captioner.app.config import load_config
+from captioner.core.errors import ConfigError
 from tests.translate_support import EN_LINES, JA_LINES, make_packages
 from translate import cli as translate_cli
 from translate.packages import PackageError, PackageStore

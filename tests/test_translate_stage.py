@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from captioner.events import CaptionEvent
-from captioner.sinks import TerminalPrinter
+from captioner.app.sinks import TerminalPrinter
+from captioner.core.events import CaptionEvent
 from tests.translate_support import JA_EN, JA_LINES, PLACEHOLDERS, make_packages
 from translate.engine import CaptionTranslator, split_sentences
 from translate.names import ListGlossary
@@ -57,7 +57,7 @@ def run_stage(store, languages, events, **kwargs):
 
 
 def updates(received):
-    return {e.utterance_id: e for e in received if "translation" in e.details}
+    return {e.utterance_id: e for e in received if e.update == "translation"}
 
 
 def test_split_sentences_on_japanese_punctuation():
@@ -208,7 +208,7 @@ def test_stale_partials_are_dropped_and_finals_never():
         stage.close()
     assert slow.calls == [["一つ目。"], ["二つ目、まだ途中、です。"], ["三つ目。"]]
     assert stage.stats.partials_dropped == 2 and stage.stats.finals == 3
-    assert not any(e.kind == "partial" and "translation" in e.details for e in received)
+    assert not any(e.kind == "partial" and e.update for e in received)
 
 
 def test_partials_carry_the_translation_of_their_committed_part(store):
@@ -217,7 +217,7 @@ def test_partials_carry_the_translation_of_their_committed_part(store):
 
     def sink(event):
         received.append(event)
-        if "translation" in event.details:
+        if event.update == "translation":
             translated.set()
 
     with build_stage(TranslateOptions(languages=["en"], partials=True), [sink], store=store) as stage:

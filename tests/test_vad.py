@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from faster_whisper import decode_audio
 
-from captioner.vad import SAMPLE_RATE, VadOptions, VadSegmenter
+from captioner.engine.vad import SAMPLE_RATE, VadOptions, VadSegmenter
 
 
 def segment(audio: np.ndarray, options: VadOptions, block: int = 1000):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from web.admin import DictionaryAdmin, Throttle, hash_password, set_password_in_config, verify_password
+from web.admin import (
+    DictionaryAdmin,
+    Throttle,
+    hash_password,
+    set_password_in_config,
+    verify_password,
+)
 from web.hub import CaptionHub
 from web.options import WebOptions
 from web.server import COOKIE, AdminContext, create_app
@@ -173,7 +179,7 @@ def test_status_shows_model_device_microphone(client):
 
 
 def test_set_password_keeps_the_rest_of_the_config(tmp_path):
-    from captioner.config import load_config
+    from captioner.app.config import load_config
 
     path = tmp_path / "config.yaml"
     path.write_text("asr:\n  model: small\nweb:\n  port: 9000\n", encoding="utf-8")
@@ -189,8 +195,8 @@ def test_set_password_keeps_the_rest_of_the_config(tmp_path):
 def test_set_password_command(tmp_path, monkeypatch, capsys):
     import io
 
-    from captioner.cli import main
-    from captioner.config import load_config
+    from captioner.app.cli import main
+    from captioner.app.config import load_config
 
     path = tmp_path / "new" / "config.yaml"
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-password\n"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from captioner.cli import main
+from captioner.app.cli import main
 
 
 def test_bench_web_small(capsys):

@@ -8,8 +8,17 @@ import time
 
 import pytest
 
-from captioner.config import Config
-from tests.web_support import TABLET, caption_text, event, launch, rows, screenshot, wait_for_text, wait_js
+from captioner.app.config import Config
+from tests.web_support import (
+    TABLET,
+    caption_text,
+    event,
+    launch,
+    rows,
+    screenshot,
+    wait_for_text,
+    wait_js,
+)
 from web.hub import CaptionHub
 from web.options import WebOptions
 from web.server import WebServer
@@ -31,12 +40,16 @@ def tablet(browser, **kw):
 
 
 def run_file(recognizer, path, sinks, dictionary=None, pace=3.0):
-    from captioner.audio import FileSource
-    from captioner.pipeline import CaptionPipeline
+    from captioner.core.stages import fan_out, transformed
+    from captioner.engine.audio import FileSource
+    from captioner.engine.pipeline import CaptionPipeline
 
     config = Config()
     source = FileSource(str(path), pace=pace, block_ms=config.audio.block_ms)
-    CaptionPipeline(config, recognizer, source, sinks, dictionary=dictionary).run()
+    emit = fan_out(sinks)
+    if dictionary is not None:  # the running stage the admin page edits (a session shares it the same way)
+        emit = transformed(dictionary.apply, emit, "dictionary correction")
+    CaptionPipeline(config, recognizer, source, emit, prompt_words=dictionary.hotwords if dictionary else None).run()
 
 
 def seqs_unique(page) -> bool:
@@ -109,7 +122,7 @@ def test_viewer_settings_persist_furigana_language_and_fit_a_tablet(browser):
         hub.sink(event("final", 1, "住民票の写しを発行するには、本人確認書類が必要です。", start=0, end=3))
         hub.sink(event("final", 1, "住民票の写しを発行するには、本人確認書類が必要です。", start=0, end=3,
                        translations={"en": "An ID document is needed to issue a copy of the residence certificate."},
-                       details={"translation": {"en": {}}}))  # fmt: skip
+                       details={"translation": {"en": {}}}, update="translation"))  # fmt: skip
         hub.sink(event("partial", 2, "それでは、こちらの申請書にご記入", "それでは、", start=3.5, end=6))
         page = tablet(browser)
         page.goto(server.local_url())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 from web.hub import CaptionHub, event_texts
 
 

@@ -11,10 +11,10 @@ import time
 import pytest
 import websockets
 
+from tests.web_support import event
 from web.hub import CaptionHub
 from web.options import WebOptions
 from web.server import PIN_CLOSE, WebServer, viewer_url
-from tests.web_support import event
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_stop_is_clean_with_viewers_connected():
 
 
 def test_port_in_use_is_a_clear_error():
-    from captioner.errors import CaptionerError
+    from captioner.core.errors import CaptionerError
 
     with WebServer(WebOptions(port=0), CaptionHub()) as s:
         with pytest.raises(CaptionerError, match="cannot listen"):

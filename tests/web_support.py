@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "web"
 CHROMIUM_ARGS = [

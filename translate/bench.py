@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from captioner.events import CaptionEvent
-from captioner.metrics import percentile
+from captioner.core.events import UPDATE_TRANSLATION, CaptionEvent
+from captioner.core.metrics import percentile
 from translate.names import ListGlossary
 from translate.options import TranslateOptions
 from translate.packages import PackageError, PackageStore
@@ -88,7 +88,7 @@ class _Waiter:
         self.updates: dict[int, CaptionEvent] = {}
 
     def __call__(self, event: CaptionEvent) -> None:
-        if event.is_final and "translation" in event.details:
+        if event.is_final and event.update == UPDATE_TRANSLATION:
             with self._cond:
                 self.updates[event.utterance_id] = event
                 self._cond.notify_all()

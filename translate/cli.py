@@ -5,9 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from translate.packages import INSTALL_HINT, Package, PackageError, PackageStore, package_file_name
+from translate.packages import (
+    INSTALL_HINT,
+    Package,
+    PackageError,
+    PackageStore,
+    package_file_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +25,10 @@ OFFLINE_HINT = (
 )
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction, load_config: Callable[[str | None], Any]) -> None:
     """Add the ``translate`` command and its actions to the main parser."""
     translate = commands.add_parser("translate", help="translation packages: install, list, remove, download; bench")
+    translate.set_defaults(load_config=load_config)
     actions = translate.add_subparsers(dest="translate_action", required=True, metavar="ACTION")
 
     install = actions.add_parser("install", help="install .argosmodel package files")
@@ -62,9 +71,7 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace):
-    from captioner.config import load_config
-
-    return load_config(args.config).translate
+    return args.load_config(args.config).translate
 
 
 def cmd_install(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from captioner.core.paths import data_dir
+
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-zA-Z]{2,4})?$")
 
 
@@ -57,8 +59,8 @@ def _data_home() -> Path:
 
 
 def default_packages_dir() -> Path:
-    """``$XDG_DATA_HOME/captioner/translate`` (``~/.local/share/captioner/translate``)."""
-    return _data_home() / "captioner" / "translate"
+    """``translate/`` in the user's data folder (:mod:`captioner.core.paths`)."""
+    return data_dir() / "translate"
 
 
 def argos_packages_dir() -> Path:

@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from captioner.errors import CaptionerError
+from captioner.core.errors import CaptionerError
 
 log = logging.getLogger(__name__)
 

@@ -3,12 +3,9 @@
 Each event is forwarded to the sinks at once, unchanged (except that a partial carries the
 latest translation of its committed part, which stays valid because committed text never
 changes). A worker thread translates the final's display text into every configured
-language and forwards the same event again, with ``translations`` filled,
-``details["translation"] = {lang: {"model": ..., "seconds": ...}}`` and
-``details["translated_text"]`` (the Japanese that was translated): sinks treat a second
-event with the same ``(utterance_id, kind)`` as an update of the first. A final never
-carries translations when it is first forwarded, so a final with ``details["translation"]``
-is always the update.
+language and forwards the same event again with ``update="translation"``, ``translations``
+filled, ``details["translation"] = {lang: {"model": ..., "seconds": ...}}`` and
+``details["translated_text"]`` (the Japanese that was translated).
 
 With ``partials`` on, the committed part of a partial is translated too; only the latest
 partial waits (an older one still waiting is dropped as stale), and finals are never dropped.
@@ -27,7 +24,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from captioner.events import CaptionEvent
+from captioner.core.events import UPDATE_TRANSLATION, CaptionEvent
+from captioner.core.stages import Sink, fan_out
 from translate.engine import CaptionTranslator, Translation
 from translate.names import Glossary
 from translate.options import TranslateOptions
@@ -36,7 +34,6 @@ from translate.translators import build_translators, find_route
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[CaptionEvent], None]
 _STOP = object()
 STATS_KEPT = 10_000
 
@@ -76,7 +73,7 @@ class TranslationStage:
         problems: list[str] | tuple[str, ...] = (),
     ) -> None:
         self.engine = engine
-        self.sinks = list(sinks)
+        self.sink = fan_out(sinks)
         self.partials = partials
         self.on_problem = on_problem
         self.stats = StageStats()
@@ -233,7 +230,7 @@ class TranslationStage:
         }
         model_seconds = sum(r.seconds for r in results.values())
         if event.is_final:
-            update = _with_translations(event, translations, details)
+            update = dataclasses.replace(_with_translations(event, translations, details), update=UPDATE_TRANSLATION)
             ready = time.perf_counter()
             self._forward(update)
             self.stats.finals += 1
@@ -246,8 +243,7 @@ class TranslationStage:
                 if event.utterance_id in self._final_seen:
                     return
                 self._carried[event.utterance_id] = (translations, details)
-            for sink in self.sinks:
-                self._call(sink, _with_translations(event, translations, details))
+            self.sink(dataclasses.replace(_with_translations(event, translations, details), update=UPDATE_TRANSLATION))
         self.stats.partials += 1
 
     # -- forwarding ------------------------------------------------------------------------
@@ -256,17 +252,8 @@ class TranslationStage:
         """Call every sink; return the seconds the sinks took."""
         start = time.perf_counter()
         with self._forward_lock:
-            for sink in self.sinks:
-                self._call(sink, event)
+            self.sink(event)
         return time.perf_counter() - start
-
-    @staticmethod
-    def _call(sink: Sink, event: CaptionEvent) -> None:
-        try:
-            sink(event)
-        except Exception:
-            log.exception("caption sink %r failed; captions continue", sink)
-
 
 def _with_translations(event: CaptionEvent, translations: dict[str, str], details: dict) -> CaptionEvent:
     return dataclasses.replace(event, translations=dict(translations), details={**event.details, **details})

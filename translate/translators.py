@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Protocol
 
 from translate.names import PLACEHOLDER
-from translate.packages import INSTALL_HINT, Package, PackageError, PackageStore, package_file_name
+from translate.packages import (
+    INSTALL_HINT,
+    Package,
+    PackageError,
+    PackageStore,
+    package_file_name,
+)
 
 
 class Translator(Protocol):

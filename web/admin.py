@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from captioner.errors import CaptionerError
+from captioner.core.errors import CaptionerError
+from captioner.core.files import atomic_write
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MIN_PASSWORD = 8
@@ -61,20 +62,13 @@ def load_secret(path: Path) -> bytes:
             return data
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_bytes(32)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".web-secret.")
-    with os.fdopen(handle, "wb") as out:
-        out.write(secret)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    atomic_write(path, secret, mode=0o600)
     return secret
 
 
 def set_password_in_config(path: Path, password_hash: str) -> None:
     """Write ``web.admin_password_hash`` into a YAML config file, keeping everything else."""
-    from dictionary.store import atomic_write
-
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     value = f'  admin_password_hash: "{password_hash}"'
     web = next((i for i, line in enumerate(lines) if line.rstrip() == "web:"), None)
@@ -244,7 +238,12 @@ class DictionaryAdmin:
 
     def update(self, surface: str, values: dict[str, Any]) -> dict[str, Any]:
         """Replace the word ``surface`` (in the YAML file that has it) with ``values``."""
-        from dictionary.store import entry_record, read_records, surface_of, write_records
+        from dictionary.store import (
+            entry_record,
+            read_records,
+            surface_of,
+            write_records,
+        )
 
         entry = self._entry(values)
         with self._lock:
@@ -258,7 +257,13 @@ class DictionaryAdmin:
         return {"status": "updated", "entry": self._row(entry)}
 
     def delete(self, surface: str) -> dict[str, Any]:
-        from dictionary.store import YAML_SUFFIXES, read_records, surface_of, word_files, write_records
+        from dictionary.store import (
+            YAML_SUFFIXES,
+            read_records,
+            surface_of,
+            word_files,
+            write_records,
+        )
 
         removed = []
         with self._lock:
@@ -278,7 +283,13 @@ class DictionaryAdmin:
     def import_csv(self, data: bytes, name: str = "upload.csv") -> dict[str, Any]:
         """Import a CSV (same rules as ``captioner dict import``); with any problem nothing is written."""
         from dictionary.csvio import read_csv
-        from dictionary.store import WORDS_FILE, combine, read_records, upsert, write_records
+        from dictionary.store import (
+            WORDS_FILE,
+            combine,
+            read_records,
+            upsert,
+            write_records,
+        )
 
         shown = Path(name.replace("\\", "/")).name or "upload.csv"
         with tempfile.TemporaryDirectory(prefix="captioner-import-") as temporary:
@@ -354,7 +365,7 @@ class DictionaryAdmin:
         return entry
 
     def _file_with(self, surface: str) -> Path:
-        from dictionary.store import YAML_SUFFIXES, surface_of, word_files, read_records
+        from dictionary.store import YAML_SUFFIXES, read_records, surface_of, word_files
 
         for path in word_files(self.folder):
             if path.suffix.lower() in YAML_SUFFIXES and any(surface_of(r) == surface for r in self._read(path, read_records)):

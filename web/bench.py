@@ -28,7 +28,7 @@ STAMP = re.compile(r"(\d{6,})")
 
 def serve() -> None:
     """The child: a real server; commands on stdin (push N RATE | quit), answers on stdout."""
-    from captioner.events import CaptionEvent
+    from captioner.core.events import CaptionEvent
     from dictionary.analyzer import shared_analyzer
     from web.hub import CaptionHub, furigana_ranges
     from web.options import WebOptions

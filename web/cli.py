@@ -6,14 +6,18 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from captioner.errors import CaptionerError
+from captioner.core.errors import CaptionerError
+from captioner.core.paths import config_file
 
 
-def add_parser(commands: Any) -> None:
+def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
+    """Register ``admin`` and ``bench-web``; ``load_config(path)`` reads the configuration."""
     admin = commands.add_parser("admin", help="the browser admin page (dictionary editing)")
+    admin.set_defaults(load_config=load_config)
     sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     setpw = sub.add_parser("set-password", help="set the admin page password (stored hashed in the config file)")
     setpw.add_argument("--config", metavar="PATH", help="config file to write (default: the user's config file)")
@@ -30,10 +34,9 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_set_password(args: argparse.Namespace) -> int:
-    from captioner.config import load_config, user_config_path
     from web.admin import MIN_PASSWORD, hash_password, set_password_in_config
 
-    path = Path(args.config) if args.config else user_config_path()
+    path = Path(args.config) if args.config else config_file()
     if args.stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -41,7 +44,7 @@ def cmd_set_password(args: argparse.Namespace) -> int:
         if getpass.getpass("Repeat it: ") != password:
             raise CaptionerError("the two passwords differ; nothing changed")
     set_password_in_config(path, hash_password(password))
-    load_config(path)  # the file must still be a valid configuration
+    args.load_config(str(path))  # the file must still be a valid configuration
     print(f"admin password set in {path} (web.admin_password_hash); restart `captioner run` to use it")
     return 0
 

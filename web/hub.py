@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from captioner.events import CaptionEvent
+from captioner.core.events import CaptionEvent
 from display.layout import clean_text as clean
 from display.layout import event_texts
 
@@ -110,7 +110,7 @@ class CaptionHub:
         state = self._apply(event)
         if state is None:
             return
-        if event.is_final and "translation" not in event.details and event.emitted_at > 0:
+        if event.is_final and not event.is_update and event.emitted_at > 0:
             self.latencies.append({
                 "utterance": event.utterance_id,
                 "after_speech_s": round(max(0.0, event.emitted_at - event.audio_end), 3),
@@ -167,9 +167,8 @@ class CaptionHub:
             while len(self._states) > self.history:
                 self._states.popitem(last=False)
         state.end = max(state.end, event.audio_end)
-        readings = event.details.get("readings") if isinstance(event.details, dict) else None
-        if isinstance(readings, dict):
-            state.readings = {str(k): str(v) for k, v in readings.items() if k and v}
+        if event.readings:
+            state.readings = {str(k): str(v) for k, v in event.readings.items() if k and v}
         if not state.final or event.is_final:
             if (text, committed) != (state.text, state.committed) or not state.ruby:
                 state.ruby = self.ruby(text, state.readings) if self.ruby and text else []

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 HASH_PREFIXES = ("scrypt$",)
 
@@ -54,7 +52,3 @@ class WebOptions:
         return self.host not in ("127.0.0.1", "localhost", "::1")
 
 
-def data_dir() -> Path:
-    """``$XDG_DATA_HOME/captioner`` (``%APPDATA%`` on Windows): where the session secret lives."""
-    base = os.environ.get("XDG_DATA_HOME") or os.environ.get("APPDATA")
-    return Path(base or Path.home() / ".local" / "share") / "captioner"

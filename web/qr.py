@@ -9,7 +9,7 @@ def _code(url: str):
     try:
         import segno
     except ImportError as e:  # pragma: no cover - a declared dependency
-        from captioner.errors import CaptionerError
+        from captioner.core.errors import CaptionerError
 
         raise CaptionerError("QR codes need segno: pip install segno") from e
     return segno.make(url, error="m", micro=False)

@@ -5,18 +5,26 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
-from captioner.errors import CaptionerError
-from web.options import WebOptions, data_dir
+from captioner.core.errors import CaptionerError
+from captioner.core.paths import data_dir
+from web.options import WebOptions
 
 log = logging.getLogger(__name__)
 
 SECRET_FILE = "web-secret"
 
 
-def start_web(config, *, recognizer=None, source=None, dictionary=None, stream: TextIO | None = None):
+def start_web(
+    config, *, recognizer=None, microphone: Callable[[], str | None] | None = None, dictionary=None,
+    stream: TextIO | None = None,
+):  # fmt: skip
     """Start the server for ``config.web`` (None when it is off); print its URL and QR code.
+
+    ``config`` has the ``web``, ``dictionary`` and ``translate`` sections; ``microphone()``
+    names the audio input now in use (for the admin page's status).
 
     ``dictionary`` (the running DictionaryStage) gets the admin page's edits at once; the
     folder watcher would also pick them up within ``dictionary.reload_seconds``.
@@ -51,7 +59,7 @@ def start_web(config, *, recognizer=None, source=None, dictionary=None, stream: 
             "model": describe.get("model"),
             "device": describe.get("device"),
             "compute_type": describe.get("compute_type"),
-            "microphone": getattr(source, "name", None),
+            "microphone": microphone() if microphone is not None else None,
             "dictionary_words": len(dictionary.entries) if dictionary is not None else None,
             "translation": list(config.translate.languages),
             "uptime_s": round(time.time() - started),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from captioner.errors import CaptionerError
+from captioner.core.errors import CaptionerError
 from web.admin import DictionaryAdmin, EditError, Sessions, Throttle, verify_password
 from web.hub import CaptionHub
 from web.options import WebOptions

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 EventKind = Literal["partial", "final"]
+UPDATE_TRANSLATION = "translation"  # the same final again, with ``translations`` filled
+UPDATE_CORRECTION = "correction"  # a final replaced by hand (the clerk's correction)
+CLERK = "clerk"  # the default source: the counter's microphone
 
 
 @dataclass(frozen=True)
@@ -21,11 +24,15 @@ class CaptionEvent:
     ``corrected_committed``) and translations with :func:`dataclasses.replace`. Displays show
     ``display_text``, of which ``display_committed`` never changes once shown.
 
-    The translation stage forwards each event at once and later sends the *same* event again
-    with ``translations`` ({language: text}) and ``details["translation"]`` ({language:
-    {"model", "seconds"}}) filled: sinks must treat a second event with the same
-    ``(utterance_id, kind)`` as an update of the first. A final comes at most twice: first
-    without ``details["translation"]``, then with it.
+    ``source`` says who spoke (``clerk`` for the counter's microphone) and ``language`` in
+    which language ``text`` is. ``utterance_id`` is unique within a session, across sources
+    and restarts of the audio input.
+
+    ``update`` is None for an event's first emission. An event sent again to replace an
+    earlier one with the same ``(utterance_id, kind)`` names why: ``"translation"`` (the
+    translation stage adds ``translations`` = {language: text} to a final it already
+    forwarded) or ``"correction"`` (a final corrected by hand). ``readings`` maps surfaces in
+    the display text to their kana readings (for furigana), when a stage knows them.
     """
 
     kind: EventKind
@@ -39,10 +46,19 @@ class CaptionEvent:
     corrected_committed: str | None = None
     translations: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    source: str = CLERK
+    language: str = "ja"
+    update: str | None = None
+    readings: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_final(self) -> bool:
         return self.kind == "final"
+
+    @property
+    def is_update(self) -> bool:
+        """True for an event that replaces one already sent (a translation or a correction)."""
+        return self.update is not None
 
     @property
     def display_text(self) -> str:

@@ -1,4 +1,4 @@
-"""Speech recognition with faster-whisper / CTranslate2 on one utterance at a time.
+"""The Whisper backend (faster-whisper / CTranslate2): decodes one utterance at a time.
 
 The encoder sees only the utterance (plus a little padding), not 30 s of padded audio:
 CTranslate2 accepts shorter mel input, which makes encoding several times faster on a CPU.
@@ -6,62 +6,30 @@ CTranslate2 accepts shorter mel input, which makes encoding several times faster
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import time
-import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-from captioner.errors import ModelError
-from captioner.model_store import Progress, resolve_model
+from captioner.core.audio import SAMPLE_RATE
+from captioner.core.errors import ModelError
+from captioner.engine.model_store import Progress, resolve_model
+from captioner.engine.recognizer import (
+    AsrOptions,
+    Capabilities,
+    Hypothesis,
+    compression_ratio,
+)
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 HOP = 160  # mel frames are 10 ms
 MAX_FRAMES = 3000  # Whisper's 30 s window
 WORKERS = 2  # decodings that can run at once: one for finals, one for partials
 MAX_TOKENS_PER_SECOND = 12
 CONTEXT_TOKENS = 220  # Whisper takes at most 223 tokens of context before the transcript
 PREVIOUS_TOKENS = 60  # of which the previous caption may use this many  # Japanese speech is 5-9 tokens/s; more is a decoding loop
-
-
-@dataclass
-class AsrOptions:
-    """Speech model and decoding settings (``asr:`` in the config)."""
-
-    model: str = "base"
-    device: str = "auto"
-    compute_type: str = "auto"
-    cpu_threads: int = 0
-    language: str = "ja"
-    allow_download: bool = False
-    final_beam_size: int = 1
-    partial_beam_size: int = 1
-    pad_seconds: float = 1.0
-    condition_on_previous: bool = True
-    initial_prompt: str = ""
-
-
-@dataclass(frozen=True)
-class Hypothesis:
-    """One decoding of an audio span, with the scores the hallucination guard reads."""
-
-    text: str
-    avg_logprob: float
-    no_speech_prob: float
-    compression_ratio: float
-    seconds: float
-
-
-def compression_ratio(text: str) -> float:
-    """How well the text compresses: loops of repeated phrases compress very well."""
-    raw = text.encode("utf-8")
-    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
 
 
 def bound_native_caches() -> None:
@@ -76,26 +44,6 @@ def bound_native_caches() -> None:
         os.environ.setdefault(name, "0")
 
 
-def release_free_memory() -> None:
-    """Give memory freed by the decoders back to the system (glibc ``malloc_trim``; elsewhere a no-op).
-
-    Decoding allocates and frees buffers of a different size for every utterance from several
-    threads; glibc keeps the freed pages in per-thread arenas, so resident memory creeps up
-    over a day although nothing is in use. Trimming takes about a millisecond.
-    """
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
-
-
-_malloc_trim: Callable[[int], int] | bool | None = None
-
-
 def choose_device(device: str, compute_type: str) -> tuple[str, str]:
     """Resolve ``auto``: CUDA with float16 when a GPU is usable, else CPU with int8."""
     import ctranslate2
@@ -108,6 +56,8 @@ def choose_device(device: str, compute_type: str) -> tuple[str, str]:
 
 
 class WhisperRecognizer:
+    capabilities = Capabilities(forced_prefix=True, prompt=True, no_speech_prob=True)
+
     """Loads a Whisper model once and decodes utterances with trimmed encoder input.
 
     ``transcribe`` may be called from two threads at once (CTranslate2 runs ``WORKERS``

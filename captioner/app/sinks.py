@@ -6,7 +6,7 @@ import sys
 import threading
 from typing import TextIO
 
-from captioner.events import CaptionEvent
+from captioner.core.events import UPDATE_TRANSLATION, CaptionEvent
 
 DIM = "\x1b[2m"
 RESET = "\x1b[0m"
@@ -28,7 +28,7 @@ class TerminalPrinter:
     def __call__(self, event: CaptionEvent) -> None:
         text = event.display_text
         with self._lock:
-            if event.is_final and "translation" in event.details:  # the update with translations
+            if event.is_final and event.update == UPDATE_TRANSLATION:
                 if self.live:
                     self.stream.write(CLEAR_LINE)
                 for language, translated in event.translations.items():

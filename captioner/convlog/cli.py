@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from captioner.errors import CaptionerError
+from captioner.core.errors import CaptionerError
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
+    """Register ``log`` and its actions; ``load_config(path)`` reads the configuration."""
     log_parser = commands.add_parser("log", help="the conversation log (conversation_log.enabled)")
+    log_parser.set_defaults(load_config=load_config)
     actions = log_parser.add_subparsers(dest="log_command", required=True, metavar="ACTION")
     export = actions.add_parser("export", help="final captions of a date range as JSON Lines (translations merged)")
     export.add_argument("--from", dest="start", metavar="YYYY-MM-DD", required=True, type=_date)
@@ -30,10 +34,9 @@ def _date(text: str) -> dt.date:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from captioner.config import load_config
-    from captioner.convlog import export, log_folder
+    from captioner.convlog.log import export, log_folder
 
-    folder = Path(args.folder) if args.folder else log_folder(load_config(args.config).conversation_log)
+    folder = Path(args.folder) if args.folder else log_folder(args.load_config(args.config).conversation_log)
     end = args.end or args.start
     if end < args.start:
         raise CaptionerError(f"--to {end} is before --from {args.start}")

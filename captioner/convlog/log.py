@@ -4,7 +4,7 @@ Off by default (``conversation_log.enabled``). Each final caption is one line in
 ``FOLDER/YYYY-MM-DD.jsonl``, written with append + flush + fsync before the next caption, so
 a power cut loses at most the caption being written; a translation that arrives later is a
 second line for the same utterance (``captioner log export`` merges them). Personal numbers
-are masked *before* anything is written (:mod:`captioner.masking`); audio is never stored.
+are masked *before* anything is written (:mod:`captioner.convlog.masking`); audio is never stored.
 Files older than ``retention_days`` are deleted at start-up and once a day.
 
 A folder that cannot be written (read-only, missing permission, disk full) never stops
@@ -14,7 +14,6 @@ memory (up to ``BACKLOG_MAX``) and written as soon as writing works again.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import errno
 import json
@@ -29,9 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from captioner.errors import CaptionerError
-from captioner.events import CaptionEvent
-from captioner.masking import mask
+from captioner.convlog.masking import mask
+from captioner.core.errors import CaptionerError
+from captioner.core.events import UPDATE_TRANSLATION, CaptionEvent
+from captioner.core.paths import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,7 @@ class ConversationLogOptions:
 def log_folder(options: ConversationLogOptions) -> Path:
     if options.folder:
         return Path(options.folder).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or os.environ.get("LOCALAPPDATA")
-    return Path(base or Path.home() / ".local" / "share") / "captioner" / "conversations"
+    return data_dir() / "conversations"
 
 
 def _reason(error: OSError) -> str:
@@ -113,7 +112,7 @@ class ConversationLog:
                 "session": self.session,
                 "utterance": event.utterance_id,
             }
-            if "translation" in event.details:  # the same final again, with its translations
+            if event.update == UPDATE_TRANSLATION:  # the same final again, with its translations
                 if not event.translations:
                     return
                 record["translations"] = {k: mask(v).text for k, v in event.translations.items()}
@@ -303,35 +302,3 @@ def export(folder: Path, start: dt.date, end: dt.date, out: TextIO) -> int:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
-
-
-# --- masking on screen -------------------------------------------------------------------
-
-
-class MaskingStage:
-    """Forwards events with personal numbers masked in the text shown (and its translations)."""
-
-    def __init__(self, sinks: list[Callable[[CaptionEvent], None]]) -> None:
-        self.sinks = sinks
-        self._context = ""
-
-    def __call__(self, event: CaptionEvent) -> None:
-        context = self._context
-        text = mask(event.display_text, context).text
-        committed = event.display_committed
-        masked_committed = mask(committed, context).text if committed else committed
-        if event.is_final and "translation" not in event.details:
-            self._context = event.display_text
-        if not text.startswith(masked_committed):
-            masked_committed = ""
-        event = dataclasses.replace(
-            event,
-            corrected_text=text,
-            corrected_committed=masked_committed,
-            translations={k: mask(v).text for k, v in event.translations.items()},
-        )
-        for sink in self.sinks:
-            try:
-                sink(event)
-            except Exception:
-                log.exception("caption sink %r failed; captions continue", sink)

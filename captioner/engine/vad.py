@@ -8,12 +8,14 @@ once it reaches the maximum length.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import webrtcvad
 
-SAMPLE_RATE = 16000
+from captioner.core.audio import SAMPLE_RATE
 
 
 @dataclass
@@ -85,7 +87,7 @@ class VadUpdate:
 class VadSegmenter:
     """Feeds arbitrary-sized blocks, frames them, and tracks the open utterance."""
 
-    def __init__(self, options: VadOptions) -> None:
+    def __init__(self, options: VadOptions, ids: Iterator[int] | None = None) -> None:
         options.validate()
         self.options = options
         self.vad = webrtcvad.Vad(options.aggressiveness)
@@ -97,7 +99,7 @@ class VadSegmenter:
         self.run = 0  # consecutive voiced frames
         self.silence = 0  # samples of silence since the last voiced frame
         self.current: Utterance | None = None
-        self.next_id = 1
+        self.ids = ids if ids is not None else itertools.count(1)  # a session shares one counter
 
     @property
     def frames_to_start(self) -> int:
@@ -155,8 +157,7 @@ class VadSegmenter:
             return
         history, self.history = self.history, []
         start = self.position - sum(len(f) for f, _, _ in history)
-        self.current = Utterance(id=self.next_id, start=start)
-        self.next_id += 1
+        self.current = Utterance(id=next(self.ids), start=start)
         for f, v, e in history:
             self.current.append(f, v, e)
         self.silence = 0
@@ -179,8 +180,7 @@ class VadSegmenter:
         cut = cut_frame * self.frame_len
         audio = utterance.samples()
         head, tail = audio[:cut], audio[cut:]
-        rest = Utterance(id=self.next_id, start=utterance.start + cut)
-        self.next_id += 1
+        rest = Utterance(id=next(self.ids), start=utterance.start + cut)
         for i, energy in enumerate(energies[cut_frame:]):
             frame = tail[i * self.frame_len : (i + 1) * self.frame_len]
             rest.append(frame, self.is_voiced(frame, energy), energy)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from captioner.errors import CaptionerError
+from captioner.core.errors import CaptionerError
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def run_checks(
     except CaptionerError as e:
         add(Item("config", NG, str(e)))
     if config is None:
-        from captioner.config import Config
+        from captioner.app.config import Config
 
         config = Config()  # go on with the defaults so the other parts are still checked
     checks: list[tuple[str, Callable[[], Item]]] = [
@@ -104,7 +104,7 @@ def run_checks(
 
 
 def _config(path: str | None) -> tuple[Any, str]:
-    from captioner.config import load_config, user_config_path
+    from captioner.app.config import load_config, user_config_path
 
     config = load_config(path)
     used = path or (str(user_config_path()) if user_config_path().is_file() else "shipped defaults")
@@ -129,8 +129,8 @@ def check_dictionary(config) -> Item:
 
 
 def check_model(config) -> Item:
-    from captioner.asr import WhisperRecognizer
-    from captioner.model_store import bundled_folder
+    from captioner.engine.model_store import bundled_folder
+    from captioner.engine.whisper import WhisperRecognizer
 
     started = time.perf_counter()
     recognizer = WhisperRecognizer(config.asr, progress=lambda done, total: None)  # verifies the bundled model
@@ -145,9 +145,9 @@ def check_model(config) -> Item:
 
 
 def check_microphone(config, seconds: float) -> Item:
-    from captioner.audio import MicrophoneSource
-    from captioner.errors import AudioDeviceError
-    from captioner.recovery import CLIP_FRACTION, CLIP_LEVEL, SILENT_PEAK
+    from captioner.core.errors import AudioDeviceError
+    from captioner.engine.audio import MicrophoneSource
+    from captioner.engine.recovery import CLIP_FRACTION, CLIP_LEVEL, SILENT_PEAK
 
     specs = list(dict.fromkeys([str(config.audio.device), *map(str, config.audio.fallback_devices)]))
     reasons = []
@@ -255,7 +255,7 @@ def check_conversation_log(config) -> Item:
     options = config.conversation_log
     if not options.enabled:
         return Item("log", SKIP, "conversation_log.enabled is false (nothing is stored)")
-    from captioner.convlog import log_folder
+    from captioner.convlog.log import log_folder
 
     folder = log_folder(options)
     try:

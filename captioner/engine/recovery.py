@@ -1,6 +1,6 @@
 """Keeping captions alive all day: a microphone source that survives being unplugged.
 
-:class:`ResilientMicrophone` is an :class:`~captioner.audio.AudioSource` that opens the
+:class:`ResilientMicrophone` is an :class:`~captioner.engine.audio.AudioSource` that opens the
 configured microphone (or the first configured fallback that works). When the device
 disappears, at start-up or mid-sentence, it reports a status, yields silence at real-time
 pace (so the VAD closes the open utterance, which still gets its final, and the stream clock
@@ -21,8 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from captioner.audio import SAMPLE_RATE, AudioOptions, FileSource, MicrophoneSource, _check_block_ms, refresh_devices
-from captioner.errors import AudioDeviceError
+from captioner.core.errors import AudioDeviceError
+from captioner.engine.audio import (
+    SAMPLE_RATE,
+    AudioOptions,
+    FileSource,
+    MicrophoneSource,
+    _check_block_ms,
+    refresh_devices,
+)
 
 log = logging.getLogger(__name__)
 

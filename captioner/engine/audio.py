@@ -19,11 +19,12 @@ from typing import Any, Protocol
 import av
 import numpy as np
 
-from captioner.errors import AudioDeviceError, AudioFileError
+from captioner.core.audio import SAMPLE_RATE
+from captioner.core.errors import AudioDeviceError, AudioFileError
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
+
 MIN_BLOCK_MS = 10
 MAX_BLOCK_MS = 1000
 
@@ -542,13 +543,3 @@ class MicrophoneSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def open_source(options: AudioOptions, input_path: str | None, pace: float | None) -> AudioSource:
-    """A FileSource for ``input_path``, else the microphone ``options.device``."""
-    options.validate()
-    if input_path:
-        return FileSource(input_path, pace=pace, block_ms=options.block_ms)
-    if pace is not None:
-        log.debug("pace %.2f ignored: the microphone runs in real time", pace)
-    return MicrophoneSource(str(options.device), block_ms=options.block_ms)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from captioner.asr import Hypothesis, compression_ratio
-from captioner.metrics import IGNORED, normalize
+from captioner.core.metrics import IGNORED, normalize
+from captioner.engine.recognizer import Hypothesis, compression_ratio
 
 KNOWN_PHRASES = [
     "ご視聴ありがとうございました",

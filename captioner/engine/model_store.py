@@ -15,7 +15,8 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from captioner.errors import ModelError
+from captioner.core.errors import ModelError
+from captioner.core.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,8 @@ Progress = Callable[[int, int], None]
 
 
 def cache_root() -> Path:
-    """The user cache folder for assembled models (``$CAPTIONER_CACHE`` overrides it)."""
-    if env := os.environ.get("CAPTIONER_CACHE"):
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA")
-    return Path(base or Path.home() / ".cache") / "captioner"
+    """The user cache folder for assembled models (:func:`captioner.core.paths.cache_dir`)."""
+    return cache_dir()
 
 
 def resolve_model(name: str, allow_download: bool = False, progress: Progress | None = None) -> str:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from captioner.errors import CaptionerError
+from captioner.core.errors import CaptionerError
 
 
-def add_parser(commands: Any) -> None:
-    """Register ``dict`` and its subcommands on the main parser's subcommands."""
+def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
+    """Register ``dict`` and its subcommands; ``load_config(path)`` reads the configuration."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="configuration file (its dictionary.folder is used)")
     common.add_argument("--folder", metavar="PATH", help="dictionary folder (overrides the configuration)")
 
     parser = commands.add_parser("dict", help="manage the dictionary of place names and terms")
+    parser.set_defaults(load_config=load_config)
     sub = parser.add_subparsers(dest="dict_command", required=True, metavar="ACTION")
 
     add = sub.add_parser("add", parents=[common], help="add or update a word in words.yaml")
@@ -69,7 +71,13 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from dictionary.store import WORDS_FILE, build_entry, read_records, upsert, write_records
+    from dictionary.store import (
+        WORDS_FILE,
+        build_entry,
+        read_records,
+        upsert,
+        write_records,
+    )
 
     folder = _folder(args)
     values: dict[str, tuple[Any, int]] = {"surface": (args.surface, 0), "reading": (args.reading, 0)}
@@ -134,7 +142,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from dictionary.store import YAML_SUFFIXES, read_records, surface_of, word_files, write_records
+    from dictionary.store import (
+        YAML_SUFFIXES,
+        read_records,
+        surface_of,
+        word_files,
+        write_records,
+    )
 
     folder = _folder(args)
     surface = args.surface.strip()
@@ -162,7 +176,13 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from dictionary.csvio import read_csv
-    from dictionary.store import WORDS_FILE, combine, read_records, upsert, write_records
+    from dictionary.store import (
+        WORDS_FILE,
+        combine,
+        read_records,
+        upsert,
+        write_records,
+    )
 
     folder = _folder(args)
     source = Path(args.file)
@@ -289,9 +309,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace):
-    from captioner.config import load_config
-
-    return load_config(args.config)
+    return args.load_config(args.config)
 
 
 def _folder(args: argparse.Namespace, config=None) -> Path:

@@ -1,4 +1,4 @@
-"""The live pipeline: audio source → VAD → Whisper → caption events to the sinks.
+"""The live pipeline: audio source → VAD → recognizer → caption events to one ``emit`` sink.
 
 Three threads. The caller's thread reads audio and runs the VAD (cheap; it never waits for
 the model). The *final* worker decodes finals of closed utterances (never skipped) and a
@@ -15,27 +15,27 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-from captioner.asr import SAMPLE_RATE, Hypothesis, WhisperRecognizer, release_free_memory
-from captioner.audio import AudioSource
-from captioner.config import Config
-from captioner.events import CaptionEvent
-from captioner.guard import check
-from captioner.streaming import CommitPolicy
-from captioner.vad import Utterance, VadSegmenter
-from dictionary.stage import DictionaryStage
+from captioner.core.audio import SAMPLE_RATE
+from captioner.core.events import CLERK, CaptionEvent
+from captioner.core.stages import Sink
+from captioner.engine.audio import AudioOptions, AudioSource
+from captioner.engine.guard import GuardOptions, check
+from captioner.engine.memory import release_free_memory
+from captioner.engine.recognizer import AsrOptions, Hypothesis, Recognizer
+from captioner.engine.streaming import CommitPolicy, StreamingOptions
+from captioner.engine.vad import Utterance, VadOptions, VadSegmenter
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[CaptionEvent], None]
 PARTIAL_DUTY = 0.5  # partial decodes may keep their worker busy at most this fraction of the time
 WORKER_BACKOFF_S = (0.5, 8.0)  # a failed decoding restarts its worker after 0.5 s, doubling up to 8 s
 WORKER_MAX_FAILURES = 6  # consecutive failures before the pipeline stops with the error
-CORRECTION_SAMPLES = 10_000  # correction timings kept for the benchmark: a day's captions must not pile up
 TRIM_INTERVAL_S = 60.0  # the final worker hands freed heap memory back to the system at most this often
 
 
@@ -71,37 +71,53 @@ class PipelineStats:
     speculative_hits: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     audio_seconds: float = 0.0
-    correction_ms: deque[float] = field(default_factory=lambda: deque(maxlen=CORRECTION_SAMPLES))  # the latest only
-    # the correcting thread's CPU time: wall time above also counts waits for the interpreter
-    correction_cpu_ms: deque[float] = field(default_factory=lambda: deque(maxlen=CORRECTION_SAMPLES))
     worker_restarts: int = 0  # decodings that raised and were retried after a backoff
 
 
 KINDS = ("partial", "speculative", "final")
 
 
+class EngineSettings(Protocol):
+    """The configuration sections the pipeline reads (the app's Config has them all)."""
+
+    audio: AudioOptions
+    vad: VadOptions
+    asr: AsrOptions
+    streaming: StreamingOptions
+    guard: GuardOptions
+
+
 class CaptionPipeline:
-    """Runs one audio source through the stages until it ends or :meth:`stop` is called."""
+    """Runs one audio source until it ends or :meth:`stop` is called; every event goes to ``emit``.
+
+    ``emit`` is called from the decoding threads, one event at a time, in order.
+    ``prompt_words()`` (e.g. registered names) conditions every decoding when the recognizer
+    takes a prompt. ``ids`` numbers utterances (a session shares one counter across its
+    pipelines); ``source_name`` is the events' ``source``.
+    """
 
     def __init__(
         self,
-        config: Config,
-        recognizer: WhisperRecognizer,
+        config: EngineSettings,
+        recognizer: Recognizer,
         source: AudioSource,
-        sinks: list[Sink],
+        emit: Sink,
         *,
         partials: bool | None = None,
         backpressure: bool = False,
-        dictionary: DictionaryStage | None = None,
+        prompt_words: Callable[[], str] | None = None,
+        ids: Iterator[int] | None = None,
+        source_name: str = CLERK,
     ) -> None:
         self.config = config
         self.recognizer = recognizer
         self.source = source
-        self.sinks = sinks
+        self.emit = emit
         self.partials = config.streaming.partials if partials is None else partials
         self.backpressure = backpressure
-        self.dictionary = dictionary
-        self.segmenter = VadSegmenter(config.vad)
+        self.prompt_words = prompt_words if recognizer.capabilities.prompt else None
+        self.source_name = source_name
+        self.segmenter = VadSegmenter(config.vad, ids)
         self.stats = PipelineStats()
         self._cond = threading.Condition()
         self._emit_lock = threading.Lock()
@@ -309,8 +325,8 @@ class CaptionPipeline:
             task.audio,
             beam_size=beam,
             previous_text=self._previous_text(task.utterance),
-            prefix=prefix,
-            hotwords=self.dictionary.hotwords() if self.dictionary else "",
+            prefix=prefix if self.recognizer.capabilities.forced_prefix else "",
+            hotwords=self.prompt_words() if self.prompt_words else "",
         )
         with self._cond:
             self.stats.decodes[task.kind] += 1
@@ -357,21 +373,10 @@ class CaptionPipeline:
                 emitted_at=0.0,
                 committed=committed,
                 details=details,
+                source=self.source_name,
+                language=self.config.asr.language,
             )
-            if self.dictionary is not None:
-                started, started_cpu = time.perf_counter(), time.thread_time()
-                try:
-                    event = self.dictionary.apply(event)
-                except Exception:  # a correction bug must not stop captions (nor be retried as a decode)
-                    log.exception("dictionary correction failed on %r; the caption is shown uncorrected", text)
-                self.stats.correction_ms.append((time.perf_counter() - started) * 1000)
-                self.stats.correction_cpu_ms.append((time.thread_time() - started_cpu) * 1000)
-            event = dataclasses.replace(event, emitted_at=self.now())
-            for sink in self.sinks:
-                try:
-                    sink(event)
-                except Exception:
-                    log.exception("caption sink %r failed; captions continue", sink)
+            self.emit(dataclasses.replace(event, emitted_at=self.now()))
 
     def _progress_of(self, utterance: Utterance) -> Progress:
         progress = self._progress.get(utterance.id)

@@ -22,12 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from captioner import metrics
-from captioner.audio import SAMPLE_RATE, FileSource
-from captioner.bench import Reference, assign, load_dictionary, load_references
-from captioner.events import CaptionEvent
-from captioner.pipeline import CaptionPipeline
-from dictionary.stage import DictionaryStage
+from captioner.app.bench import load_dictionary
+from captioner.app.evaluation import match, summary
+from captioner.app.session import CaptionSession
+from captioner.core import metrics
+from captioner.core.audio import SAMPLE_RATE
+from captioner.core.evalset import Reference, load_references
+from captioner.core.events import CaptionEvent
+from captioner.engine.audio import FileSource
 
 log = logging.getLogger(__name__)
 
@@ -115,37 +117,22 @@ class LoopEvaluator:
             events = self.pending.pop(loop, [])
         offset = loop * self.duration
         refs = [Reference(r.id, r.text, r.start + offset, r.end + offset) for r in self.refs]
-        owners = assign(events, refs)
-        finals = {e.utterance_id: e for e in events if e.is_final}
-        latencies, hypotheses, missed = [], [], 0
-        for i, ref in enumerate(refs):
-            uids = owners.get(i, [])
-            emitted = [finals[u].emitted_at for u in uids if u in finals and finals[u].text]
-            hypotheses.append("".join(finals[u].display_text for u in uids if u in finals))
-            if emitted:
-                latencies.append(max(emitted) - ref.end / self.pace)  # wall seconds after the speech ended
-            else:
-                missed += 1
-        stray = [finals[u].display_text for u in owners.get(-1, []) if u in finals and finals[u].text]
+        matched = match(events, refs, self.pace)  # latencies: wall seconds after the speech ended
         if self.first_transcript is None:
-            self.first_transcript = hypotheses
-        changed = sum(a != b for a, b in zip(hypotheses, self.first_transcript))
+            self.first_transcript = matched.hypotheses
+        changed = sum(a != b for a, b in zip(matched.hypotheses, self.first_transcript))
         result = {
             "loop": loop + 1,
             "audio_h": round((loop + 1) * self.duration / 3600, 3),
             "wall_min": round((time.monotonic() - started) / 60, 1),
             "rss_mb": round(rss_mb(), 1),
             **{f"rss_{kind}_mb": mb for kind, mb in rss_split_mb().items()},
-            "finals": sum(1 for e in finals.values() if e.text),
-            "missed_utterances": missed,
-            "stray_captions": len(stray),
+            "finals": sum(1 for e in events if e.is_final and not e.is_update and e.text),
+            "missed_utterances": matched.missed,
+            "stray_captions": len(matched.stray),
             "changed_vs_loop_1": changed,
-            "final_latency_s": {
-                "p50": _round(metrics.percentile(latencies, 50)),
-                "p95": _round(metrics.percentile(latencies, 95)),
-                "max": _round(max(latencies) if latencies else None),
-            },
-            "cer": round(metrics.cer([r.text for r in refs] + [""] * len(stray), hypotheses + stray), 4),
+            "final_latency_s": summary(matched.final_latency),
+            "cer": round(metrics.cer(*matched.scored(refs)), 4),
         }
         self.loops.append(result)
         return result
@@ -161,7 +148,7 @@ def run_soak(
 ) -> dict[str, Any]:  # fmt: skip
     refs = load_references(set_dir)
     entries = load_dictionary(set_dir)
-    dictionary = DictionaryStage(config.dictionary, entries) if entries and use_dictionary else None
+    used = entries if entries and use_dictionary else []
     source = LoopSource(set_dir / "session.wav", 1, pace, config.audio.block_ms)
     loops = max(1, round(hours * 3600 / source.duration))
     source.loops = loops
@@ -177,8 +164,8 @@ def run_soak(
                 progress(result)
 
     source.on_loop = on_loop
-    pipeline = CaptionPipeline(config, recognizer, source, [evaluator], dictionary=dictionary)
-    stats = pipeline.run()
+    with CaptionSession(config, recognizer, [evaluator], entries=used) as session:
+        stats = session.run(source)
     for loop in sorted(evaluator.pending):
         result = evaluator.finish(loop, started)
         if progress is not None:
@@ -195,7 +182,7 @@ def run_soak(
         "decodes": stats.decodes,
         "rtf": round(sum(stats.decode_seconds.values()) / stats.audio_seconds, 3) if stats.audio_seconds else None,
         "worker_restarts": stats.worker_restarts,
-        "dictionary": {"entries": len(entries)} if dictionary else None,
+        "dictionary": {"entries": len(used)} if used else None,
         "per_loop": per_loop,
     }
 

@@ -11,8 +11,11 @@ long-vowel marks, spaces, 、 or の (spoken Japanese: 090の1234の5678).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
+
+from captioner.core.events import CaptionEvent
 
 D = "[0-9０-９〇零一二三四五六七八九]"  # one digit as Whisper may write it
 SEP = r"(?:[\s\-‐‑–—―−－ー・.,、]|の)?"  # an optional separator between digit groups
@@ -86,3 +89,29 @@ def mask(text: str, context: str = "") -> Masked:
         text = sub(DATE, "birth_date", text)
     text = sub(LONG_NUMBER, "number", text)
     return Masked(text, tuple(dict.fromkeys(kinds)))
+
+
+class ScreenMasking:
+    """A transform: the event with personal numbers masked in the text shown and its translations.
+
+    Runs before translation (``conversation_log.mask_on_screen``), so numbers reach no screen.
+    """
+
+    def __init__(self) -> None:
+        self._context = ""  # the previous final's text (a date of birth is told by it)
+
+    def __call__(self, event: CaptionEvent) -> CaptionEvent:
+        context = self._context
+        text = mask(event.display_text, context).text
+        committed = event.display_committed
+        masked_committed = mask(committed, context).text if committed else committed
+        if event.is_final and not event.is_update:
+            self._context = event.display_text
+        if not text.startswith(masked_committed):
+            masked_committed = ""
+        return dataclasses.replace(
+            event,
+            corrected_text=text,
+            corrected_committed=masked_committed,
+            translations={k: mask(v).text for k, v in event.translations.items()},
+        )

@@ -1,81 +1,25 @@
-"""Configuration: the shipped YAML defaults, overlaid by the user's file, mapped onto dataclasses.
+"""Options files in YAML mapped onto nested dataclasses, every key checked.
 
-Every key is checked: an unknown key, a wrong type or an invalid value is a ConfigError that
-names the file, the line and the dotted key. Nothing falls back silently to a default.
+An unknown key, a wrong type or an invalid value (a section's ``validate()`` raising
+ValueError) is a :class:`ConfigError` naming the file, the line and the dotted key. Nothing
+falls back silently to a default.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import types
 import typing
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from captioner.asr import AsrOptions
-from captioner.audio import AudioOptions
-from captioner.convlog import ConversationLogOptions
-from captioner.errors import ConfigError
-from captioner.guard import GuardOptions
-from captioner.streaming import StreamingOptions
-from captioner.vad import VadOptions
-from dictionary.options import DictionaryOptions
-from display.options import DisplayOptions
-from translate.options import TranslateOptions
-from web.options import WebOptions
+from captioner.core.errors import ConfigError
 
 
-@dataclass
-class Config:
-    """The whole configuration, one section per stage."""
-
-    audio: AudioOptions = field(default_factory=AudioOptions)
-    vad: VadOptions = field(default_factory=VadOptions)
-    asr: AsrOptions = field(default_factory=AsrOptions)
-    streaming: StreamingOptions = field(default_factory=StreamingOptions)
-    guard: GuardOptions = field(default_factory=GuardOptions)
-    dictionary: DictionaryOptions = field(default_factory=DictionaryOptions)
-    translate: TranslateOptions = field(default_factory=TranslateOptions)
-    display: DisplayOptions = field(default_factory=DisplayOptions)
-    conversation_log: ConversationLogOptions = field(default_factory=ConversationLogOptions)
-    web: WebOptions = field(default_factory=WebOptions)
-
-
-def default_config_path() -> Path:
-    """The YAML shipped with the package (``config/default.yaml``)."""
-    return Path(str(resources.files("config") / "default.yaml"))
-
-
-def user_config_path() -> Path:
-    """Where a user's own settings live (``$CAPTIONER_CONFIG`` overrides it)."""
-    if env := os.environ.get("CAPTIONER_CONFIG"):
-        return Path(env)
-    base = os.environ.get("XDG_CONFIG_HOME") or os.environ.get("APPDATA")
-    return Path(base or Path.home() / ".config") / "captioner" / "config.yaml"
-
-
-def load_config(path: str | Path | None = None) -> Config:
-    """Shipped defaults, then the user's file (or ``path``), validated."""
-    config = Config()
-    files = [default_config_path()]
-    if path is not None:
-        if not Path(path).is_file():
-            raise ConfigError(f"{path}: configuration file not found")
-        files.append(Path(path))
-    elif user_config_path().is_file():
-        files.append(user_config_path())
-    for file in files:
-        apply_yaml(config, file)
-    return config
-
-
-def apply_yaml(config: Config, file: Path) -> None:
-    """Overlay one YAML file onto ``config`` in place."""
+def apply_yaml(config: Any, file: Path) -> None:
+    """Overlay one YAML file onto ``config`` (a dataclass of dataclasses) in place."""
     try:
         text = file.read_text(encoding="utf-8")
         root = yaml.compose(text)

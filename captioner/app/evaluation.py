@@ -1,0 +1,127 @@
+"""Scoring caption events against an evaluation set's references (shared by bench and soak).
+
+Metric definitions follow ``shared/eval/README.md``: each utterance the pipeline produced is
+assigned to the reference it overlaps most; finals that overlap none are stray captions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from captioner.core import metrics
+from captioner.core.evalset import Reference
+from captioner.core.events import CaptionEvent
+from captioner.engine.streaming import common_prefix
+
+
+@dataclass
+class Matched:
+    """The captions of a replay lined up with its references."""
+
+    hypotheses: list[str] = field(default_factory=list)  # per reference: its finals' display text
+    raw: list[str] = field(default_factory=list)  # per reference: the recognizer's own text
+    final_latency: list[float] = field(default_factory=list)  # seconds after the speech ended
+    first_latency: list[float] = field(default_factory=list)  # first text after the speech started
+    missed: int = 0  # references without a final
+    stray: list[str] = field(default_factory=list)  # finals overlapping no reference
+
+    def scored(self, refs: Sequence[Reference]) -> tuple[list[str], list[str]]:
+        """(references, hypotheses) for CER and term counts: stray captions against empty text."""
+        return [r.text for r in refs] + [""] * len(self.stray), self.hypotheses + self.stray
+
+
+def assign(events: list[CaptionEvent], refs: Sequence[Reference]) -> dict[int, list[int]]:
+    """Map reference index → utterance ids overlapping it most (-1: overlapping none)."""
+    spans: dict[int, tuple[float, float]] = {}
+    for event in events:
+        start, end = spans.get(event.utterance_id, (event.audio_start, event.audio_end))
+        spans[event.utterance_id] = (min(start, event.audio_start), max(end, event.audio_end))
+    owners: dict[int, list[int]] = {}
+    for uid, (start, end) in sorted(spans.items()):
+        overlaps = [min(end, r.end) - max(start, r.start) for r in refs]
+        best = max(range(len(refs)), key=lambda i: overlaps[i])
+        owners.setdefault(best if overlaps[best] > 0 else -1, []).append(uid)
+    return owners
+
+
+def match(events: list[CaptionEvent], refs: Sequence[Reference], pace: float = 1.0) -> Matched:
+    """Line the events up with ``refs``; latencies in wall seconds (audio times divided by ``pace``)."""
+    owners = assign(events, refs)
+    finals = {e.utterance_id: e for e in events if e.is_final and not e.is_update}
+    matched = Matched()
+    for i, ref in enumerate(refs):
+        uids = [u for u in owners.get(i, []) if u in finals]
+        matched.hypotheses.append("".join(finals[u].display_text for u in uids))
+        matched.raw.append("".join(finals[u].text for u in uids))
+        emitted = [finals[u].emitted_at for u in uids if finals[u].text]
+        if emitted:
+            matched.final_latency.append(max(emitted) - ref.end / pace)
+        else:
+            matched.missed += 1
+        shown = [e.emitted_at for e in events if e.utterance_id in owners.get(i, []) and e.text]
+        if shown:
+            matched.first_latency.append(min(shown) - ref.start / pace)
+    matched.stray = [finals[u].display_text for u in owners.get(-1, []) if u in finals and finals[u].text]
+    return matched
+
+
+def stability(events: list[CaptionEvent]) -> tuple[int, float]:
+    """(retractions, erasure): committed text changed later, and partial characters erased."""
+    retractions = erased = final_chars = 0
+    by_utterance: dict[int, list[CaptionEvent]] = {}
+    for event in events:
+        if not event.is_update:
+            by_utterance.setdefault(event.utterance_id, []).append(event)
+    for sequence in by_utterance.values():
+        for before, after in zip(sequence, sequence[1:]):
+            if not after.text.startswith(before.committed):
+                retractions += 1
+            erased += len(before.text) - len(common_prefix(before.text, after.text))
+        if sequence[-1].is_final:
+            final_chars += len(sequence[-1].text)
+    return retractions, (erased / final_chars if final_chars else 0.0)
+
+
+def evaluate_session(events: list[CaptionEvent], refs: Sequence[Reference], surfaces: list[str] | None) -> dict[str, Any]:
+    """Every figure of one replay; ``transcript`` lists each reference with its hypothesis."""
+    matched = match(events, refs)
+    refs_text, hypotheses = matched.scored(refs)
+    raw = matched.raw + matched.stray
+    corrected = any(e.corrected_text is not None for e in events)
+    retractions, erasure = stability(events)
+    result: dict[str, Any] = {
+        "utterances": len(refs),
+        "missed_utterances": matched.missed,
+        "stray_captions": len(matched.stray),
+        "final_latency_s": summary(matched.final_latency),
+        "first_partial_latency_s": summary(matched.first_latency),
+        "cer": round(metrics.cer(refs_text, hypotheses), 4),
+        "cer_uncorrected": round(metrics.cer(refs_text, raw), 4) if corrected else None,
+        "retractions": retractions,
+        "erasure": round(erasure, 3),
+    }
+    if surfaces is not None:
+        hits, occurrences, false_alarms = metrics.term_counts(refs_text, hypotheses, surfaces)
+        result["term_recall"] = round(hits / occurrences, 3) if occurrences else None
+        result["term_hits"] = f"{hits}/{occurrences}"
+        result["false_alarms"] = false_alarms
+        if corrected:
+            hits, occurrences, false_alarms = metrics.term_counts(refs_text, raw, surfaces)
+            result["term_hits_uncorrected"] = f"{hits}/{occurrences}"
+            result["false_alarms_uncorrected"] = false_alarms
+    result["transcript"] = [
+        {"id": r.id, "ref": r.text, "hyp": h, **({"uncorrected": u} if u != h else {})}
+        for r, h, u in zip(refs, matched.hypotheses, matched.raw)
+    ]
+    return result
+
+
+def summary(values: Sequence[float], digits: int = 3) -> dict[str, float | None]:
+    """p50 / p95 / max, rounded; None for no values."""
+
+    def r(v: float | None) -> float | None:
+        return None if v is None else round(v, digits)
+
+    return {"p50": r(metrics.percentile(values, 50)), "p95": r(metrics.percentile(values, 95)), "max": r(max(values) if values else None)}

@@ -1,0 +1,89 @@
+"""The recognizer seam: what the pipeline needs from a speech recognizer, and the factory.
+
+A backend declares what it can do (:class:`Capabilities`); the pipeline only asks for what
+is declared. ``asr.backend`` in the config names the backend; :func:`create_recognizer`
+lists the valid names when given another.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from captioner.core.errors import ConfigError
+
+Progress = Callable[[int, int], None]
+BACKENDS = ("whisper",)
+
+
+@dataclass
+class AsrOptions:
+    """Speech model and decoding settings (``asr:`` in the config)."""
+
+    backend: str = "whisper"
+    model: str = "base"
+    device: str = "auto"
+    compute_type: str = "auto"
+    cpu_threads: int = 0
+    language: str = "ja"
+    allow_download: bool = False
+    final_beam_size: int = 1
+    partial_beam_size: int = 1
+    pad_seconds: float = 1.0
+    condition_on_previous: bool = True
+    initial_prompt: str = ""
+
+    def validate(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown backend {self.backend!r} (valid: {', '.join(BACKENDS)})")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend's ``transcribe`` honours."""
+
+    forced_prefix: bool  # ``prefix`` is forced as the start of the output
+    prompt: bool  # ``previous_text`` and ``hotwords`` condition the decoding
+    no_speech_prob: bool  # ``Hypothesis.no_speech_prob`` is a real estimate (else 0.0)
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One decoding of an audio span, with the scores the hallucination guard reads."""
+
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+    seconds: float
+
+
+def compression_ratio(text: str) -> float:
+    """How well the text compresses: loops of repeated phrases compress very well."""
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+class Recognizer(Protocol):
+    """Decodes one utterance (16 kHz float32 mono, at most 30 s); may be called from two threads."""
+
+    capabilities: Capabilities
+
+    def transcribe(
+        self, audio: np.ndarray, *, beam_size: int = 1, previous_text: str = "", prefix: str = "", hotwords: str = ""
+    ) -> Hypothesis: ...
+
+    def describe(self) -> dict[str, object]: ...
+
+
+def create_recognizer(options: AsrOptions, progress: Progress | None = None) -> Recognizer:
+    """The backend ``options.backend`` names, loaded (ModelError when it cannot be)."""
+    if options.backend == "whisper":
+        from captioner.engine.whisper import WhisperRecognizer
+
+        return WhisperRecognizer(options, progress=progress)
+    raise ConfigError(f"asr.backend: unknown backend {options.backend!r} (valid: {', '.join(BACKENDS)})")
