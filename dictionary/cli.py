@@ -71,13 +71,8 @@ def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from dictionary.store import (
-        WORDS_FILE,
-        build_entry,
-        read_records,
-        upsert,
-        write_records,
-    )
+    from dictionary.editing import WordFolder
+    from dictionary.store import build_entry
 
     folder = _folder(args)
     values: dict[str, tuple[Any, int]] = {"surface": (args.surface, 0), "reading": (args.reading, 0)}
@@ -98,11 +93,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     entry, problems = build_entry(values, "command line", 0)
     if problems or entry is None:
         raise CaptionerError("; ".join(p.message for p in problems))
-    path = folder / WORDS_FILE
-    records = read_records(path)
-    status, changes = upsert(records, entry)
-    if status != "unchanged":
-        write_records(path, records)
+    status, changes, path = WordFolder(folder).add(entry)
     detail = f": {'; '.join(changes)}" if changes else ""
     print(f"{status} {entry.surface} ({entry.reading}) in {path}{detail}")
     _report_about(folder, {entry.surface})
@@ -110,21 +101,10 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from dictionary.entries import to_hiragana
-    from dictionary.store import load_folder
+    from dictionary.editing import WordFolder
 
     folder = _folder(args)
-    result = load_folder(folder)
-    entries = result.entries
-    if args.search:
-        needle = args.search.strip().lower()
-        kana = to_hiragana(needle)
-        entries = [
-            e for e in entries
-            if needle in e.surface.lower() or kana in e.reading
-            or any(needle in a.lower() for a in e.aliases)
-            or any(needle in t.lower() for t in e.translations.values())
-        ]
+    entries, result = WordFolder(folder).search(args.search or "")
     rows = [
         (e.surface, e.reading, "; ".join(f"{c}: {t}" for c, t in e.translations.items()),
          ("aliases: " + ", ".join(e.aliases)) if e.aliases else "", _where(e.source, folder))
@@ -142,29 +122,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from dictionary.store import (
-        YAML_SUFFIXES,
-        read_records,
-        surface_of,
-        word_files,
-        write_records,
-    )
+    from dictionary.editing import WordFolder
 
     folder = _folder(args)
     surface = args.surface.strip()
-    removed, elsewhere = [], []
-    for path in word_files(folder):
-        if path.suffix.lower() not in YAML_SUFFIXES:
-            from dictionary.csvio import read_csv
-
-            if any(e.surface == surface for e in read_csv(path).entries):
-                elsewhere.append(path)
-            continue
-        records = read_records(path)
-        kept = [r for r in records if surface_of(r) != surface]
-        if len(kept) != len(records):
-            write_records(path, kept)
-            removed.append(path)
+    removed, elsewhere = WordFolder(folder).remove(surface)
     for path in removed:
         print(f"removed {surface} from {path}")
     if elsewhere:
@@ -175,52 +137,32 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from dictionary.csvio import read_csv
-    from dictionary.store import (
-        WORDS_FILE,
-        combine,
-        read_records,
-        upsert,
-        write_records,
-    )
+    from dictionary.editing import EditRefused, WordFolder
 
     folder = _folder(args)
     source = Path(args.file)
     if not source.is_file():
         raise CaptionerError(f"{source}: file not found")
-    parsed = read_csv(source)
-    result = combine([parsed])
-    for problem in result.problems:
-        print(problem, file=sys.stderr)
-    if parsed.fatal:
-        raise CaptionerError(f"{source}: nothing imported")
-    path = folder / WORDS_FILE
-    records = read_records(path)
-    counts = {"added": 0, "updated": 0, "unchanged": 0}
-    for entry in result.entries:
-        status, changes = upsert(records, entry)
-        counts[status] += 1
-        if changes:
-            print(f"updated {entry.surface}: {'; '.join(changes)}")
-    if counts["added"] or counts["updated"]:
-        write_records(path, records)
-    print(
-        f"{path}: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged"
-        + (f"; {len(result.problems)} rows or cells with problems (see above)" if result.problems else "")
-    )
-    _report_about(folder, {e.surface for e in result.entries})
-    return 1 if result.problems else 0
+    try:
+        outcome = WordFolder(folder).import_csv(source)
+    except EditRefused as e:
+        for problem in e.problems:
+            print(problem, file=sys.stderr)
+        raise CaptionerError(f"{e}; fix the lines above and import again") from e
+    for change in outcome.changes:
+        print(f"updated {change}")
+    written = ", ".join(str(p) for p in outcome.files) or "no file changed"
+    print(f"{outcome.added} added, {outcome.updated} updated, {outcome.unchanged} unchanged ({written})")
+    _report_about(folder, set(outcome.surfaces))
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from dictionary.csvio import write_csv
-    from dictionary.store import load_folder
+    from dictionary.editing import WordFolder
 
-    folder = _folder(args)
-    result = load_folder(folder)
+    result = WordFolder(_folder(args)).export_csv(Path(args.file))
     for problem in result.problems:
         print(problem, file=sys.stderr)
-    write_csv(Path(args.file), result.entries)
     print(f"exported {len(result.entries)} words to {args.file} (UTF-8 with BOM, opens in Excel)")
     return 0
 

@@ -132,6 +132,12 @@ def read_csv(path: str | Path) -> FileResult:
         line, line_end = line_end + 1, rows.line_num
         if not any(cell.strip() for cell in row):
             continue
+        if line_end > line:  # a quote left open runs the row into the lines after it
+            problems.append(Problem(file, line, (
+                f"a quoted cell runs from line {line} to line {line_end} (a quote \" left open?); "
+                "lines skipped until the quote closes"
+            )))
+            continue
         if header is None:
             header = row
             keys = [column_key(cell) for cell in row]

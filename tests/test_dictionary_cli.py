@@ -132,9 +132,13 @@ def test_import_csv_merges_into_words_yaml_and_export_round_trips(tmp_path):
         "佐波川,サバガワ,Saba River,,,川,\r\n"
         "牟礼,む礼,Mure,,,,\r\n"
     ).encode("utf-8-sig"))  # fmt: skip
+    refused = captioner("import", str(sheet), folder=folder)
+    assert refused.returncode == 1  # one row is bad: nothing is imported (the admin page does the same)
+    assert f"{sheet}:4: 牟礼: reading 'む礼'" in refused.stderr and "nothing imported" in refused.stderr
+    assert load_folder(folder).entries[0].aliases == () and len(load_folder(folder).entries) == 1
+    sheet.write_bytes(sheet.read_bytes().replace("牟礼,む礼,Mure,,,,\r\n".encode(), b""))
     result = captioner("import", str(sheet), folder=folder)
-    assert result.returncode == 1  # one row was bad; the others imported
-    assert f"{sheet}:4: 牟礼: reading 'む礼'" in result.stderr
+    assert result.returncode == 0, result.stderr
     assert "updated 防府市: aliases [豊富市, ほうふ市]; en 'Hofu' → 'Hofu City'; vi 'Thành phố Hofu'; priority 5" in result.stdout
     assert "1 added, 1 updated, 0 unchanged" in result.stdout
     entries = {e.surface: e for e in load_folder(folder).entries}

@@ -21,6 +21,7 @@ from typing import Any
 
 from captioner.core.errors import CaptionerError
 from captioner.core.files import atomic_write
+from dictionary.editing import EditRefused, WordFolder
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MIN_PASSWORD = 8
@@ -190,32 +191,19 @@ FORM_FIELDS = ("surface", "reading", "aliases", "note", "priority")
 
 
 class DictionaryAdmin:
-    """Search, add, edit, delete, import and export words in the dictionary folder.
+    """The admin page's dictionary actions: JSON in, JSON out, over :mod:`dictionary.editing`.
 
-    New words go to ``words.yaml``; edits and deletions change the YAML file that holds the
-    word. Every write is atomic (``dictionary.store.write_records``). ``on_change`` is called
-    after each write (the running captioner reloads its words; its folder watcher would also
-    notice within ``dictionary.reload_seconds``).
+    ``on_change`` is called after each write (the running captioner reloads its words; its
+    folder watcher would also notice within ``dictionary.reload_seconds``).
     """
 
     def __init__(self, folder: Path, on_change: Callable[[], None] | None = None) -> None:
         self.folder = Path(folder)
+        self.words = WordFolder(self.folder)
         self.on_change = on_change
-        self._lock = threading.Lock()
 
     def search(self, query: str = "", limit: int = 500) -> dict[str, Any]:
-        from dictionary.entries import to_hiragana
-        from dictionary.store import load_folder
-
-        result = load_folder(self.folder)
-        needle = query.strip().lower()
-        kana = to_hiragana(needle)
-        entries = [
-            e for e in result.entries
-            if not needle or needle in e.surface.lower() or (kana and kana in e.reading) or needle in e.note.lower()
-            or any(needle in a.lower() for a in e.aliases)
-            or any(needle in t.lower() for t in e.translations.values())
-        ]
+        entries, result = self.words.search(query)
         return {
             "total": len(result.entries),
             "matched": len(entries),
@@ -224,104 +212,49 @@ class DictionaryAdmin:
         }
 
     def add(self, values: dict[str, Any]) -> dict[str, Any]:
-        from dictionary.store import WORDS_FILE, read_records, upsert, write_records
-
         entry = self._entry(values)
-        with self._lock:
-            path = self.folder / WORDS_FILE
-            records = self._read(path, read_records)
-            status, changes = upsert(records, entry)
-            if status != "unchanged":
-                write_records(path, records)
+        status, changes, _ = self._edit(self.words.add, entry)
         self._changed()
         return {"status": status, "changes": changes, "entry": self._row(entry)}
 
     def update(self, surface: str, values: dict[str, Any]) -> dict[str, Any]:
         """Replace the word ``surface`` (in the YAML file that has it) with ``values``."""
-        from dictionary.store import (
-            entry_record,
-            read_records,
-            surface_of,
-            write_records,
-        )
-
         entry = self._entry(values)
-        with self._lock:
-            path = self._file_with(surface)
-            records = self._read(path, read_records)
-            if entry.surface != surface and any(surface_of(r) == entry.surface for r in records):
-                raise EditError(f"{entry.surface} は既に登録されています")
-            records = [entry_record(entry) if surface_of(r) == surface else r for r in records]
-            write_records(path, records)
+        try:
+            self._edit(self.words.replace, surface, entry)
+        except EditError as e:
+            if e.status == 404:
+                raise EditError(f"{surface} は辞書の YAML ファイルにありません（CSV ファイルの単語は CSV で編集してください）", status=404) from e
+            if e.status == 400 and not e.problems:
+                raise EditError(f"{entry.surface} は既に登録されています") from e
+            raise
         self._changed()
         return {"status": "updated", "entry": self._row(entry)}
 
     def delete(self, surface: str) -> dict[str, Any]:
-        from dictionary.store import (
-            YAML_SUFFIXES,
-            read_records,
-            surface_of,
-            word_files,
-            write_records,
-        )
-
-        removed = []
-        with self._lock:
-            for path in word_files(self.folder):
-                if path.suffix.lower() not in YAML_SUFFIXES:
-                    continue
-                records = self._read(path, read_records)
-                kept = [r for r in records if surface_of(r) != surface]
-                if len(kept) != len(records):
-                    write_records(path, kept)
-                    removed.append(path.name)
+        removed, _ = self._edit(self.words.remove, surface)
         if not removed:
             raise EditError(f"{surface} は辞書の YAML ファイルにありません", status=404)
         self._changed()
-        return {"status": "deleted", "files": removed}
+        return {"status": "deleted", "files": [path.name for path in removed]}
 
     def import_csv(self, data: bytes, name: str = "upload.csv") -> dict[str, Any]:
-        """Import a CSV (same rules as ``captioner dict import``); with any problem nothing is written."""
-        from dictionary.csvio import read_csv
-        from dictionary.store import (
-            WORDS_FILE,
-            combine,
-            read_records,
-            upsert,
-            write_records,
-        )
-
+        """Import a CSV (the rules of :mod:`dictionary.editing`, as ``captioner dict import``)."""
         shown = Path(name.replace("\\", "/")).name or "upload.csv"
         with tempfile.TemporaryDirectory(prefix="captioner-import-") as temporary:
             path = Path(temporary) / "upload.csv"
             path.write_bytes(data)
-            parsed = read_csv(path)
-            result = combine([parsed])
-            problems = [str(p).replace(str(path), shown) for p in result.problems]
-        if parsed.fatal or problems:
-            raise EditError(f"{shown}: 問題があるため何も取り込んでいません", problems)
-        if not result.entries:
-            raise EditError(f"{shown}: 取り込む単語がありません")
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        with self._lock:
-            path = self.folder / WORDS_FILE
-            records = self._read(path, read_records)
-            for entry in result.entries:
-                status, _ = upsert(records, entry)
-                counts[status] += 1
-            if counts["added"] or counts["updated"]:
-                write_records(path, records)
+            try:
+                outcome = self._edit(self.words.import_csv, path, shown)
+            except EditError as e:
+                raise EditError(f"{shown}: 問題があるため何も取り込んでいません", e.problems, e.status) from e
         self._changed()
-        return counts
+        return outcome.counts()
 
     def export_csv(self) -> bytes:
-        from dictionary.csvio import write_csv
-        from dictionary.store import load_folder
-
-        entries = load_folder(self.folder).entries
         with tempfile.TemporaryDirectory(prefix="captioner-export-") as temporary:
             path = Path(temporary) / "words.csv"
-            write_csv(path, entries)
+            self.words.export_csv(path)
             return path.read_bytes()
 
     # -- internals ---------------------------------------------------------------------
@@ -364,20 +297,15 @@ class DictionaryAdmin:
             raise EditError("; ".join(p.message for p in problems) or "invalid entry")
         return entry
 
-    def _file_with(self, surface: str) -> Path:
-        from dictionary.store import YAML_SUFFIXES, read_records, surface_of, word_files
-
-        for path in word_files(self.folder):
-            if path.suffix.lower() in YAML_SUFFIXES and any(surface_of(r) == surface for r in self._read(path, read_records)):
-                return path
-        raise EditError(f"{surface} は辞書の YAML ファイルにありません（CSV ファイルの単語は CSV で編集してください）", status=404)
-
     @staticmethod
-    def _read(path: Path, read_records) -> list[Any]:
+    def _edit(action, *args):
+        """Run an edit; a refused edit or an unreadable word file becomes an EditError for the page."""
         try:
-            return read_records(path)
-        except CaptionerError as e:
-            raise EditError(str(e), status=409) from e
+            return action(*args)
+        except EditRefused as e:
+            raise EditError(str(e), e.problems, e.status) from e
+        except CaptionerError as e:  # a word file that does not parse: fix it first
+            raise EditError(str(e), [str(e)], status=409) from e
 
     def _changed(self) -> None:
         if self.on_change is not None:

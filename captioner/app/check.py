@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from captioner.core.audio import SAMPLE_RATE
 from captioner.core.errors import CaptionerError
 
 log = logging.getLogger(__name__)
@@ -130,17 +131,18 @@ def check_dictionary(config) -> Item:
 
 def check_model(config) -> Item:
     from captioner.engine.model_store import bundled_folder
-    from captioner.engine.whisper import WhisperRecognizer
+    from captioner.engine.recognizer import create_recognizer
 
     started = time.perf_counter()
-    recognizer = WhisperRecognizer(config.asr, progress=lambda done, total: None)  # verifies the bundled model
-    path = Path(recognizer.model_path)
+    recognizer = create_recognizer(config.asr, progress=lambda done, total: None)  # verifies the bundled model
+    info = recognizer.describe()
+    path = Path(str(info.get("model_path", "")))
     verified = "SHA-256 verified" if path == bundled_folder() else "folder checked"
-    recognizer.transcribe(np.zeros(16000, dtype=np.float32))  # the model runs, not only loads
-    device = f"{recognizer.device}/{recognizer.compute_type}"
+    recognizer.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32))  # the model runs, not only loads
+    device = f"{info.get('device')}/{info.get('compute_type')}"
     detail = f"{config.asr.model} ({verified}), {device}, loaded and decoded in {time.perf_counter() - started:.1f} s ({path})"
-    if recognizer.fallback:
-        return Item("model", WARN, f"{detail}; CUDA failed, CPU used: {recognizer.fallback}")
+    if info.get("cuda_fallback"):
+        return Item("model", WARN, f"{detail}; CUDA failed, CPU used: {info['cuda_fallback']}")
     return Item("model", OK, detail)
 
 
@@ -168,7 +170,7 @@ def check_microphone(config, seconds: float) -> Item:
             continue
         peak = float(np.max(np.abs(audio)))
         rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
-        level = f"level {_dbfs(rms):.0f} dBFS (peak {_dbfs(peak):.0f} dBFS) over {audio.size / 16000:.1f} s"
+        level = f"level {_dbfs(rms):.0f} dBFS (peak {_dbfs(peak):.0f} dBFS) over {audio.size / SAMPLE_RATE:.1f} s"
         if peak < SILENT_PEAK:
             return Item("microphone", NG, f"{name}: silent, {level}: muted or the wrong input?")
         clipped = float(np.mean(np.abs(audio) >= CLIP_LEVEL))
@@ -184,7 +186,7 @@ def _record(source, seconds: float) -> np.ndarray:
     """Up to ``seconds`` of audio; the first block may take a while (PortAudio's first start)."""
     blocks: list[np.ndarray] = []
     deadline = time.monotonic() + seconds + 3.0
-    wanted = int(seconds * 16000)
+    wanted = int(seconds * SAMPLE_RATE)
     try:
         for block in source.blocks():
             blocks.append(block)
