@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from captioner.core.metrics import edit_distance
 from dictionary.analyzer import Analyzer, Token, has_kanji, shared_analyzer
 from dictionary.entries import (
     Entry,
@@ -101,21 +102,6 @@ def allowed_distance(length: int) -> int:
     if length < 5:
         return 0
     return 1 if length < 8 else MAX_DISTANCE
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, or ``limit + 1`` as soon as it must exceed ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
 
 
 @lru_cache(maxsize=512)  # bounded: a day sees many distinct readings, ~6 KB each (4,096 held 17+ MB)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 
 from captioner.core.events import CaptionEvent
-from dictionary.correct import Correction, Corrector
+from dictionary.correct import Corrector
 from dictionary.entries import Entry
 from dictionary.options import DictionaryOptions
 
@@ -68,11 +68,6 @@ class DictionaryStage:
             if self._hotwords is None:
                 self._hotwords = HOTWORD_SEPARATOR.join(self.hotword_list())
             return self._hotwords
-
-    def correct_text(self, text: str) -> Correction:
-        with self._lock:
-            corrector = self._corrector
-        return corrector.correct(text)
 
     def apply(self, event: CaptionEvent) -> CaptionEvent:
         """The event with ``corrected_text``/``corrected_committed`` and the changes made."""

@@ -16,13 +16,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from captioner.core.errors import AudioDeviceError
 from display import status as messages
 from display.errors import DisplayUnavailable
 from display.settings import apply_saved
 
 log = logging.getLogger(__name__)
-RETRY_S = 3.0
 
 Sink = Callable[[Any], None]
 
@@ -75,9 +73,8 @@ class Engine:
     def _main(self) -> None:
         try:
             recognizer = self._load()
-            while not self._halt.is_set():
-                if not self._run_once(recognizer):
-                    break
+            if not self._halt.is_set():
+                self._run(recognizer)
         except BaseException as e:  # re-raised by the main thread after the window closes
             self.error = e
             self.window.request_quit()
@@ -107,34 +104,20 @@ class Engine:
         if self._halt.is_set():
             pipeline.stop()
 
-    def _run_once(self, recognizer) -> bool:
-        """One pipeline run; True to go on (after a microphone problem), False when done."""
-        audio_status = functools.partial(self.window.set_status, key="audio")
-        try:
-            source = self.open_source()
-        except AudioDeviceError as e:
-            if self.file_input:
-                raise
-            log.warning("%s", e)
-            audio_status(messages.MIC_MISSING.format(detail=str(e).splitlines()[0]), True)
-            self._halt.wait(RETRY_S)
-            return True
-        audio_status(None)
+    def _run(self, recognizer) -> None:
+        """Caption the source until it ends or the window closes.
+
+        The microphone source survives unplugging by itself and reports it through
+        ``status`` (:mod:`captioner.engine.recovery`); a file that cannot be read raises.
+        """
+        source = self.open_source()
         try:
             self.run_pipeline(recognizer, source, self.sinks, on_start=self._attach, status=self._status)
-        except AudioDeviceError as e:
-            if self.file_input:
-                raise
-            log.warning("%s", e)
-            audio_status(messages.MIC_LOST, True)
-            self._halt.wait(RETRY_S)
-            return True
         finally:
             with self._lock:
                 self._pipeline = None
         if self.file_input and not self._halt.is_set():
-            audio_status(messages.INPUT_ENDED)
-        return False
+            self.window.set_status(messages.INPUT_ENDED, key="audio")
 
 
 def run_with_display(

@@ -9,8 +9,6 @@ from captioner.core.events import CaptionEvent
 
 MODEL_PREPARING = "音声モデルを準備しています {percent}%  Preparing the speech model"
 MODEL_LOADING = "音声モデルを読み込んでいます…  Loading the speech model"
-MIC_MISSING = "マイクが見つかりません  Microphone not found: {detail}"
-MIC_LOST = "マイクが切断されました。再接続を待っています  Microphone disconnected"
 BEHIND = "字幕が {seconds:.0f} 秒遅れています  Captions are running behind"
 INPUT_ENDED = "入力ファイルの終わり (Q で閉じる)  End of input, Q closes"
 NO_JAPANESE_FONT = "No Japanese font: install fonts-morisawa-bizud-gothic or set display.font"

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from faster_whisper import decode_audio
 
+from captioner.core.events import CaptionEvent
+
 pytestmark = pytest.mark.model
 
 
@@ -66,4 +68,4 @@ def test_broken_edit_keeps_the_last_good_words(tmp_path):
         while time.monotonic() < deadline and not watcher.current().problems:
             time.sleep(0.1)
         assert any(":1" in str(p) or ":2" in str(p) for p in watcher.current().problems)
-        assert stage.correct_text("うぷるいの海苔").text == "十六島の海苔"
+        assert stage.apply(CaptionEvent("final", 1, "うぷるいの海苔", 0, 1, 1)).display_text == "十六島の海苔"

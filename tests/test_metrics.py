@@ -33,3 +33,9 @@ def test_percentile_interpolates():
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([5], 95) == 5
     assert percentile([], 50) is None
+
+
+def test_edit_distance_with_a_limit_stops_early():
+    assert edit_distance("ほうふし", "ほうふ", limit=1) == 1
+    assert edit_distance("ほうふし", "とのみ", limit=1) == 2  # more than the limit: limit + 1
+    assert edit_distance("あ", "あいうえお", limit=2) == 3

@@ -38,9 +38,3 @@ def svg(url: str, scale: int = 6) -> bytes:
     _code(url).save(out, kind="svg", scale=scale, border=2, xmldecl=False, dark="#000", light="#fff")
     return out.getvalue()
 
-
-def png_bytes(url: str, scale: int = 6) -> bytes:
-    """A PNG of the QR code (for the pygame caption window: ``pygame.image.load(BytesIO(...))``)."""
-    out = io.BytesIO()
-    _code(url).save(out, kind="png", scale=scale, border=2)
-    return out.getvalue()

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from captioner.core.errors import CaptionerError
 from captioner.core.paths import data_dir
+from web import qr
 from web.options import WebOptions
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ def start_web(
     options: WebOptions = config.web
     if not options.enabled:
         return None
-    from web import qr
     from web.admin import DictionaryAdmin, load_secret
     from web.hub import CaptionHub, furigana_ranges
     from web.server import AdminContext, WebServer
@@ -71,13 +71,21 @@ def start_web(
     except CaptionerError as e:  # captions matter more than the viewer: go on without it
         log.error("%s; captions continue without the browser viewer", e)
         return None
-    out = stream or sys.stderr
+    try:
+        _announce(server, stream or sys.stderr)
+    except BaseException:  # Ctrl+C before the caller could take the server: stop it here
+        server.stop()
+        raise
+    return server
+
+
+def _announce(server, out: TextIO) -> None:
+    """The viewer's address and its QR code, for the clerk to show a tablet."""
     url = server.url
     print(f"Captions in a browser: {url}   (admin page: {url.split('?')[0]}admin)", file=out)
-    if not options.lan:
+    if not server.options.lan:
         print("  (this PC only; set web.host: 0.0.0.0 to serve tablets on the local network)", file=out)
     print(qr.text(url), file=out, flush=True)
-    return server
 
 
 def _reloader(folder, stage):

@@ -395,7 +395,11 @@ class WebServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, args=(sock,), name="web-server")
         self._thread.start()
-        self._started.wait(15)
+        try:
+            self._started.wait(15)
+        except BaseException:  # Ctrl+C while starting: the thread must not outlive the caller
+            self.stop()
+            raise
         if self._error is not None or not self._server.started:
             self.stop()
             raise CaptionerError(f"web viewer failed to start: {self._error}")

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from contextlib import ExitStack
+import threading
 from pathlib import Path
 
 from captioner.app.check import add_parser as add_check_parser
@@ -41,6 +41,17 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
         return 0
+    finally:
+        _log_leftover_threads()
+
+
+def _log_leftover_threads() -> None:
+    """Every thread a command started must have ended with it (sessions stop theirs on exit)."""
+    left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if left:
+        log.warning("threads still running at exit: %s", ", ".join(sorted(left)))
+    else:
+        log.debug("no thread left at exit")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,21 +121,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             loaded.append(_recognizer(config, progress))
             return loaded[-1]
 
+        def run_pipeline(recognizer, source, sinks, on_start, status):  # in the window's engine thread
+            with CaptionSession(config, recognizer, sinks, web=True, conversation_log=True, status=status) as session:
+                return session.run(source, on_start=on_start)
+
         try:
-            with ExitStack() as stack:
-                sessions: list[CaptionSession] = []  # one session across restarts after a microphone problem
-
-                def run_pipeline(recognizer, source, sinks, on_start, status):
-                    if not sessions:
-                        session = CaptionSession(config, recognizer, sinks, web=True, conversation_log=True, status=status)
-                        sessions.append(stack.enter_context(session))
-                    return sessions[0].run(source, on_start=on_start)
-
-                shown = run_with_display(
-                    config, open_source=open_source, load_recognizer=load_recognizer, run_pipeline=run_pipeline,
-                    sinks=[JsonLinesWriter()] if args.jsonl else [], file_input=args.input is not None,
-                    progress=_progress_bar,
-                )  # fmt: skip
+            shown = run_with_display(
+                config, open_source=open_source, load_recognizer=load_recognizer, run_pipeline=run_pipeline,
+                sinks=[JsonLinesWriter()] if args.jsonl else [], file_input=args.input is not None,
+                progress=_progress_bar,
+            )  # fmt: skip
         except Exception:  # a bug in the window must not end captions: go on in the terminal
             if not loaded:  # the model itself failed: nothing to go on with
                 raise
@@ -206,6 +212,7 @@ def _config(args: argparse.Namespace):
 def _recognizer(config, progress=None):
     from captioner.engine.recognizer import create_recognizer
 
+    log.info("loading the speech model (%s, %s)", config.asr.backend, config.asr.model)
     return create_recognizer(config.asr, progress=progress or _progress_bar)
 
 

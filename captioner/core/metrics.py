@@ -14,15 +14,19 @@ def normalize(text: str) -> str:
     return "".join(c for c in text if not c.isspace() and c not in IGNORED)
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two strings."""
+def edit_distance(a: str, b: str, limit: int | None = None) -> int:
+    """Levenshtein distance; with ``limit``, ``limit + 1`` as soon as it must exceed ``limit``."""
     if len(a) < len(b):
         a, b = b, a
+    if limit is not None and len(a) - len(b) > limit:
+        return limit + 1
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if limit is not None and min(current) > limit:
+            return limit + 1
         previous = current
     return previous[-1]
 
