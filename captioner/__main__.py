@@ -1,3 +1,5 @@
+"""``python -m captioner``: the same as the ``captioner`` command."""
+
 import sys
 
 from captioner.app.cli import main

@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-dictionary", action="store_true", help="do not use the set's dictionary.yaml for biasing and correction")
     bench.add_argument("--display", action="store_true", help="also measure the caption window (offscreen without a screen)")
     bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
-    bench.add_argument("--soak", type=float, metavar="HOURS", help="soak test: replay session.wav in a loop for HOURS of audio (captioner/soak.py)")
+    bench.add_argument("--soak", type=float, metavar="HOURS", help="soak test: replay session.wav in a loop for HOURS of audio (captioner/app/soak.py)")
     bench.add_argument("--pace", type=float, default=1.5, help="--soak replay speed (1.0 = real time; the default 1.5 fits 2 cores)")
     bench.set_defaults(handler=cmd_bench)
 
