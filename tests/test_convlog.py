@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from captioner import convlog
+from captioner.convlog import log as convlog
 from captioner.app.config import Config
 from captioner.convlog.log import (
     CLOCK_JUMPED,

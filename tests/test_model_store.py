@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from captioner import model_store
+from captioner.engine import model_store
 from captioner.core.errors import ModelError
 
 
