@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/setup and scripts/test (sourced): Debian packages and the project's .venv.
 
 say() { printf '==> %s\n' "$*"; }
