@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from captioner.core.errors import DisplayUnavailable
 from display import status as messages
-from display.errors import DisplayUnavailable
 from display.settings import apply_saved
 
 log = logging.getLogger(__name__)

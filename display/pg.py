@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from display.errors import DisplayUnavailable
+from captioner.core.errors import DisplayUnavailable
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 try:

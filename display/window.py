@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from captioner.core.errors import DisplayError, DisplayUnavailable
 from captioner.core.events import CaptionEvent
 from display import settings as saved
-from display.errors import DisplayError, DisplayUnavailable
 from display.fonts import find_font
 from display.furigana import Furigana
 from display.geometry import fit

@@ -16,17 +16,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from captioner.core.errors import CaptionerError
+from captioner.core.errors import PackageError
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "captioner translate install FILE.argosmodel"
-
-
-class PackageError(CaptionerError):
-    """A language package is missing, malformed or does not load."""
-
-    exit_code = 7
 
 
 @dataclass(frozen=True)

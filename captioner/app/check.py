@@ -215,7 +215,7 @@ def check_font(config) -> Item:
 def check_display(config) -> Item:
     if not config.display.enabled:
         return Item("display", SKIP, "display.enabled is false: captions in the terminal and the browser viewer")
-    from display.errors import DisplayUnavailable
+    from captioner.core.errors import DisplayUnavailable
     from display.pg import pygame
     from display.window import _init_video
 

@@ -1,4 +1,4 @@
-"""The application's exceptions: one base class, a few kinds a user can act on."""
+"""The application's exceptions and their exit codes: one base class, a few kinds a user can act on."""
 
 from __future__ import annotations
 
@@ -31,3 +31,19 @@ class AudioFileError(CaptionerError):
     """An audio file cannot be read or holds no audio."""
 
     exit_code = 5
+
+
+class DisplayError(CaptionerError):
+    """The caption window cannot be opened or used."""
+
+    exit_code = 6
+
+
+class DisplayUnavailable(DisplayError):
+    """No screen to show a window on (no desktop session, pygame missing)."""
+
+
+class PackageError(CaptionerError):
+    """A translation package is missing, malformed or does not load."""
+
+    exit_code = 7
