@@ -51,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     devices = commands.add_parser("devices", help="list audio input devices")
     devices.set_defaults(handler=cmd_devices)
 
-    model = commands.add_parser("model", help="prepare (assemble and verify) the configured model and print where it is")
-    model.add_argument("--config", metavar="PATH", help="configuration file (default: the user's, else the shipped defaults)")
-    model.set_defaults(handler=cmd_model)
+    from captioner.models import add_parser as add_models_parser
+
+    add_models_parser(commands)  # model [show|list|import|download|export]
 
     bench = commands.add_parser("bench", help="benchmark on an evaluation set; prints JSON")
     bench.add_argument("set_dir", metavar="SET_DIR")
@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     from captioner.check import add_parser as add_check_parser
 
     add_check_parser(commands)
+
+    from captioner.bundle import add_parser as add_bundle_parser
+
+    add_bundle_parser(commands)
+
+    from captioner.service import add_parser as add_service_parser
+
+    add_service_parser(commands)
     return parser
 
 

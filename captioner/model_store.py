@@ -44,16 +44,25 @@ def cache_root() -> Path:
 def resolve_model(name: str, allow_download: bool = False, progress: Progress | None = None) -> str:
     """Return what ``faster_whisper.WhisperModel`` should load for the configured name.
 
-    ``name`` is ``base`` (the bundled model), a path to a CTranslate2 model folder, or any
-    faster-whisper model name (taken from the local Hugging Face cache; downloaded only when
-    ``allow_download`` is true).
+    ``name`` is ``base`` (the bundled model), a path to a CTranslate2 model folder, the short
+    name of a model added with ``captioner model import`` (it wins over the same faster-whisper
+    name), or any faster-whisper model name (taken from the local Hugging Face cache;
+    downloaded only when ``allow_download`` is true).
     """
     path = Path(name).expanduser()
     if path.is_dir() or os.sep in name or name.startswith("."):
         return str(check_model_folder(path))
+    if (imported := imported_models_root() / name).is_dir() and "/" not in name:
+        return str(check_model_folder(imported))
     if name == BUNDLED_NAME and bundled_available():
         return str(ensure_bundled(progress=progress))
     return fetch_named_model(name, allow_download)
+
+
+def imported_models_root() -> Path:
+    """Where ``captioner model import`` puts models: ``$XDG_DATA_HOME/captioner/models``."""
+    base = os.environ.get("XDG_DATA_HOME") or os.environ.get("APPDATA")
+    return Path(base or Path.home() / ".local" / "share") / "captioner" / "models"
 
 
 def check_model_folder(path: Path) -> Path:
