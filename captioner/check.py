@@ -132,10 +132,19 @@ def check_model(config) -> Item:
     from captioner.asr import WhisperRecognizer
     from captioner.model_store import bundled_folder
 
+    from captioner.model_store import imported_models_root
+
     started = time.perf_counter()
     recognizer = WhisperRecognizer(config.asr, progress=lambda done, total: None)  # verifies the bundled model
     path = Path(recognizer.model_path)
     verified = "SHA-256 verified" if path == bundled_folder() else "folder checked"
+    if path.parent == imported_models_root():  # `captioner model import`: check the files against the manifest
+        from captioner.models import verify_folder
+
+        problems = verify_folder(path, full=True)
+        if problems:
+            return Item("model", NG, f"{config.asr.model} ({path}): " + "; ".join(problems) + " (import it again)")
+        verified = "manifest SHA-256 verified"
     recognizer.transcribe(np.zeros(16000, dtype=np.float32))  # the model runs, not only loads
     device = f"{recognizer.device}/{recognizer.compute_type}"
     detail = f"{config.asr.model} ({verified}), {device}, loaded and decoded in {time.perf_counter() - started:.1f} s ({path})"
@@ -234,12 +243,14 @@ def check_display(config) -> Item:
 
 def check_translation(config) -> Item:
     options = config.translate
-    if not options.languages:
-        return Item("translation", SKIP, "translate.languages is empty")
     from translate.packages import PackageError, PackageStore
     from translate.translators import find_route
 
     store = PackageStore(options.package_dirs())
+    installed, problems = store.scan()
+    names = ", ".join(p.name for p in installed) or "none"
+    if not options.languages:
+        return Item("translation", SKIP, f"translate.languages is empty (packages installed: {names})")
     found, missing = [], []
     for language in options.languages:
         try:
@@ -247,8 +258,9 @@ def check_translation(config) -> Item:
         except PackageError as e:
             missing.append(f"{language}: {e}")
     if missing:
-        return Item("translation", NG, "; ".join(missing) + " (captioner translate install / list)")
-    return Item("translation", OK, ", ".join(found))
+        return Item("translation", NG, "; ".join(missing) + f" (captioner translate install / list; installed: {names})")
+    broken = f"; problems: {'; '.join(problems)}" if problems else ""
+    return Item("translation", WARN if problems else OK, ", ".join(found) + f"; packages: {names}{broken}")
 
 
 def check_conversation_log(config) -> Item:
