@@ -26,6 +26,9 @@ UNIT = """\
 Description=Counter captions (live captions for the service counter)
 After=graphical-session.target sound.target pipewire.service pulseaudio.service
 PartOf=graphical-session.target
+# Five crashes within ten minutes: stop trying (the journal says why) rather than loop all day.
+StartLimitIntervalSec=600
+StartLimitBurst=5
 
 [Service]
 Type=simple
@@ -35,9 +38,6 @@ ExecStartPre=-{check}
 ExecStart={run}
 Restart=on-failure
 RestartSec=5
-# Five crashes within ten minutes: stop trying (the journal says why) rather than loop all day.
-StartLimitIntervalSec=600
-StartLimitBurst=5
 Environment=PYTHONUNBUFFERED=1
 {environment}
 [Install]
