@@ -74,7 +74,13 @@ def create_bundle(
     from captioner.config import load_config, user_config_path
     from captioner.model_store import BUNDLED_NAME, imported_models_root
     from captioner.models import MANIFEST as MODEL_MANIFEST
-    from captioner.models import model_files, model_folder, read_manifest, verify_folder, write_manifest
+    from captioner.models import (
+        model_files,
+        model_folder,
+        read_manifest,
+        verify_folder,
+        write_manifest,
+    )
 
     source_config = Path(config_path) if config_path else user_config_path()
     settings = load_config(config_path)

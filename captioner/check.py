@@ -130,9 +130,7 @@ def check_dictionary(config) -> Item:
 
 def check_model(config) -> Item:
     from captioner.asr import WhisperRecognizer
-    from captioner.model_store import bundled_folder
-
-    from captioner.model_store import imported_models_root
+    from captioner.model_store import bundled_folder, imported_models_root
 
     started = time.perf_counter()
     recognizer = WhisperRecognizer(config.asr, progress=lambda done, total: None)  # verifies the bundled model

@@ -154,8 +154,10 @@ def fetch_named_model(name: str, allow_download: bool) -> str:
         )
         raise ModelError(
             f"model {name!r} is not on this computer{known}. Downloads are off: set "
-            "asr.allow_download: true on a computer with internet once, or set asr.model to a "
-            "local CTranslate2 folder, or use the default model 'base'"
+            "asr.allow_download: true on a computer with internet once, or bring it on a USB stick "
+            f"(`captioner model download {name} --to DIR` where there is internet, then "
+            "`captioner model import DIR/...` here), or set asr.model to a local CTranslate2 folder, "
+            "or use the default model 'base'"
         )
     try:
         return download_model(name)

@@ -71,7 +71,7 @@ def _systemd_quote(word: str) -> str:
 def render_unit(config: str | None = None) -> str:
     command = captioner_command()
     config_args = ["--config", str(Path(config).resolve())] if config else []
-    line = lambda *words: " ".join(_systemd_quote(w) for w in [*command, *words])  # noqa: E731
+    line = lambda *words: " ".join(_systemd_quote(w) for w in [*command, *words])
     environment = ""
     if os.environ.get("CAPTIONER_CONFIG") and not config:
         environment += f"Environment={_systemd_quote('CAPTIONER_CONFIG=' + os.environ['CAPTIONER_CONFIG'])}\n"

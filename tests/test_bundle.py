@@ -63,7 +63,7 @@ def first_counter(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def bundle(first_counter, tmp_path_factory) -> Path:
-    root, env = first_counter
+    _, env = first_counter
     file = tmp_path_factory.mktemp("usb") / "city.zip"
     result = captioner(env, "bundle", str(file))
     assert result.returncode == 0, result.stderr

@@ -178,3 +178,12 @@ def test_download_offline_says_what_to_do(home, tmp_path):
     assert "could not download 'small'" in line and "offline" in line
     assert "captioner model download small --to DIR" in line and "captioner model import DIR/small" in line
     assert not (tmp_path / "usb" / "small").exists()
+
+
+def test_plain_model_and_model_show_still_prepare_the_configured_model(home, tmp_path):
+    env = dict(home, CAPTIONER_CACHE=str(tmp_path / "cache"))
+    for args in ((), ("show",)):
+        result = captioner(env, *args)
+        assert result.returncode == 0, result.stderr
+        described = json.loads(result.stdout)
+        assert described["model"] == "base" and described["model_path"].startswith(str(tmp_path / "cache"))

@@ -34,7 +34,7 @@ class PackageServer:
             def log_message(self, *args) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 server.requests.append(self.path)
                 if self.path == "/index.json":
                     return self._send(200, json.dumps(server.index).encode(), "application/json")

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from translate.packages import INSTALL_HINT, Package, PackageStore
+from translate.packages import INSTALL_HINT, Package, PackageError, PackageStore
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,6 @@ import http.client
 import json
 import logging
 import os
-import shutil
 import socket
 import tempfile
 import urllib.error
@@ -106,7 +105,7 @@ def _open(url: str, timeout: float):
     if not url.startswith(("http://", "https://")):
         raise DownloadError(f"{url}: only http:// and https:// links can be downloaded")
     request = urllib.request.Request(url, headers={"User-Agent": "counter-captions"})
-    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (scheme checked above)
+    return urllib.request.urlopen(request, timeout=timeout)
 
 
 def _network_reason(error: BaseException) -> str | None:
@@ -154,7 +153,7 @@ def read_index(url: str, timeout: float = TIMEOUT, *, hint: str = "") -> list[In
             IndexEntry(
                 item["from_code"], item["to_code"], str(item.get("package_version", "")), links,
                 str(item.get("sha256") or "").lower(), str(item.get("from_name", "")), str(item.get("to_name", "")),
-            )  # fmt: skip
+            )
         )
     return entries
 

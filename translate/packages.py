@@ -168,10 +168,10 @@ class PackageStore:
                     check_loads(package)
                     destination = self.install_dir / f"translate-{metadata['from_code']}_{metadata['to_code']}"
                     for old in self.packages():
-                        if old.origin == "captioner" and old.pair == package.pair:
+                        if old.origin == "captioner" and old.pair == package.pair and old.path != destination:
                             shutil.rmtree(old.path)
-                    if destination.exists():
-                        shutil.rmtree(destination)
+                    if destination.exists():  # swap: the old one stays whole until the new one is in place
+                        destination.rename(staging / ".replaced")
                     (staging / top).rename(destination)
                 finally:
                     shutil.rmtree(staging, ignore_errors=True)
