@@ -209,8 +209,7 @@ def install_bundle(file: str | Path, config_path: str | None = None) -> list[str
             from translate.packages import PackageStore
 
             store = PackageStore(settings.translate.package_dirs())
-            for packed in packages:
-                package = store.install(packed)
+            for package in store.install_many(packages):
                 done.append(f"translation {package.name} → {package.path}")
         if (root / "dictionary").is_dir():
             folder = settings.dictionary.path()

@@ -215,3 +215,15 @@ def test_index_without_the_language(server, package_files, home, tmp_path):
     server.publish("ja_en", package_files["ja_en"])
     line = one_error_line(captioner(home, "download", "ja", "ko", "--index", f"{server.url}/index.json"))
     assert "no ja→ko package and no pivot through en (from ja: en)" in line
+
+
+def test_installing_a_folder_with_one_bad_file_installs_none(package_files, home, tmp_path):
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    for pair in ("ja_en", "en_vi"):
+        (stick / package_files[pair].name).write_bytes(package_files[pair].read_bytes())
+    good = package_files["ja_zh"].read_bytes()
+    (stick / "ja_zh.argosmodel").write_bytes(good[: len(good) // 2])  # a copy that stopped half-way
+    result = captioner(home, "install", str(stick))
+    assert "ja_zh.argosmodel: not an Argos Translate package" in one_error_line(result)
+    assert_nothing_installed(tmp_path)

@@ -74,8 +74,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     from translate.download import package_files
 
     store = PackageStore(options.package_dirs())
-    for file in package_files(args.files):
-        package = store.install(file)
+    for package in store.install_many(package_files(args.files)):  # a bad file installs none of them
         print(f"installed {package.name} ({package.from_code}→{package.to_code}) in {package.path}")
         if package.from_code == options.pivot and package.from_code != options.source:
             print(f"note: used as the second step of a pivot ({options.source}→{options.pivot}→{package.to_code})")

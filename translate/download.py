@@ -307,7 +307,7 @@ def download_packages(
         raise ValueError("a package store or a folder (to) is needed")
     with tempfile.TemporaryDirectory(prefix="captioner-download-") as tmp:
         files = [fetch(entry, Path(tmp), timeout, progress, hint=hint) for entry in plan.entries]
-        installed = [store.install(file) for file in files]
+        installed = store.install_many(files)  # all loaded once first: a bad one installs none
     return plan, [], installed
 
 
