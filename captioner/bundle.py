@@ -223,8 +223,11 @@ def install_bundle(file: str | Path, config_path: str | None = None) -> list[str
             partial = target_config.with_name(target_config.name + ".partial")
             shutil.copyfile(new_config, partial)
             os.replace(partial, target_config)
-            load_config(target_config)  # still valid where it now is
+            model = load_config(target_config).asr.model  # still valid where it now is
             done.append(f"configuration → {target_config}")
+            if (os.sep in model or model.startswith("~")) and not Path(model).expanduser().is_dir():
+                names = ", ".join(info.get("models", [])) or "base"
+                done.append(f"WARNING: asr.model is the folder {model}, which does not exist here; set asr.model to {names}")
     return done
 
 
