@@ -1,4 +1,5 @@
-"""Language packages as a user handles them: `captioner translate install/list/remove/download`,
+"""Language packages as a user handles them: `captioner translate install/list/remove`
+(download: test_translate_download.py),
 bad package files, packages argostranslate installed, and the configuration section."""
 
 from __future__ import annotations
@@ -7,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import types
 import zipfile
 from pathlib import Path
 
@@ -16,7 +16,6 @@ import pytest
 from captioner.app.config import load_config
 from captioner.core.errors import ConfigError
 from tests.translate_support import EN_LINES, JA_LINES, make_packages
-from translate import cli as translate_cli
 from translate.packages import PackageError, PackageStore
 from translate.tiny import build_package
 from translate.translators import find_route
@@ -159,66 +158,6 @@ def test_broken_folders_show_as_problems_in_the_listing(home, package_files, tmp
     result = captioner(home, "list")
     assert result.returncode == 0
     assert "problem: " in result.stdout and "leftover: not a translation package (no metadata.json)" in result.stdout
-
-
-def test_download_without_argostranslate_explains_the_offline_way(home):
-    try:
-        import argostranslate  # noqa: F401
-
-        pytest.skip("argostranslate is installed here")
-    except ImportError:
-        pass
-    result = captioner(home, "download", "ja", "en")
-    assert result.returncode == 7
-    assert "pip install 'counter-captions[argos]'" in result.stderr
-    assert "translate-ja_en-*.argosmodel" in result.stderr and "captioner translate install FILE.argosmodel" in result.stderr
-
-
-class FakeIndex:
-    """Stands in for argostranslate.package: its index lists our tiny files."""
-
-    def __init__(self, files: dict[str, Path], online: bool = True) -> None:
-        self.files, self.online = files, online
-
-    def module(self) -> types.ModuleType:
-        module = types.ModuleType("argostranslate.package")
-        module.update_package_index = self.update_package_index
-        module.get_available_packages = self.get_available_packages
-        return module
-
-    def update_package_index(self):
-        if not self.online:
-            raise OSError("[Errno -3] Temporary failure in name resolution")
-
-    def get_available_packages(self):
-        return [
-            types.SimpleNamespace(from_code=pair[:2], to_code=pair[3:], download=lambda f=file: f)
-            for pair, file in self.files.items()
-        ]
-
-
-def use_index(monkeypatch, index: FakeIndex) -> None:
-    parent = types.ModuleType("argostranslate")
-    parent.package = index.module()
-    monkeypatch.setitem(sys.modules, "argostranslate", parent)
-    monkeypatch.setitem(sys.modules, "argostranslate.package", parent.package)
-
-
-def test_download_installs_the_pair_or_the_two_pivot_packages(monkeypatch, tmp_path, package_files):
-    use_index(monkeypatch, FakeIndex(package_files))
-    store = PackageStore([tmp_path / "installed"])
-    assert [p.name for p in translate_cli.download(store, "ja", "zh")] == ["translate-ja_zh 1.0"]
-    assert [p.name for p in translate_cli.download(store, "ja", "vi")] == ["translate-ja_en 1.0", "translate-en_vi 1.0"]
-    with pytest.raises(PackageError, match="no ja→ko package and no pivot through en"):
-        translate_cli.download(store, "ja", "ko")
-
-
-def test_download_offline_says_how_to_install_a_file(monkeypatch, tmp_path, package_files):
-    use_index(monkeypatch, FakeIndex(package_files, online=False))
-    with pytest.raises(PackageError) as error:
-        translate_cli.download(PackageStore([tmp_path / "installed"]), "ja", "en")
-    assert "cannot read the Argos Translate package index" in str(error.value)
-    assert "captioner translate install FILE.argosmodel" in str(error.value)
 
 
 def test_translate_section_of_the_configuration(tmp_path):

@@ -5,24 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from translate.packages import (
-    INSTALL_HINT,
-    Package,
-    PackageError,
-    PackageStore,
-    package_file_name,
-)
+from translate.packages import INSTALL_HINT, Package, PackageError, PackageStore
 
 log = logging.getLogger(__name__)
-
-OFFLINE_HINT = (
-    "on a machine without internet, get the package file (e.g. {file} from the Argos Translate "
-    "package index) and run: " + INSTALL_HINT
-)
 
 
 def add_parser(commands: argparse._SubParsersAction, load_config: Callable[[str | None], Any]) -> None:
@@ -31,8 +21,8 @@ def add_parser(commands: argparse._SubParsersAction, load_config: Callable[[str 
     translate.set_defaults(load_config=load_config)
     actions = translate.add_subparsers(dest="translate_action", required=True, metavar="ACTION")
 
-    install = actions.add_parser("install", help="install .argosmodel package files")
-    install.add_argument("files", nargs="+", metavar="FILE.argosmodel")
+    install = actions.add_parser("install", help="install .argosmodel package files (or every one in a folder)")
+    install.add_argument("files", nargs="+", metavar="FILE_OR_DIR")
     _config_option(install)
     install.set_defaults(handler=cmd_install)
 
@@ -46,9 +36,15 @@ def add_parser(commands: argparse._SubParsersAction, load_config: Callable[[str 
     _config_option(remove)
     remove.set_defaults(handler=cmd_remove)
 
-    download = actions.add_parser("download", help="download and install a package (needs internet and the [argos] extra)")
-    download.add_argument("source", metavar="FROM")
-    download.add_argument("target", metavar="TO")
+    download = actions.add_parser(
+        "download", help="download packages from the Argos Translate index and install them (or keep them: --to DIR)"
+    )
+    download.add_argument("source", metavar="FROM", help="the captions' language (ja)")
+    download.add_argument("targets", nargs="+", metavar="TO", help="languages to translate into (en vi zh ...)")
+    download.add_argument("--to", metavar="DIR", help="only download the files into DIR (e.g. a USB stick), for `translate install DIR` on the counter PC")
+    download.add_argument("--index", metavar="URL", help="package index (default: the public Argos index, or $CAPTIONER_ARGOS_INDEX)")
+    download.add_argument("--pivot", metavar="LANG", help="pivot language when no direct package exists (default: translate.pivot)")
+    download.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds (default 30)")
     _config_option(download)
     download.set_defaults(handler=cmd_download)
 
@@ -76,9 +72,10 @@ def _options(args: argparse.Namespace):
 
 def cmd_install(args: argparse.Namespace) -> int:
     options = _options(args)
+    from translate.download import package_files
+
     store = PackageStore(options.package_dirs())
-    for file in args.files:
-        package = store.install(file)
+    for package in store.install_many(package_files(args.files)):  # a bad file installs none of them
         print(f"installed {package.name} ({package.from_code}→{package.to_code}) in {package.path}")
         if package.from_code == options.pivot and package.from_code != options.source:
             print(f"note: used as the second step of a pivot ({options.source}→{options.pivot}→{package.to_code})")
@@ -147,49 +144,33 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
+    from translate.download import download_packages
+
     options = _options(args)
-    store = PackageStore(options.package_dirs())
-    for package in download(store, args.source, args.target, pivot=options.pivot):
+    pivot = args.pivot or options.pivot
+    store = None if args.to else PackageStore(options.package_dirs())
+    shown: dict[str, int] = {}
+
+    def progress(name: str, done: int, total: int) -> None:  # one line per 10 %, so a log stays short
+        step = 100 * done // total // 10 if total else done >> 24
+        if shown.get(name) != step:
+            shown[name] = step
+            size = f"{done / 2**20:.1f}/{total / 2**20:.1f} MB" if total else f"{done / 2**20:.1f} MB"
+            print(f"  {name}: {size}", file=sys.stderr, flush=True)
+
+    plan, files, installed = download_packages(
+        args.source, args.targets, index_url=args.index, pivot=pivot, to=Path(args.to) if args.to else None,
+        store=store, timeout=args.timeout, progress=progress,
+    )  # fmt: skip
+    for language, route in plan.routes.items():
+        print(f"{args.source}→{language}: {route}")
+    for file in files:
+        print(f"downloaded and checked {file}")
+    for package in installed:
         print(f"installed {package.name} ({package.from_code}→{package.to_code}) in {package.path}")
+    if files:
+        print(f"Carry {Path(args.to)} to the counter PC, then run there: captioner translate install {Path(args.to).name or args.to}")
     return 0
-
-
-def download(store: PackageStore, source: str, target: str, pivot: str = "en") -> list[Package]:
-    """Download ``source``→``target`` (or the two pivot packages) from Argos's index and install it."""
-    hint = OFFLINE_HINT.format(file=package_file_name(source, target))
-    try:
-        from argostranslate import package as argos_package
-    except ImportError as e:
-        raise PackageError(
-            "`captioner translate download` needs the optional argostranslate package: "
-            "pip install 'counter-captions[argos]' (it pulls PyTorch, about 1-4 GB), and internet; " + hint
-        ) from e
-    try:
-        argos_package.update_package_index()
-        available = list(argos_package.get_available_packages())
-    except Exception as e:  # argostranslate raises whatever urllib raises, or recurses when offline
-        raise PackageError(f"cannot read the Argos Translate package index ({type(e).__name__}: {e}); {hint}") from e
-    by_pair = {(p.from_code, p.to_code): p for p in available}
-    if (source, target) in by_pair:
-        wanted = [by_pair[source, target]]
-    elif (source, pivot) in by_pair and (pivot, target) in by_pair:
-        wanted = [by_pair[source, pivot], by_pair[pivot, target]]
-    else:
-        from_source = sorted(b for a, b in by_pair if a == source)
-        raise PackageError(
-            f"the Argos Translate index has no {source}→{target} package and no pivot through {pivot}"
-            + (f" (from {source}: {', '.join(from_source)})" if from_source else "")
-        )
-    installed = []
-    for available_package in wanted:
-        try:
-            path = available_package.download()
-        except Exception as e:
-            raise PackageError(f"downloading {available_package} failed ({type(e).__name__}: {e}); {hint}") from e
-        if path is None:
-            raise PackageError(f"the index lists no download link for {available_package}; {hint}")
-        installed.append(store.install(path))
-    return installed
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

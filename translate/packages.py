@@ -145,7 +145,36 @@ class PackageStore:
 
     def install(self, file: str | Path) -> Package:
         """Install an ``.argosmodel`` file into our folder (replacing the same pair); return it."""
-        file = Path(file)
+        return self.install_many([file])[0]
+
+    def install_many(self, files: list[str | Path]) -> list[Package]:
+        """Install several package files: all are unpacked and loaded first, then put in place.
+
+        A bad file among them installs none of them.
+        """
+        self.install_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=self.install_dir))
+        try:
+            staged = [self._stage(Path(file), staging / str(n)) for n, file in enumerate(files)]
+            destinations = []
+            for package in staged:
+                destination = self.install_dir / f"translate-{package.pair}"
+                for old in self.packages():
+                    if old.origin == "captioner" and old.pair == package.pair and old.path != destination:
+                        shutil.rmtree(old.path)
+                if destination.exists():  # swap: the old one stays whole until the new one is in place
+                    destination.rename(staging / f".replaced-{len(destinations)}")
+                package.path.rename(destination)
+                destinations.append(destination)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        installed = [read_package(destination) for destination in destinations]
+        for package in installed:
+            log.debug("installed %s (%s→%s) in %s", package.name, package.from_code, package.to_code, package.path)
+        return installed
+
+    def _stage(self, file: Path, staging: Path) -> Package:
+        """Unpack and check one package file under ``staging``; return it (its path is there)."""
         if not file.is_file():
             raise PackageError(f"{file}: no such file")
         if not zipfile.is_zipfile(file):
@@ -153,27 +182,13 @@ class PackageStore:
         try:
             with zipfile.ZipFile(file) as archive:
                 top = _top_folder(archive, file)
-                metadata = _parse_metadata(archive.read(f"{top}/metadata.json"), f"{file}")
-                self.install_dir.mkdir(parents=True, exist_ok=True)
-                staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=self.install_dir))
-                try:
-                    archive.extractall(staging)
-                    package = read_package(staging / top)
-                    check_loads(package)
-                    destination = self.install_dir / f"translate-{metadata['from_code']}_{metadata['to_code']}"
-                    for old in self.packages():
-                        if old.origin == "captioner" and old.pair == package.pair:
-                            shutil.rmtree(old.path)
-                    if destination.exists():
-                        shutil.rmtree(destination)
-                    (staging / top).rename(destination)
-                finally:
-                    shutil.rmtree(staging, ignore_errors=True)
+                _parse_metadata(archive.read(f"{top}/metadata.json"), f"{file}")
+                archive.extractall(staging)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError) as e:
             raise PackageError(f"{file}: damaged package archive ({e})") from e
-        installed = read_package(destination)
-        log.debug("installed %s (%s→%s) in %s", installed.name, installed.from_code, installed.to_code, destination)
-        return installed
+        package = read_package(staging / top)
+        check_loads(package)
+        return package
 
     def remove(self, what: str) -> list[Package]:
         """Remove our packages matching ``ja_en``, ``ja-en``, ``translate-ja_en`` or a folder name."""

@@ -21,7 +21,7 @@ def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
     sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     setpw = sub.add_parser("set-password", help="set the admin page password (stored hashed in the config file)")
     setpw.add_argument("--config", metavar="PATH", help="config file to write (default: the user's config file)")
-    setpw.add_argument("--stdin", action="store_true", help="read the password from standard input (no prompt)")
+    setpw.add_argument("--stdin", action="store_true", help="read the password from standard input (no prompt; also what happens when input is piped)")
     setpw.set_defaults(handler=cmd_set_password)
 
     bench = commands.add_parser("bench-web", help="benchmark the browser viewer on loopback; prints JSON")
@@ -37,12 +37,18 @@ def cmd_set_password(args: argparse.Namespace) -> int:
     from web.admin import MIN_PASSWORD, hash_password, set_password_in_config
 
     path = Path(args.config) if args.config else config_file()
-    if args.stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+    if args.stdin or not sys.stdin.isatty():  # piped (echo ... | captioner admin set-password): one line, no prompt
+        line = sys.stdin.readline()
+        if not line:
+            raise CaptionerError("no password on standard input; nothing changed")
+        password = line.rstrip("\r\n")
     else:
-        password = getpass.getpass(f"New admin password ({MIN_PASSWORD}+ characters): ")
-        if getpass.getpass("Repeat it: ") != password:
-            raise CaptionerError("the two passwords differ; nothing changed")
+        try:
+            password = getpass.getpass(f"New admin password ({MIN_PASSWORD}+ characters): ")
+            if getpass.getpass("Repeat it: ") != password:
+                raise CaptionerError("the two passwords differ; nothing changed")
+        except EOFError as e:  # Ctrl+D at the prompt
+            raise CaptionerError("no password entered; nothing changed") from e
     set_password_in_config(path, hash_password(password))
     args.load_config(str(path))  # the file must still be a valid configuration
     print(f"admin password set in {path} (web.admin_password_hash); restart `captioner run` to use it")

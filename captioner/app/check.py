@@ -130,7 +130,8 @@ def check_dictionary(config) -> Item:
 
 
 def check_model(config) -> Item:
-    from captioner.engine.model_store import bundled_folder
+    from captioner.app.models import verify_folder
+    from captioner.engine.model_store import bundled_folder, imported_models_root
     from captioner.engine.recognizer import create_recognizer
 
     started = time.perf_counter()
@@ -138,6 +139,11 @@ def check_model(config) -> Item:
     info = recognizer.describe()
     path = Path(str(info.get("model_path", "")))
     verified = "SHA-256 verified" if path == bundled_folder() else "folder checked"
+    if path.parent == imported_models_root():  # `captioner model import`: check the files against the manifest
+        problems = verify_folder(path, full=True)
+        if problems:
+            return Item("model", NG, f"{config.asr.model} ({path}): " + "; ".join(problems) + " (import it again)")
+        verified = "manifest SHA-256 verified"
     recognizer.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32))  # the model runs, not only loads
     device = f"{info.get('device')}/{info.get('compute_type')}"
     detail = f"{config.asr.model} ({verified}), {device}, loaded and decoded in {time.perf_counter() - started:.1f} s ({path})"
@@ -236,12 +242,14 @@ def check_display(config) -> Item:
 
 def check_translation(config) -> Item:
     options = config.translate
-    if not options.languages:
-        return Item("translation", SKIP, "translate.languages is empty")
     from translate.packages import PackageError, PackageStore
     from translate.translators import find_route
 
     store = PackageStore(options.package_dirs())
+    installed, problems = store.scan()
+    names = ", ".join(p.name for p in installed) or "none"
+    if not options.languages:
+        return Item("translation", SKIP, f"translate.languages is empty (packages installed: {names})")
     found, missing = [], []
     for language in options.languages:
         try:
@@ -249,8 +257,9 @@ def check_translation(config) -> Item:
         except PackageError as e:
             missing.append(f"{language}: {e}")
     if missing:
-        return Item("translation", NG, "; ".join(missing) + " (captioner translate install / list)")
-    return Item("translation", OK, ", ".join(found))
+        return Item("translation", NG, "; ".join(missing) + f" (captioner translate install / list; installed: {names})")
+    broken = f"; problems: {'; '.join(problems)}" if problems else ""
+    return Item("translation", WARN if problems else OK, ", ".join(found) + f"; packages: {names}{broken}")
 
 
 def check_conversation_log(config) -> Item:

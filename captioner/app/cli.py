@@ -10,8 +10,11 @@ import sys
 import threading
 from pathlib import Path
 
+from captioner.app.bundle import add_parser as add_bundle_parser
 from captioner.app.check import add_parser as add_check_parser
 from captioner.app.config import load_config
+from captioner.app.models import add_parser as add_models_parser
+from captioner.app.service import add_parser as add_service_parser
 from captioner.app.session import CaptionSession
 from captioner.convlog.cli import add_parser as add_log_parser
 from captioner.core.errors import CaptionerError
@@ -74,9 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     devices = commands.add_parser("devices", help="list audio input devices")
     devices.set_defaults(handler=cmd_devices)
 
-    model = commands.add_parser("model", help="prepare (assemble and verify) the configured model and print where it is")
-    model.add_argument("--config", metavar="PATH", help="configuration file (default: the user's, else the shipped defaults)")
-    model.set_defaults(handler=cmd_model)
+    add_models_parser(commands, _progress_bar)  # model [show|list|import|download|export]
 
     bench = commands.add_parser("bench", help="benchmark on an evaluation set; prints JSON")
     bench.add_argument("set_dir", metavar="SET_DIR")
@@ -92,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for add_stage_parser in (add_dict_parser, add_translate_parser, add_web_parser, add_log_parser):
         add_stage_parser(commands, load_config)  # each stage owns its commands
-    add_check_parser(commands)
+    for add_app_parser in (add_check_parser, add_bundle_parser, add_service_parser):
+        add_app_parser(commands)
     return parser
 
 
@@ -162,12 +164,6 @@ def cmd_devices(args: argparse.Namespace) -> int:
     from captioner.engine.audio import format_devices, list_input_devices
 
     print(format_devices(list_input_devices()))
-    return 0
-
-
-def cmd_model(args: argparse.Namespace) -> int:
-    recognizer = _recognizer(_config(args))
-    print(json.dumps(recognizer.describe(), ensure_ascii=False, indent=2))
     return 0
 
 

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from captioner.core.errors import ModelError
-from captioner.core.paths import cache_dir
+from captioner.core.paths import cache_dir, data_dir
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +42,24 @@ def cache_root() -> Path:
 def resolve_model(name: str, allow_download: bool = False, progress: Progress | None = None) -> str:
     """Return what ``faster_whisper.WhisperModel`` should load for the configured name.
 
-    ``name`` is ``base`` (the bundled model), a path to a CTranslate2 model folder, or any
-    faster-whisper model name (taken from the local Hugging Face cache; downloaded only when
-    ``allow_download`` is true).
+    ``name`` is ``base`` (the bundled model), a path to a CTranslate2 model folder, the short
+    name of a model added with ``captioner model import`` (it wins over the same faster-whisper
+    name), or any faster-whisper model name (taken from the local Hugging Face cache;
+    downloaded only when ``allow_download`` is true).
     """
     path = Path(name).expanduser()
     if path.is_dir() or os.sep in name or name.startswith("."):
         return str(check_model_folder(path))
+    if (imported := imported_models_root() / name).is_dir() and "/" not in name:
+        return str(check_model_folder(imported))
     if name == BUNDLED_NAME and bundled_available():
         return str(ensure_bundled(progress=progress))
     return fetch_named_model(name, allow_download)
+
+
+def imported_models_root() -> Path:
+    """Where ``captioner model import`` puts models: ``models/`` in the user's data folder."""
+    return data_dir() / "models"
 
 
 def check_model_folder(path: Path) -> Path:
@@ -143,8 +151,10 @@ def fetch_named_model(name: str, allow_download: bool) -> str:
         )
         raise ModelError(
             f"model {name!r} is not on this computer{known}. Downloads are off: set "
-            "asr.allow_download: true on a computer with internet once, or set asr.model to a "
-            "local CTranslate2 folder, or use the default model 'base'"
+            "asr.allow_download: true on a computer with internet once, or bring it on a USB stick "
+            f"(`captioner model download {name} --to DIR` where there is internet, then "
+            "`captioner model import DIR/...` here), or set asr.model to a local CTranslate2 folder, "
+            "or use the default model 'base'"
         )
     try:
         return download_model(name)

