@@ -210,11 +210,13 @@ def _run_pipeline(
 
     dictionary, watcher = _dictionary(config)
     server = None
+    targets: list = []  # the final sinks (after masking/translation): where web replies and corrections go
     if web:  # the browser viewer and admin page (web/); its sink only schedules, never blocks
         from web.runner import start_web
 
         try:
-            server = start_web(config, recognizer=recognizer, source=source, dictionary=dictionary)
+            server = start_web(config, recognizer=recognizer, source=source, dictionary=dictionary,
+                               publish=lambda event: [sink(event) for sink in targets])  # fmt: skip
         except BaseException:
             if watcher is not None:
                 watcher.close()
@@ -234,6 +236,7 @@ def _run_pipeline(
         from captioner.convlog import MaskingStage
 
         sinks = [MaskingStage(sinks)]  # before translation, so numbers never reach any screen
+    targets[:] = sinks
     pipeline = CaptionPipeline(config, recognizer, source, sinks, dictionary=dictionary, **kwargs)
     if on_start is not None:  # run by the caption window's engine thread: the window handles Ctrl+C
         on_start(pipeline)

@@ -39,6 +39,9 @@ class CaptionEvent:
     corrected_committed: str | None = None
     translations: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    source: str = "clerk"  # "resident": a reply or button press from the tablet
+    language: str = "ja"  # the language of ``text``'s original (a resident types in the tablet's language)
+    update: str | None = None  # "correction": replaces the earlier final with the same utterance_id
 
     @property
     def is_final(self) -> bool:

@@ -15,8 +15,11 @@ log = logging.getLogger(__name__)
 SECRET_FILE = "web-secret"
 
 
-def start_web(config, *, recognizer=None, source=None, dictionary=None, stream: TextIO | None = None):
+def start_web(config, *, recognizer=None, source=None, dictionary=None, stream: TextIO | None = None, publish=None):
     """Start the server for ``config.web`` (None when it is off); print its URL and QR code.
+
+    ``publish`` sends the events the clerk's page and the tablets make (replies, corrections,
+    quick phrases) to every caption sink; without it they reach only the browsers.
 
     ``dictionary`` (the running DictionaryStage) gets the admin page's edits at once; the
     folder watcher would also pick them up within ``dictionary.reload_seconds``.
@@ -57,7 +60,11 @@ def start_web(config, *, recognizer=None, source=None, dictionary=None, stream: 
             "uptime_s": round(time.time() - started),
         }
 
-    server = WebServer(options, hub, admin=admin, status=status, languages=list(config.translate.languages))
+    from web.clerk_api import default_context
+
+    conversation = default_context(options, hub, publish, config.translate)
+    server = WebServer(options, hub, admin=admin, status=status, languages=list(config.translate.languages),
+                       publish=publish, conversation=conversation)  # fmt: skip
     try:
         server.start()
     except CaptionerError as e:  # captions matter more than the viewer: go on without it
@@ -66,6 +73,7 @@ def start_web(config, *, recognizer=None, source=None, dictionary=None, stream: 
     out = stream or sys.stderr
     url = server.url
     print(f"Captions in a browser: {url}   (admin page: {url.split('?')[0]}admin)", file=out)
+    print(f"  clerk's screen on this PC: {server.local_url()}clerk", file=out)
     if not options.lan:
         print("  (this PC only; set web.host: 0.0.0.0 to serve tablets on the local network)", file=out)
     print(qr.text(url), file=out, flush=True)

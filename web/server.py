@@ -67,8 +67,15 @@ def create_app(
     status: Callable[[], dict[str, Any]] | None = None,
     languages: list[str] | None = None,
     pin_throttle: Throttle | None = None,
+    publish: Callable[[Any], None] | None = None,
+    conversation: Any = None,
 ):
-    """The Starlette application (tests use it with ``TestClient`` or a real server)."""
+    """The Starlette application (tests use it with ``TestClient`` or a real server).
+
+    ``publish`` sends the events the conversation pages make (replies, corrections) to every
+    caption sink (default: only this hub); ``conversation`` is a
+    :class:`web.clerk_api.ConversationContext` (default: one on the data folder).
+    """
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
@@ -285,7 +292,17 @@ def create_app(
         Route("/admin/api/status", guarded(admin_status, change=False), methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes)
+    # -- the conversation: clerk page, replies, survey (web/clerk_api.py) ----------------------
+    from web.clerk_api import build_routes, default_context
+
+    context = conversation or default_context(options, hub, publish)
+    routes[-1:-1] = build_routes(
+        context, options, hub, headers=headers, admin_session=session_of, guarded=guarded, pin_ok=pin_ok,
+        dictionary=lambda: admin.dictionary if admin else None, page=page,
+    )  # fmt: skip
+    app = Starlette(routes=routes)
+    app.state.conversation = context
+    return app
 
 
 async def _body(request, limit: int) -> bytes:
@@ -330,6 +347,12 @@ def _languages(configured: list[str], hub: CaptionHub) -> list[str]:
 
 def lan_address() -> str:
     """This PC's address on the local network (best guess without sending anything)."""
+    from web.addresses import AddressChoice
+    from web.options import data_dir
+
+    best = AddressChoice(data_dir() / "lan-address.json").best()  # web/addresses.py: the admin's choice
+    if best:
+        return best
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:
