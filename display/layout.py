@@ -238,7 +238,7 @@ class CaptionBoard:
             last is None
             or previous is None
             or utterance.start - previous.end >= self.paragraph_pause_s
-            or utterance.source != previous.source  # the resident's replies are paragraphs of their own
+            or utterance.source != previous.source or utterance.source != "clerk"  # each reply is a paragraph of its own
             or len(last.utterances) >= self.max_paragraph_utterances
         ):
             self._serial += 1

@@ -35,7 +35,7 @@
       let last = this.paragraphs[this.paragraphs.length - 1];
       const prev = last && last.utterances[last.utterances.length - 1];
       if (!last || !prev || u.start - prev.end >= PAUSE_S || last.utterances.length >= MAX_PARAGRAPH_UTTERANCES
-          || u.src !== prev.src) {  // the resident's replies are paragraphs of their own
+          || u.src !== prev.src || u.src !== "clerk") {  // each reply is a paragraph of its own
         last = { serial: ++this.serial, utterances: [] };
         this.paragraphs.push(last);
         if (this.paragraphs.length > KEEP_PARAGRAPHS) this.paragraphs.splice(0, this.paragraphs.length - KEEP_PARAGRAPHS);
