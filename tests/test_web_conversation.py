@@ -322,3 +322,41 @@ def test_conversation_log_records_replies_and_corrections(tmp_path):
     records = list(read_records(tmp_path / "log", today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
     assert [r["text"] for r in records] == ["電話は[電話番号]です", "はい"]  # the correction replaced it, masked
     assert records[0]["corrected"] and records[1]["source"] == "resident" and records[1]["language"] == "vi"
+
+
+def test_caption_window_shows_replies_in_their_colour_and_corrections_marked(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    from display.options import DisplayOptions
+    from display.theme import THEMES
+    from display.window import CaptionWindow
+
+    theme = THEMES["transparent"]
+    with CaptionWindow(DisplayOptions(window_width=1280, window_height=720)) as window:
+        window(event("final", 1, "ご住所は変わりましたか。", start=0, end=2))
+        window(CaptionEvent("final", INJECTED_BASE, "はい", 2, 2, 0, committed="はい", source="resident", language="ja"))
+        window(event("final", 2, "では、こちらにご記入ください。", start=2.5, end=4))
+        window.step()
+        window.render()
+        colours = {d.text: d.colour for d in window.drawn if d.kind == "caption"}
+        assert colours["はい"] == theme.resident
+        assert len(window.board.paragraphs) == 3  # a reply is a paragraph of its own, between the clerk's
+        window(CaptionEvent("final", 2, "では、この用紙にご記入ください。", 2.5, 4, 0, committed="では、この用紙にご記入ください。",
+                            update="correction", details={"corrected": True}))  # fmt: skip
+        window.step()
+        window.render()
+        colours = {d.text: d.colour for d in window.drawn if d.kind == "caption"}
+        assert colours.get("では、この用紙にご記入ください。") == theme.corrected, colours
+        assert not any("こちらに" in text for text in colours)
+
+
+@pytest.mark.parametrize("english, japanese_part", [
+    ("words.csv:3: 防府: reading 'bofu' must be hiragana or katakana, it has Latin letters (bofu)", "words.csv の 3 行目: 防府: 読み「bofu」"),
+    ("words.csv:1: missing required column 読み (reading); the header row is: 表記", "必要な列 読み (reading) がありません"),
+    ("words.yaml:3: duplicate key 'reading' (first at line 2); the first is used; fix it before the file can be changed",
+     "項目「reading」が二回あります（最初は 2 行目）。最初のものを使います。直すまで"),
+    ("upload.csv: 問題があるため何も取り込んでいません", "upload.csv: 問題があるため何も取り込んでいません"),
+])  # fmt: skip
+def test_admin_page_messages_are_japanese(english, japanese_part):
+    from web.messages_ja import japanese
+
+    assert japanese_part in japanese(english)

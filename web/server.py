@@ -85,6 +85,7 @@ def create_app(
     from starlette.websockets import WebSocket, WebSocketDisconnect
 
     from web import qr
+    from web.messages_ja import japanese
     from web.rules import rules_json
 
     pins = pin_throttle or Throttle(free=5, max_wait=60)
@@ -185,8 +186,8 @@ def create_app(
                     return denied(403, "CSRF トークンが違います。ページを再読み込みしてください")
             try:
                 return await handler(request)
-            except EditError as e:
-                return denied(e.status, str(e), problems=e.problems)
+            except EditError as e:  # in Japanese for the admin page (web/messages_ja.py)
+                return denied(e.status, japanese(str(e)), problems=[japanese(p) for p in e.problems])
 
         return wrapper
 
@@ -243,7 +244,9 @@ def create_app(
         dictionary = need_dictionary()
         if request.method == "GET":
             query = request.query_params.get("q", "")[:100]
-            return JSONResponse(await run_in_threadpool(dictionary.search, query), headers=headers())
+            found = await run_in_threadpool(dictionary.search, query)
+            found["problems"] = [japanese(p) for p in found["problems"]]
+            return JSONResponse(found, headers=headers())
         body = await _json_body(request, 64 * 1024)
         return JSONResponse(await run_in_threadpool(dictionary.add, body), headers=headers())
 
