@@ -120,7 +120,10 @@ def create_app(
     async def qr_svg(request: Request) -> Response:
         if not pin_ok(request.query_params.get("pin")):
             return JSONResponse({"error": "PIN が違います"}, status_code=403, headers=headers())
-        url = viewer_url(options, request.url.port or options.port, host=request.url.hostname)
+        host = request.url.hostname
+        if options.lan and host in ("127.0.0.1", "localhost", "::1"):  # opened on this PC: the LAN address for tablets
+            host = None
+        url = viewer_url(options, request.url.port or options.port, host=host)
         return Response(qr.svg(url), media_type="image/svg+xml", headers=headers())
 
     async def ws(websocket: WebSocket) -> None:
