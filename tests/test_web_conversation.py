@@ -364,3 +364,30 @@ def test_admin_page_messages_are_japanese(english, japanese_part):
     from web.messages_ja import japanese
 
     assert japanese_part in japanese(english)
+
+
+def test_reply_is_translated_into_japanese_with_an_installed_package(tmp_path):
+    """A tiny real Argos package (CTranslate2 + SentencePiece, translate.tiny) for en→ja."""
+    from translate.options import TranslateOptions
+    from translate.packages import PackageStore
+    from translate.tiny import build_package
+
+    en_lines = ["hello.", "please wait.", "thank you.", "where is the office?"]
+    mapping = {"hello": "こんにちは", "please": "ください", "wait": "待って", "thank": "ありがとう"}
+    PackageStore([tmp_path / "installed"]).install(build_package(tmp_path / "en_ja.argosmodel", "en", "ja", en_lines, mapping))
+    options = TranslateOptions(languages=["en"], packages_dir=str(tmp_path / "installed"), argos_packages=False)
+    hub = CaptionHub()
+    received = Received(hub)
+    context = default_context(WebOptions(port=0), hub, received, options)
+    server = WebServer(WebOptions(port=0), hub, conversation=context)
+    server.start()
+    try:
+        assert call(server, "POST", "/api/reply", {"text": "hello.", "language": "en"})[0] == 200
+        assert call(server, "POST", "/api/reply", {"text": "Xin chào", "language": "vi"})[0] == 200
+        wait(lambda: len(received.events) == 2)
+        english, vietnamese = received.events
+        assert "こんにちは" in english.text and english.translations == {"en": "hello."}
+        assert english.details["translated_from"] == "en" and "note" not in english.details
+        assert vietnamese.text == "Xin chào" and "vi→ja の翻訳パッケージがない" in vietnamese.details["note"]
+    finally:
+        server.stop()
