@@ -391,3 +391,54 @@ def test_reply_is_translated_into_japanese_with_an_installed_package(tmp_path):
         assert vietnamese.text == "Xin chào" and "vi→ja の翻訳パッケージがない" in vietnamese.details["note"]
     finally:
         server.stop()
+
+
+@pytest.mark.model
+def test_captioner_run_wiring_sends_replies_to_every_sink_and_the_log(recognizer, eval_dir, tmp_path):
+    """``captioner run``'s pipeline (cli._run_pipeline): a reply posted while captions run reaches
+    the terminal sink and the conversation log, masked, as the pipeline's own captions do."""
+    import socket
+    import threading
+
+    from captioner.audio import FileSource
+    from captioner.cli import _run_pipeline
+    from captioner.config import Config
+    from captioner.convlog import read_records
+    from captioner.sinks import FinalsCollector
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = Config()
+    config.web.port = port
+    config.dictionary.enabled = False
+    config.conversation_log.enabled = True
+    config.conversation_log.folder = str(tmp_path / "log")
+    collected = FinalsCollector()
+    answers = []
+
+    class Server:  # stands for http.client against the running captioner
+        port = config.web.port
+
+    def reply() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                answers.append(call(Server, "POST", "/api/reply", {"text": "電話は09012345678です", "language": "ja"}))
+                return
+            except OSError:
+                time.sleep(0.1)
+
+    thread = threading.Thread(target=reply)
+    thread.start()
+    source = FileSource(str(eval_dir / "d01.wav"), pace=2.0, block_ms=config.audio.block_ms)
+    _run_pipeline(config, recognizer, source, [collected], web=True, conversation_log=True)
+    thread.join()
+    assert answers and answers[0][0] == 200
+    replies = [e for e in collected.events if e.source == "resident"]
+    assert [e.text for e in replies] == ["電話は09012345678です"]
+    today = dt.date.today()
+    records = list(read_records(tmp_path / "log", today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
+    resident = [r for r in records if r.get("source") == "resident"]
+    assert [r["text"] for r in resident] == ["電話は[電話番号]です"]
+    assert any(r.get("source") is None for r in records)  # and the pipeline's own captions
