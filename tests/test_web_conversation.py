@@ -424,10 +424,13 @@ def test_captioner_run_wiring_sends_replies_to_every_sink_and_the_log(recognizer
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                answers.append(call(Server, "POST", "/api/reply", {"text": "電話は09012345678です", "language": "ja"}))
-                return
+                call(Server, "GET", "/info.json")
             except OSError:
                 time.sleep(0.1)
+                continue
+            time.sleep(1.0)  # the server starts just before the pipeline's sinks are wired
+            answers.append(call(Server, "POST", "/api/reply", {"text": "電話は09012345678です", "language": "ja"}))
+            return
 
     thread = threading.Thread(target=reply)
     thread.start()
