@@ -434,7 +434,7 @@ def test_captioner_run_wiring_sends_replies_to_every_sink_and_the_log(recognizer
 
     thread = threading.Thread(target=reply)
     thread.start()
-    source = FileSource(str(eval_dir / "d01.wav"), pace=2.0, block_ms=config.audio.block_ms)
+    source = FileSource(str(eval_dir / "d01.wav"), pace=1.0, block_ms=config.audio.block_ms)
     _run_pipeline(config, recognizer, source, [collected], web=True, conversation_log=True)
     thread.join()
     assert answers and answers[0][0] == 200
