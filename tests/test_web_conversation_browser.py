@@ -124,6 +124,12 @@ def test_buttons_speak_the_tablets_language(browser):
         wait_for_text(resident, "Tôi muốn")  # the tablet shows its own words (rows break at spaces)
         screenshot(resident, "tablet-vietnamese-buttons")
         screenshot(clerk, "clerk-untranslated-reply")
+        resident.click("#open-settings")
+        resident.uncheck("#replies")  # a tablet used only to read hides the buttons
+        assert resident.locator("#conversation").is_hidden()
+        resident.reload()
+        resident.wait_for_selector("#status:empty", state="attached")
+        assert resident.locator("#conversation").is_hidden()
     finally:
         server.stop()
 

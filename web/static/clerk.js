@@ -51,7 +51,9 @@
       const li = el("li");
       li.dataset.id = String(u.id);
       li.append(el("div", "text"), el("div", "original"), el("div", "meta"), el("div", "tools"));
+      li.tabIndex = 0;
       li.addEventListener("click", (e) => { if (!e.target.closest(".tools")) startEdit(u.id); });
+      li.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.target === li) startEdit(u.id); });
       item = { li, u };
       state.items.set(u.id, item);
       const log = $("log");

@@ -309,7 +309,7 @@
   // ------------------------------------------------------------------------------ settings
   const defaults = {
     size: Math.round(Math.max(24, Math.min(64, window.innerWidth / 18))), lines: 4, furigana: false, language: JA,
-    theme: "dark",
+    theme: "dark", replies: true,
   };
   let settings = { ...defaults };
   try { settings = { ...defaults, ...JSON.parse(localStorage.getItem(STORE) || "{}") }; } catch (e) { /* keep defaults */ }
@@ -345,6 +345,9 @@
     $("size").value = settings.size; $("size-value").textContent = settings.size + "px";
     $("lines").value = settings.lines; $("lines-value").textContent = settings.lines + " 行";
     $("furigana").checked = !!settings.furigana;
+    $("replies").checked = settings.replies !== false;
+    $("conversation").hidden = settings.replies === false;
+    document.documentElement.style.setProperty("--bar", settings.replies === false ? "0px" : "170px");
     for (const radio of document.querySelectorAll("input[name=theme]")) radio.checked = radio.value === settings.theme;
     const select = $("language");
     const names = { ja: "日本語", en: "English", zh: "中文", ko: "한국어", vi: "Tiếng Việt", pt: "Português", es: "Español", tl: "Tagalog", ne: "नेपाली", id: "Bahasa Indonesia", th: "ไทย", my: "မြန်မာ" };
@@ -363,6 +366,7 @@
     $("size").addEventListener("input", (e) => update({ size: Number(e.target.value) }));
     $("lines").addEventListener("input", (e) => update({ lines: Number(e.target.value) }));
     $("furigana").addEventListener("change", (e) => update({ furigana: e.target.checked }));
+    $("replies").addEventListener("change", (e) => update({ replies: e.target.checked }));
     $("language").addEventListener("change", (e) => update({ language: e.target.value }));
     for (const radio of document.querySelectorAll("input[name=theme]")) {
       radio.addEventListener("change", (e) => update({ theme: e.target.value }));
