@@ -144,7 +144,7 @@ def test_correction_replaces_the_final_for_every_viewer():
 
 def test_end_sends_the_survey_and_the_answer_is_stored_once_per_tablet(tmp_path):
     options = WebOptions(port=0, counter="福祉課 1番")
-    server, hub, received = start(options)
+    server, hub, _ = start(options)
 
     async def scenario():
         async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws") as viewer:
@@ -199,7 +199,7 @@ def test_idle_conversation_ends_by_itself():
 
 def test_a_tablet_cannot_call_clerk_or_admin_actions():
     # clerk_local off: nobody counts as "this PC", as for a tablet on the LAN
-    server, hub, received = start(WebOptions(port=0, clerk_local=False, admin_password_hash=""))
+    server, _, received = start(WebOptions(port=0, clerk_local=False, admin_password_hash=""))
     try:
         for path, body in [
             ("/admin/clerk/api/correct", {"id": 1, "text": "x"}), ("/admin/clerk/api/phrase", {"text": "x"}),
@@ -214,7 +214,7 @@ def test_a_tablet_cannot_call_clerk_or_admin_actions():
         assert received.events == []
     finally:
         server.stop()
-    server, hub, received = start()  # this PC, but a request that is not what the clerk page sends
+    server, _, _ = start()  # this PC, but a request that is not what the clerk page sends
     try:
         assert call(server, "POST", "/admin/clerk/api/end", {}, host="counter.example:8765")[0] == 403  # DNS rebinding
         assert call(server, "POST", "/admin/clerk/api/end", {}, headers={"Origin": "http://evil.example"})[0] == 403
@@ -226,7 +226,7 @@ def test_a_tablet_cannot_call_clerk_or_admin_actions():
 
 
 def test_viewer_pin_guards_the_tablet_actions():
-    server, hub, received = start(WebOptions(port=0, viewer_pin="2468"))
+    server, _, _ = start(WebOptions(port=0, viewer_pin="2468"))
     try:
         assert call(server, "POST", "/api/reply", {"text": "はい"})[0] == 403
         assert call(server, "POST", "/api/reply", {"text": "はい"}, headers={"X-Viewer-Pin": "2468"})[0] == 200

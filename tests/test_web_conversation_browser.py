@@ -11,7 +11,16 @@ import time
 import pytest
 
 from captioner.events import CaptionEvent
-from tests.web_support import ARTIFACTS, TABLET, caption_text, event, launch, screenshot, wait_for_text, wait_js
+from tests.web_support import (
+    ARTIFACTS,
+    TABLET,
+    caption_text,
+    event,
+    launch,
+    screenshot,
+    wait_for_text,
+    wait_js,
+)
 from web.hub import CaptionHub
 from web.options import WebOptions
 from web.server import AdminContext, WebServer
@@ -208,7 +217,7 @@ def test_correction_reaches_tablet_and_caption_window_and_register_fixes_the_nex
 
 
 def test_survey_after_end_is_stored_shown_to_the_admin_and_exported(browser):
-    from web.admin import DictionaryAdmin, hash_password
+    from web.admin import hash_password
 
     hub = CaptionHub()
     options = WebOptions(port=0, counter="市民課 2番", admin_password_hash=hash_password("madoguchi-2024"))

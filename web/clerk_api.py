@@ -88,9 +88,7 @@ def build_routes(
             return False
         if conn.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
             return False
-        if change and conn.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            return False
-        return True
+        return not change or conn.headers.get("content-type", "").split(";")[0].strip() == "application/json"
 
     async def body_of(request: Request, limit: int = 16 * 1024) -> dict[str, Any]:
         data = await request.body()

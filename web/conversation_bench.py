@@ -25,7 +25,7 @@ def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 2)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
 
 
 def _summary(values: list[float]) -> dict[str, Any]:
@@ -123,8 +123,8 @@ def run_conversation_bench(*, viewers: int = 20, replies: int = 100, rate: float
     """Start a server on loopback, connect ``viewers`` and the clerk, post ``replies``; the figures."""
     import tempfile
 
-    from web.clerk_api import ConversationContext
     from web.addresses import AddressChoice
+    from web.clerk_api import ConversationContext
     from web.conversation import Conversation, Phrases
     from web.hub import CaptionHub
     from web.options import WebOptions
@@ -144,12 +144,12 @@ def run_conversation_bench(*, viewers: int = 20, replies: int = 100, rate: float
             if browser:
                 page, playwright, chromium = _clerk_page(server.local_url() + "clerk")
             times: dict[str, Any] = {}
-            errors: list[BaseException] = []
+            errors: list[Exception] = []
 
             def clients() -> None:  # its own thread: the main thread drives Chromium
                 try:
                     times.update(asyncio.run(_clients(server.port, viewers, replies, rate)))
-                except BaseException as e:
+                except Exception as e:  # noqa: BLE001 - raised again in the main thread
                     errors.append(e)
 
             worker = threading.Thread(target=clients, name="bench-clients")

@@ -38,8 +38,8 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
      "項目「{k}」が二回あります（最初は {n} 行目）。最初のものを使います"),
     (r"(?P<s>.+) is registered twice with different readings: (?P<a>.+) at (?P<at>.+) and (?P<b>.+) here; (?P<used>.+) is used",
      "「{s}」が違う読みで二回登録されています（{at} では {a}、ここでは {b}）。{used} を使います"),
-    (r"cannot decode byte (?P<b>0x[0-9a-f]+) at byte offset (?P<at>\d+) \(the file looks like (?P<enc>.+?)\); "
-     r"this line is skipped — save the file as UTF-8 or Shift_JIS",
+    ((r"cannot decode byte (?P<b>0x[0-9a-f]+) at byte offset (?P<at>\d+) \(the file looks like (?P<enc>.+?)\); "
+      r"this line is skipped — save the file as UTF-8 or Shift_JIS"),
      "{at} バイト目の {b} が読めません（{enc} のファイルのようです）。この行は飛ばします。UTF-8 か Shift_JIS で保存してください"),
     (r"missing required column (?P<names>.+); the header row is: (?P<shown>.*)",
      "必要な列 {names} がありません（見出し行: {shown}）"),
@@ -57,7 +57,7 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (r"invalid entry", "単語の内容が正しくありません"),
 ]  # fmt: skip
 _COMPILED = [(re.compile(rf"^{pattern}$"), template) for pattern, template in _RULES]
-_WHERE = re.compile(r"^(?P<file>[^\s:][^:]*?\.(?:ya?ml|csv|txt)):(?:(?P<line>\d+):)? (?P<rest>.*)$", re.S)
+_WHERE = re.compile(r"^(?P<file>[^\s:][^:]*?\.(?:ya?ml|csv|txt)):(?:(?P<line>\d+):)? (?P<rest>.*)$", re.DOTALL)
 
 
 FIX_FIRST = "; fix it before the file can be changed"
