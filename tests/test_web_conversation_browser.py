@@ -47,7 +47,9 @@ def data_home(tmp_path, monkeypatch):
 def tablet(browser, language: str | None = None):
     context = browser.new_context(viewport=TABLET, has_touch=True, is_mobile=True, device_scale_factor=1, locale="ja-JP")
     if language:
-        context.add_init_script(f"localStorage.setItem('cc-viewer', JSON.stringify({{language: '{language}'}}))")
+        context.add_init_script(
+            f"if (!localStorage.getItem('cc-viewer')) localStorage.setItem('cc-viewer', JSON.stringify({{language: '{language}'}}))"
+        )
     return context.new_page()
 
 
