@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from captioner.core.events import CaptionEvent
+from captioner.core.events import UPDATE_CORRECTION, CaptionEvent
 from display.linebreak import Measure, cell_width, is_word, line_spans
 
 JA = "ja"
@@ -44,6 +44,8 @@ class Utterance:
     translations: dict[str, str] = field(default_factory=dict)
     translated_final: set[str] = field(default_factory=set)  # languages whose translation is final
     readings: tuple[tuple[str, str], ...] = ()  # (surface, hiragana) from the dictionary stage
+    source: str = "clerk"  # "resident": a reply from the tablet (its own colour)
+    corrected: bool = False  # the clerk replaced the text (its own colour)
 
 
 @dataclass
@@ -61,10 +63,14 @@ class ParagraphText:
     newest_from: int
     complete: bool  # every utterance in it is final
     readings: tuple[tuple[str, str], ...] = ()
+    marks: tuple[tuple[int, int, Style], ...] = ()  # (start, end, "resident" | "corrected")
 
     def style(self, i: int) -> Style:
         if i >= self.committed:
             return "partial"
+        for start, end, style in self.marks:
+            if start <= i < end:
+                return style
         return "older" if i < self.newest_from else "current"
 
 
@@ -121,9 +127,12 @@ class CaptionBoard:
         if utterance is None:
             if not text and not event.translations:
                 return False
-            utterance = Utterance(event.utterance_id, event.audio_start, event.audio_end)
+            utterance = Utterance(event.utterance_id, event.audio_start, event.audio_end, source=event.source)
             self._place(utterance)
-        before = (utterance.text, utterance.committed, utterance.final, dict(utterance.translations))
+        before = (utterance.text, utterance.committed, utterance.final, dict(utterance.translations), utterance.corrected)
+        if event.update == UPDATE_CORRECTION:
+            utterance.corrected = True
+            utterance.translations, utterance.translated_final = {}, set()  # the new ones follow
         utterance.end = max(utterance.end, event.audio_end)
         if not utterance.final or event.is_final:
             utterance.text, utterance.committed = text, committed
@@ -138,12 +147,12 @@ class CaptionBoard:
             utterance.translations[lang] = self.clean(translated).strip()
             if event.is_final:
                 utterance.translated_final.add(lang)
-            if lang not in self.languages:
+            if lang not in self.languages and utterance.source == "clerk":  # a reply's own words add no channel
                 self.languages.append(lang)
         if utterance.final and not utterance.text and not utterance.translations:
             self._remove(utterance)
             return True
-        return before != (utterance.text, utterance.committed, utterance.final, utterance.translations)
+        return before != (utterance.text, utterance.committed, utterance.final, utterance.translations, utterance.corrected)
 
     def paragraph_text(self, paragraph: Paragraph, channel: str = JA) -> ParagraphText:
         """The text of one channel of ``paragraph`` (captions, or one translation language)."""
@@ -153,6 +162,7 @@ class CaptionBoard:
         open_ = False  # an earlier piece is still partial: nothing after it is committed
         newest_from = None
         readings: list[tuple[str, str]] = []
+        marks: list[tuple[int, int, Style]] = []
         for utterance in paragraph.utterances:
             piece, piece_committed, final = self._piece(utterance, channel)
             if not piece:
@@ -167,6 +177,9 @@ class CaptionBoard:
                 committed = length + (len(separator) + len(fixed) if fixed else 0)
                 open_ = not final
             parts.append(separator + piece)
+            if utterance.source != "clerk" or utterance.corrected:
+                start = length + len(separator)
+                marks.append((start, start + len(piece), "resident" if utterance.source != "clerk" else "corrected"))
             length += len(separator) + len(piece)
             readings.extend(utterance.readings)
         text = "".join(parts)
@@ -176,6 +189,7 @@ class CaptionBoard:
             len(text) if newest_from is None else newest_from,
             not open_,
             tuple(readings),
+            tuple(marks),
         )
 
     # -- internals ---------------------------------------------------------------------
@@ -222,6 +236,7 @@ class CaptionBoard:
             last is None
             or previous is None
             or utterance.start - previous.end >= self.paragraph_pause_s
+            or utterance.source != previous.source or utterance.source != "clerk"  # each reply is a paragraph of its own
             or len(last.utterances) >= self.max_paragraph_utterances
         ):
             self._serial += 1

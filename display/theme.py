@@ -25,6 +25,8 @@ class Theme:
     label: RGB  # language label (text and outline)
     status: RGB
     warning: RGB  # status when something is wrong (microphone, falling behind)
+    resident: RGB = (150, 240, 170)  # the resident's replies from the tablet
+    corrected: RGB = (255, 190, 235)  # captions the clerk corrected
 
     def text_colours(self) -> dict[str, RGB]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("name", "background")}
@@ -32,6 +34,9 @@ class Theme:
     def colour(self, style: str, translation: bool = False) -> RGB:
         if translation:
             return {"current": self.translation, "older": self.translation_older}.get(style, self.partial)
+        marked = {"resident": self.resident, "corrected": self.corrected}
+        if style in marked:
+            return marked[style]
         return {"current": self.current, "older": self.older}.get(style, self.partial)
 
 
@@ -59,6 +64,8 @@ THEMES: dict[str, Theme] = {
         label=(70, 70, 70),
         status=(60, 60, 60),
         warning=(160, 30, 0),
+        resident=(0, 90, 30),
+        corrected=(120, 0, 120),
     ),
     "yellow": Theme(
         "yellow",
@@ -71,6 +78,8 @@ THEMES: dict[str, Theme] = {
         label=(200, 200, 200),
         status=(210, 210, 210),
         warning=(255, 150, 110),
+        resident=(150, 255, 170),
+        corrected=(255, 180, 230),
     ),
 }
 

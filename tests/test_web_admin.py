@@ -139,7 +139,7 @@ def test_search_edit_delete(client, folder):
 def test_bad_entries_are_explained(client):
     h = {"X-CSRF-Token": login(client)}
     response = client.post("/admin/api/words", json={"surface": "防府", "reading": "bofu"}, headers=h)
-    assert response.status_code == 400 and "hiragana or katakana" in response.json()["error"]
+    assert response.status_code == 400 and "ひらがなかカタカナ" in response.json()["error"]  # in Japanese (web/messages_ja.py)
     assert client.post("/admin/api/words", json={"surface": "x", "reading": "えっくす", "path": "../x"}, headers=h).status_code == 400
     assert client.post("/admin/api/words", content=b"{not json", headers=h).status_code == 400
 
@@ -151,7 +151,7 @@ def test_csv_import_export_and_malformed_upload_writes_nothing(client, folder):
     response = client.post("/admin/api/import", content=bad, headers={**h, "X-Filename": "../../etc/words.csv"})
     assert response.status_code == 400
     body = response.json()
-    assert any(p.startswith("words.csv:3:") for p in body["problems"]), body  # the file's own name and the line
+    assert any(p.startswith("words.csv の 3 行目:") for p in body["problems"]), body  # the file's own name and the line
     assert (folder / "words.yaml").read_bytes() == before
     good = "表記,読み,英語\n富海,とのみ,Tonomi\n大道,だいどう,Daido\n".encode("cp932")
     response = client.post("/admin/api/import", content=good, headers={**h, "X-Filename": "towns.csv"})

@@ -15,3 +15,11 @@ def test_bench_web_small(capsys):
     assert result["many_viewers"]["latency_ms_p95"] < 500
     assert abs(result["rss_mb_growth"]) < 20
     assert 0 <= result["no_viewer_server_cpu_percent_of_one_core"] < 100
+
+
+def test_bench_web_conversation_small(capsys):
+    assert main(["bench-web", "--conversation", "--viewers", "3", "--replies", "10", "--rate", "20"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["reply_to_clerk_socket"]["count"] == 10  # every reply reached the clerk
+    assert result["reply_to_every_viewer"]["count"] == 30  # and every tablet
+    assert result["reply_to_clerk_socket"]["p95_ms"] < 500 and "reply_to_clerk_screen" not in result

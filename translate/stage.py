@@ -210,8 +210,9 @@ class TranslationStage:
                 return  # the final came while this partial waited
         terms = self.engine.terms(work.text)
         results: dict[str, Translation] = {}
+        given = event.translations if event.is_final else {}  # a resident's reply carries its own words
         for language in self.languages:
-            if language in self._broken:
+            if language in self._broken or language in given:
                 continue
             try:
                 results[language] = self.engine.translate(work.text, language, terms)
@@ -223,7 +224,7 @@ class TranslationStage:
                 )
         if not results:
             return
-        translations = {lang: r.text for lang, r in results.items()}
+        translations = {**given, **{lang: r.text for lang, r in results.items()}}
         details = {
             "translation": {lang: {"model": r.model, "seconds": round(r.seconds, 4)} for lang, r in results.items()},
             "translated_text": work.text,

@@ -30,6 +30,10 @@ def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
     bench.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
     bench.add_argument("--cycles", type=int, default=1000, help="connect/disconnect cycles for the memory check")
     bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
+    bench.add_argument("--conversation", action="store_true",
+                       help="measure a resident's reply → the clerk's screen instead (--viewers tablets connected)")
+    bench.add_argument("--replies", type=int, default=100, help="--conversation: replies posted (default 100)")
+    bench.add_argument("--browser", action="store_true", help="--conversation: also time the clerk page in headless Chromium")
     bench.set_defaults(handler=cmd_bench_web)
 
 
@@ -60,7 +64,14 @@ def cmd_bench_web(args: argparse.Namespace) -> int:
 
     if not 1 <= args.viewers <= 200 or not 1 <= args.events <= 100_000 or not 0 <= args.cycles <= 100_000:
         raise CaptionerError("viewers 1-200, events 1-100000, cycles 0-100000")
-    result = run_bench(viewers=args.viewers, events=args.events, rate=args.rate, cycles=args.cycles)
+    if args.conversation:
+        from web.conversation_bench import run_conversation_bench
+
+        if not 1 <= args.replies <= 10_000 or not 0.1 <= args.rate <= 100:
+            raise CaptionerError("replies 1-10000, rate 0.1-100 per second")
+        result = run_conversation_bench(viewers=args.viewers, replies=args.replies, rate=args.rate, browser=args.browser)
+    else:
+        result = run_bench(viewers=args.viewers, events=args.events, rate=args.rate, cycles=args.cycles)
     text = json.dumps(result, ensure_ascii=False, indent=2)
     if args.output:
         Path(args.output).write_text(text + "\n", encoding="utf-8")

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from captioner.core.events import CaptionEvent
+from captioner.core.events import UPDATE_CORRECTION, CaptionEvent
 from display.layout import clean_text as clean
 from display.layout import event_texts
 
@@ -47,6 +47,10 @@ class UtteranceState:
     ruby: list[tuple[int, int, str]] = field(default_factory=list)
     readings: dict[str, str] = field(default_factory=dict)
     seq: int = 0
+    source: str = "clerk"  # "resident": a reply or button press from a tablet
+    language: str = "ja"
+    corrected: bool = False  # the clerk replaced the text
+    extra: dict[str, str] = field(default_factory=dict)  # button key, translation note (web.conversation)
 
     def message(self) -> dict[str, Any]:
         return {
@@ -62,6 +66,10 @@ class UtteranceState:
                 "tr": self.translations,
                 "trf": self.translated_final,
                 "ruby": self.ruby,
+                "src": self.source,
+                "lang": self.language,
+                "corr": self.corrected,
+                **self.extra,
             },
         }
 
@@ -81,6 +89,7 @@ class CaptionHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()  # guards _loop between threads
         self.dropped_viewers = 0
+        self.listeners: list[Callable[[CaptionEvent], None]] = []  # called on the loop after each event
 
     # -- any thread ----------------------------------------------------------------------
 
@@ -108,6 +117,11 @@ class CaptionHub:
     def publish(self, event: CaptionEvent, received: float | None = None) -> None:
         """Apply one event and queue the utterance's new state to every viewer."""
         state = self._apply(event)
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("caption hub listener %r failed", listener)
         if state is None:
             return
         if event.is_final and not event.is_update and event.emitted_at > 0:
@@ -143,6 +157,21 @@ class CaptionHub:
         self._viewers.add(queue)
         return queue, backlog, reset
 
+    def broadcast(self, message: dict[str, Any]) -> None:
+        """Send a message that is not a caption (web.conversation: end of a conversation) to every viewer now."""
+        text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        for queue in list(self._viewers):
+            try:
+                queue.put_nowait(text)
+            except asyncio.QueueFull:
+                self._viewers.discard(queue)
+                self.dropped_viewers += 1
+                _close(queue)
+
+    def state_of(self, utterance_id: int) -> UtteranceState | None:
+        """What viewers were last sent about one utterance (None when it left the history)."""
+        return self._states.get(utterance_id)
+
     def unsubscribe(self, queue: asyncio.Queue) -> None:
         self._viewers.discard(queue)
 
@@ -169,6 +198,14 @@ class CaptionHub:
         state.end = max(state.end, event.audio_end)
         if event.readings:
             state.readings = {str(k): str(v) for k, v in event.readings.items() if k and v}
+        state.source = event.source
+        state.language = event.language
+        for key, value in (("btn", event.details.get("button")), ("note", event.details.get("note"))):
+            if isinstance(value, str) and value:
+                state.extra[key] = value
+        if event.update == UPDATE_CORRECTION:
+            state.corrected = True
+            state.translations, state.translated_final = {}, []  # the stage sends the new ones
         if not state.final or event.is_final:
             if (text, committed) != (state.text, state.committed) or not state.ruby:
                 state.ruby = self.ruby(text, state.readings) if self.ruby and text else []
@@ -182,7 +219,7 @@ class CaptionHub:
             state.translations[language] = clean(translated).strip()
             if event.is_final and language not in state.translated_final:
                 state.translated_final.append(language)
-            if language not in self.languages:
+            if language not in self.languages and state.source == "clerk":  # a reply's own words add no channel
                 self.languages.append(language)
         self._seq += 1
         state.seq = self._seq

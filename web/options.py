@@ -26,6 +26,10 @@ class WebOptions:
     furigana: bool = True
     max_upload_kb: int = 2048
     session_minutes: int = 480
+    counter: str = ""  # this counter's name, stored with satisfaction answers (e.g. "福祉課 1番")
+    idle_minutes: float = 10.0  # a conversation with no caption or reply this long ends (survey); 0 = never
+    survey: bool = True  # offer the 5-point satisfaction question on the tablet when a conversation ends
+    clerk_local: bool = True  # the clerk page works from this PC (loopback) without the admin login
 
     def validate(self) -> None:
         try:
@@ -45,6 +49,10 @@ class WebOptions:
             raise ValueError("max_upload_kb must be between 1 and 65536")
         if not 5 <= self.session_minutes <= 10080:
             raise ValueError("session_minutes must be between 5 and 10080 (a week)")
+        if len(self.counter) > 60 or not self.counter.isprintable():
+            raise ValueError("counter must be a printable name of at most 60 characters")
+        if not 0 <= self.idle_minutes <= 1440:
+            raise ValueError("idle_minutes must be between 0 (never) and 1440")
 
     @property
     def lan(self) -> bool:

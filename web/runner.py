@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from captioner.core.errors import CaptionerError
+from captioner.core.events import CaptionEvent
 from captioner.core.paths import data_dir
 from web import qr
 from web.options import WebOptions
@@ -20,12 +21,14 @@ SECRET_FILE = "web-secret"
 
 def start_web(
     config, *, recognizer=None, microphone: Callable[[], str | None] | None = None, dictionary=None,
-    stream: TextIO | None = None,
+    stream: TextIO | None = None, publish: Callable[[CaptionEvent], None] | None = None,
 ):  # fmt: skip
     """Start the server for ``config.web`` (None when it is off); print its URL and QR code.
 
     ``config`` has the ``web``, ``dictionary`` and ``translate`` sections; ``microphone()``
-    names the audio input now in use (for the admin page's status).
+    names the audio input now in use (for the admin page's status). ``publish`` sends the
+    events the clerk's page and the tablets make (replies, corrections, quick phrases) to
+    every caption sink; without it they reach only the browsers.
 
     ``dictionary`` (the running DictionaryStage) gets the admin page's edits at once; the
     folder watcher would also pick them up within ``dictionary.reload_seconds``.
@@ -65,7 +68,11 @@ def start_web(
             "uptime_s": round(time.time() - started),
         }
 
-    server = WebServer(options, hub, admin=admin, status=status, languages=list(config.translate.languages))
+    from web.clerk_api import default_context
+
+    conversation = default_context(options, hub, publish, config.translate)
+    server = WebServer(options, hub, admin=admin, status=status, languages=list(config.translate.languages),
+                       publish=publish, conversation=conversation)  # fmt: skip
     try:
         server.start()
     except CaptionerError as e:  # captions matter more than the viewer: go on without it
@@ -83,6 +90,7 @@ def _announce(server, out: TextIO) -> None:
     """The viewer's address and its QR code, for the clerk to show a tablet."""
     url = server.url
     print(f"Captions in a browser: {url}   (admin page: {url.split('?')[0]}admin)", file=out)
+    print(f"  clerk's screen on this PC: {server.local_url()}clerk", file=out)
     if not server.options.lan:
         print("  (this PC only; set web.host: 0.0.0.0 to serve tablets on the local network)", file=out)
     print(qr.text(url), file=out, flush=True)

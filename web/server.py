@@ -67,8 +67,15 @@ def create_app(
     status: Callable[[], dict[str, Any]] | None = None,
     languages: list[str] | None = None,
     pin_throttle: Throttle | None = None,
+    publish: Callable[[Any], None] | None = None,
+    conversation: Any = None,
 ):
-    """The Starlette application (tests use it with ``TestClient`` or a real server)."""
+    """The Starlette application (tests use it with ``TestClient`` or a real server).
+
+    ``publish`` sends the events the conversation pages make (replies, corrections) to every
+    caption sink (default: only this hub); ``conversation`` is a
+    :class:`web.clerk_api.ConversationContext` (default: one on the data folder).
+    """
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
@@ -78,6 +85,7 @@ def create_app(
     from starlette.websockets import WebSocket, WebSocketDisconnect
 
     from web import qr
+    from web.messages_ja import japanese
     from web.rules import rules_json
 
     pins = pin_throttle or Throttle(free=5, max_wait=60)
@@ -112,7 +120,10 @@ def create_app(
     async def qr_svg(request: Request) -> Response:
         if not pin_ok(request.query_params.get("pin")):
             return JSONResponse({"error": "PIN が違います"}, status_code=403, headers=headers())
-        url = viewer_url(options, request.url.port or options.port, host=request.url.hostname)
+        host = request.url.hostname
+        if options.lan and host in ("127.0.0.1", "localhost", "::1"):  # opened on this PC: the LAN address for tablets
+            host = None
+        url = viewer_url(options, request.url.port or options.port, host=host)
         return Response(qr.svg(url), media_type="image/svg+xml", headers=headers())
 
     async def ws(websocket: WebSocket) -> None:
@@ -178,8 +189,8 @@ def create_app(
                     return denied(403, "CSRF トークンが違います。ページを再読み込みしてください")
             try:
                 return await handler(request)
-            except EditError as e:
-                return denied(e.status, str(e), problems=e.problems)
+            except EditError as e:  # in Japanese for the admin page (web/messages_ja.py)
+                return denied(e.status, japanese(str(e)), problems=[japanese(p) for p in e.problems])
 
         return wrapper
 
@@ -236,7 +247,9 @@ def create_app(
         dictionary = need_dictionary()
         if request.method == "GET":
             query = request.query_params.get("q", "")[:100]
-            return JSONResponse(await run_in_threadpool(dictionary.search, query), headers=headers())
+            found = await run_in_threadpool(dictionary.search, query)
+            found["problems"] = [japanese(p) for p in found["problems"]]
+            return JSONResponse(found, headers=headers())
         body = await _json_body(request, 64 * 1024)
         return JSONResponse(await run_in_threadpool(dictionary.add, body), headers=headers())
 
@@ -285,7 +298,17 @@ def create_app(
         Route("/admin/api/status", guarded(admin_status, change=False), methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes)
+    # -- the conversation: clerk page, replies, survey (web/clerk_api.py) ----------------------
+    from web.clerk_api import build_routes, default_context
+
+    context = conversation or default_context(options, hub, publish)
+    routes[-1:-1] = build_routes(
+        context, options, hub, headers=headers, admin_session=session_of, guarded=guarded, pin_ok=pin_ok,
+        dictionary=lambda: admin.dictionary if admin else None, page=page,
+    )  # fmt: skip
+    app = Starlette(routes=routes)
+    app.state.conversation = context
+    return app
 
 
 async def _body(request, limit: int) -> bytes:
@@ -330,6 +353,12 @@ def _languages(configured: list[str], hub: CaptionHub) -> list[str]:
 
 def lan_address() -> str:
     """This PC's address on the local network (best guess without sending anything)."""
+    from web.addresses import AddressChoice
+    from captioner.core.paths import data_dir
+
+    best = AddressChoice(data_dir() / "lan-address.json").best()  # web/addresses.py: the admin's choice
+    if best:
+        return best
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:

@@ -101,18 +101,24 @@ class CaptionSession:
     def _start(self) -> None:
         self.dictionary = self._dictionary()
         sinks = list(self.sinks)
-        if self.web:
-            self.server = self._web_server()
-            if self.server is not None:
-                sinks.append(self.server.hub.sink)
         if self.conversation_log and self.config.conversation_log.enabled:
             from captioner.convlog.log import ConversationLog
 
             sinks.append(ConversationLog(self.config.conversation_log, on_status=self._status("log")))
-        self.emit = self._chain(sinks)
+        hub = _Deferred()  # the web viewers, once the server runs
+        if self.web:
+            sinks.append(hub)
+        published = self._chain(sinks)
+        if self.web:
+            self.server = self._web_server(published)
+            hub.target = self.server.hub.sink if self.server is not None else None
 
     def _chain(self, sinks: list[Sink]) -> Sink:
-        """The stage order: corrections, masking, the time stamp, translation, then every sink."""
+        """The stage order: corrections, masking, the time stamp, translation, then every sink.
+
+        Sets :attr:`emit` (the whole chain, for the pipeline) and returns the part after the
+        corrections, for events made by hand (the clerk's corrections, the resident's replies).
+        """
         sink = fan_out(sinks)
         if self.config.translate.languages:
             from translate.names import glossary_of
@@ -128,9 +134,11 @@ class CaptionSession:
             from captioner.convlog.masking import ScreenMasking
 
             sink = transformed(ScreenMasking(), sink, "masking")
+        published = sink
         if self.dictionary is not None:
             sink = transformed(self._timed(self.dictionary.apply), sink, "dictionary correction")
-        return sink
+        self.emit = sink
+        return published
 
     def _dictionary(self):
         """The dictionary stage (kept up to date with the word folder unless ``entries`` is fixed)."""
@@ -152,12 +160,13 @@ class CaptionSession:
         stage.set_entries(watcher.current().entries)
         return stage
 
-    def _web_server(self):
+    def _web_server(self, publish: Sink):
         from web.runner import start_web
 
         server = start_web(
-            self.config, recognizer=self.recognizer, microphone=self._source_name, dictionary=self.dictionary
-        )
+            self.config, recognizer=self.recognizer, microphone=self._source_name, dictionary=self.dictionary,
+            publish=publish,
+        )  # fmt: skip
         if server is not None:
             self._stack.callback(server.stop)
         return server
@@ -224,3 +233,14 @@ class CaptionSession:
         finally:
             if in_main:
                 signal.signal(signal.SIGINT, previous)
+
+
+class _Deferred:
+    """A sink that forwards to ``target`` once it is set (the web hub starts after the chain is built)."""
+
+    def __init__(self) -> None:
+        self.target: Sink | None = None
+
+    def __call__(self, event: CaptionEvent) -> None:
+        if self.target is not None:
+            self.target(event)

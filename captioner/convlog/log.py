@@ -30,7 +30,7 @@ from typing import Any, TextIO
 
 from captioner.convlog.masking import mask
 from captioner.core.errors import CaptionerError
-from captioner.core.events import UPDATE_TRANSLATION, CaptionEvent
+from captioner.core.events import UPDATE_CORRECTION, UPDATE_TRANSLATION, CaptionEvent
 from captioner.core.paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,10 @@ class ConversationLog:
                 )
                 if masked.kinds:
                     record["masked"] = list(masked.kinds)
+                if event.source != "clerk":  # a resident's reply or button (web/conversation.py)
+                    record.update(source=event.source, language=event.language)
+                if event.update == UPDATE_CORRECTION:  # the clerk's fix of this utterance's caption
+                    record["corrected"] = True
             self._append(now.date().isoformat(), json.dumps(record, ensure_ascii=False))
             if self._purged_on != now.date():
                 self._purge_locked(now)
@@ -289,8 +293,9 @@ def read_records(folder: Path, start: dt.date, end: dt.date) -> Iterator[dict[st
                 if "translations" in item and key in records:
                     records[key].setdefault("translations", {}).update(item["translations"])
                 elif "text" in item:
-                    records[key] = item
-                    order.append(key)
+                    if key not in records:
+                        order.append(key)
+                    records[key] = item  # a correction replaces the caption it corrects
         for key in order:
             yield records[key]
 

@@ -11,6 +11,7 @@ EventKind = Literal["partial", "final"]
 UPDATE_TRANSLATION = "translation"  # the same final again, with ``translations`` filled
 UPDATE_CORRECTION = "correction"  # a final replaced by hand (the clerk's correction)
 CLERK = "clerk"  # the default source: the counter's microphone
+RESIDENT = "resident"  # a reply or button press from the tablet
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,8 @@ class CaptionEvent:
     corrected_committed: str | None = None
     translations: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
-    source: str = CLERK
-    language: str = "ja"
+    source: str = CLERK  # "resident": a reply or button press from the tablet
+    language: str = "ja"  # the language of ``text``'s original (a resident types in the tablet's language)
     update: str | None = None
     readings: dict[str, str] = field(default_factory=dict)
 

@@ -110,9 +110,56 @@
     el.textContent = text; el.className = ok ? "ok" : "error";
   }
 
+  // -- the conversation: LAN address, quick phrases, survey results ---------------------------
+  async function loadConversation() {
+    try {
+      const [address, phrases, survey] = await Promise.all([
+        api("GET", "/admin/api/address"), api("GET", "/admin/api/phrases"), api("GET", "/admin/api/survey"),
+      ]);
+      $("address-note").textContent = !address.lan
+        ? "いまはこのパソコンだけで表示しています（タブレットに出すには web.host: 0.0.0.0 に設定）。"
+        : address.url ? `タブレットは ${address.url} を開きます（QR コードもこのアドレスです）。` : "ネットワークのアドレスが見つかりません。";
+      $("addresses").replaceChildren(...address.addresses.map((a, i) => {
+        const label = document.createElement("label"); label.className = "check";
+        const radio = document.createElement("input");
+        radio.type = "radio"; radio.name = "address"; radio.value = a.address;
+        radio.checked = address.chosen ? a.address === address.chosen : i === 0;
+        label.append(radio, document.createTextNode(` ${a.address}${a.interface ? `（${a.interface}）` : ""}`));
+        return label;
+      }));
+      $("address-form").hidden = address.addresses.length < 2;
+      $("phrases").value = phrases.phrases.join("\n");
+      $("survey-total").textContent = survey.answers
+        ? `回答 ${survey.answers} 件、平均 ${survey.average.toFixed(2)} 点` : "まだ回答がありません。";
+      const row = (...cells) => { const tr = document.createElement("tr"); tr.append(...cells.map(cell)); return tr; };
+      $("survey-days").replaceChildren(...survey.by_day.map((d) => row(d.day, d.counter || "—", String(d.answers), d.average.toFixed(2))));
+      $("survey-counters").replaceChildren(...survey.by_counter.map((c) => row(c.counter || "—", String(c.answers), c.average.toFixed(2))));
+    } catch (e) { message("address-message", e.message, false); }
+  }
+
+  function bindConversation() {
+    $("address-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const chosen = document.querySelector("input[name=address]:checked");
+      try {
+        await api("PUT", "/admin/api/address", { address: chosen ? chosen.value : null });
+        message("address-message", "保存しました。QR コードと表示するアドレスに使います（再起動後の表示にも使います）。", true);
+        loadConversation();
+      } catch (err) { message("address-message", err.message, false); }
+    });
+    $("phrases-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const r = await api("PUT", "/admin/api/phrases", { phrases: $("phrases").value.split("\n") });
+        $("phrases").value = r.phrases.join("\n");
+        message("phrases-message", `定型文 ${r.phrases.length} 個を保存しました。`, true);
+      } catch (err) { message("phrases-message", err.message, false); }
+    });
+  }
+
   async function enter() {
     show("app");
-    await Promise.all([loadWords(), loadStatus()]);
+    await Promise.all([loadWords(), loadStatus(), loadConversation()]);
   }
 
   function bind() {
@@ -161,6 +208,7 @@
 
   async function start() {
     bind();
+    bindConversation();
     const s = await fetch("/admin/api/session", { credentials: "same-origin" }).then((r) => r.json());
     if (!s.configured) return show("locked");
     if (!s.logged_in) return show("login");

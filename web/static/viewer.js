@@ -22,19 +22,20 @@
       const hasTr = Object.keys(m.tr || {}).length > 0;
       if (!u) {
         if (!m.text && !hasTr) return;
-        u = { id: m.id, start: m.start, end: m.end };
+        u = { id: m.id, start: m.start, end: m.end, src: m.src || "clerk" };
         this.place(u);
       }
       Object.assign(u, {
         end: Math.max(u.end, m.end), text: m.text, committed: m.committed, final: m.final,
-        tr: m.tr || {}, trf: new Set(m.trf || []), ruby: m.ruby || [],
+        tr: m.tr || {}, trf: new Set(m.trf || []), ruby: m.ruby || [], corr: !!m.corr,
       });
       if (u.final && !u.text && !hasTr) this.remove(u);
     }
     place(u) {
       let last = this.paragraphs[this.paragraphs.length - 1];
       const prev = last && last.utterances[last.utterances.length - 1];
-      if (!last || !prev || u.start - prev.end >= PAUSE_S || last.utterances.length >= MAX_PARAGRAPH_UTTERANCES) {
+      if (!last || !prev || u.start - prev.end >= PAUSE_S || last.utterances.length >= MAX_PARAGRAPH_UTTERANCES
+          || u.src !== prev.src || u.src !== "clerk") {  // each reply is a paragraph of its own
         last = { serial: ++this.serial, utterances: [] };
         this.paragraphs.push(last);
         if (this.paragraphs.length > KEEP_PARAGRAPHS) this.paragraphs.splice(0, this.paragraphs.length - KEEP_PARAGRAPHS);
@@ -69,7 +70,7 @@
     paragraphText(p, channel) {
       const newest = this.newest(channel);
       let chars = [], committed = 0, open = false, newestFrom = null;
-      const ruby = [];
+      const ruby = [], marks = [];
       let lastPiece = null;
       for (const u of p.utterances) {
         const [pieceText, pieceCommitted, final] = this.piece(u, channel);
@@ -87,12 +88,13 @@
         }
         const offset = chars.length + sep.length;
         if (channel === JA) for (const [s, e, r] of u.ruby) ruby.push([s + offset, e + offset, r]);
+        if (u.src !== "clerk" || u.corr) marks.push([offset, offset + piece.length, u.src !== "clerk" ? "resident" : "corrected"]);
         chars = chars.concat(Array.from(sep), piece);
         lastPiece = piece;
       }
       return {
         chars, committed: Math.min(committed, chars.length), newestFrom: newestFrom == null ? chars.length : newestFrom,
-        complete: !open, ruby,
+        complete: !open, ruby, marks,
       };
     }
   }
@@ -106,6 +108,7 @@
 
   function styleAt(content, i) {
     if (i >= content.committed) return "partial";
+    for (const [s, e, style] of content.marks || []) if (s <= i && i < e) return style;
     return i < content.newestFrom ? "older" : "current";
   }
 
@@ -171,10 +174,142 @@
     return div;
   }
 
+  // -------------------------------------------------------------------------- conversation
+  // Buttons and the reply box in the viewer's language; the survey when the clerk ends the
+  // conversation (or it went idle). Everything typed is sent as JSON and shown as text.
+  const WORDS = {
+    ja: { again: "もう一度", slower: "ゆっくり", unclear: "わかりません", yes: "はい", no: "いいえ", reply: "ここに入力して送れます",
+          send: "送る", sent: "送りました", failed: "送れませんでした", question: "本日の窓口の対応はいかがでしたか？",
+          scores: ["とても不満", "不満", "ふつう", "満足", "とても満足"], comment: "ご意見（任意）", answer: "回答する",
+          skip: "回答しない", thanks: "ご回答ありがとうございました。" },
+    en: { again: "Again", slower: "Slower", unclear: "I don't understand", yes: "Yes", no: "No", reply: "Type a reply here",
+          send: "Send", sent: "Sent", failed: "Could not send", question: "How satisfied were you with our service today?",
+          scores: ["Very unsatisfied", "Unsatisfied", "Neutral", "Satisfied", "Very satisfied"], comment: "Comment (optional)",
+          answer: "Submit", skip: "Skip", thanks: "Thank you for your answer." },
+    vi: { again: "Nhắc lại", slower: "Chậm hơn", unclear: "Tôi không hiểu", yes: "Vâng", no: "Không", reply: "Nhập câu trả lời tại đây",
+          send: "Gửi", sent: "Đã gửi", failed: "Không gửi được", question: "Bạn có hài lòng với dịch vụ hôm nay không?",
+          scores: ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"], comment: "Ý kiến (không bắt buộc)",
+          answer: "Gửi trả lời", skip: "Bỏ qua", thanks: "Cảm ơn bạn đã trả lời." },
+    zh: { again: "再说一遍", slower: "慢一点", unclear: "我不明白", yes: "是", no: "不是", reply: "在这里输入回复",
+          send: "发送", sent: "已发送", failed: "发送失败", question: "您对今天的窗口服务满意吗？",
+          scores: ["非常不满意", "不满意", "一般", "满意", "非常满意"], comment: "意见（可选）", answer: "提交", skip: "跳过",
+          thanks: "感谢您的回答。" },
+    pt: { again: "De novo", slower: "Mais devagar", unclear: "Não entendi", yes: "Sim", no: "Não", reply: "Escreva sua resposta aqui",
+          send: "Enviar", sent: "Enviado", failed: "Não foi possível enviar", question: "Ficou satisfeito(a) com o atendimento de hoje?",
+          scores: ["Muito insatisfeito", "Insatisfeito", "Normal", "Satisfeito", "Muito satisfeito"], comment: "Comentário (opcional)",
+          answer: "Responder", skip: "Pular", thanks: "Obrigado pela resposta." },
+    ko: { again: "다시 한번", slower: "천천히", unclear: "모르겠어요", yes: "네", no: "아니요", reply: "여기에 답장을 입력하세요",
+          send: "보내기", sent: "보냈습니다", failed: "보내지 못했습니다", question: "오늘 창구 서비스에 만족하셨습니까?",
+          scores: ["매우 불만족", "불만족", "보통", "만족", "매우 만족"], comment: "의견 (선택)", answer: "답변하기", skip: "건너뛰기",
+          thanks: "답변해 주셔서 감사합니다." },
+    es: { again: "Otra vez", slower: "Más despacio", unclear: "No entiendo", yes: "Sí", no: "No", reply: "Escriba su respuesta aquí",
+          send: "Enviar", sent: "Enviado", failed: "No se pudo enviar", question: "¿Quedó satisfecho con la atención de hoy?",
+          scores: ["Muy insatisfecho", "Insatisfecho", "Normal", "Satisfecho", "Muy satisfecho"], comment: "Comentario (opcional)",
+          answer: "Responder", skip: "Omitir", thanks: "Gracias por su respuesta." },
+  };
+  const BUTTON_KEYS = ["again", "slower", "unclear", "yes", "no"];
+
+  const Conversation = {
+    language: JA, conversation: null, score: null,
+    tablet: (() => {
+      let id = localStorage.getItem(STORE + "-tablet");
+      if (!id) { id = Math.random().toString(36).slice(2, 12); localStorage.setItem(STORE + "-tablet", id); }
+      return id;
+    })(),
+    words() { return WORDS[this.language] || WORDS[this.language.split("-")[0]] || WORDS.en; },
+    async post(path, body) {
+      const headers = { "Content-Type": "application/json" };
+      if (state.pin) headers["X-Viewer-Pin"] = state.pin;
+      const response = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(data.error || response.statusText);
+      return data;
+    },
+    note(text, bad) {
+      const el = $("reply-note");
+      el.textContent = text; el.classList.toggle("bad", !!bad);
+      clearTimeout(this.noteTimer);
+      this.noteTimer = setTimeout(() => { el.textContent = ""; }, 3000);
+    },
+    translate(language) {
+      this.language = language || JA;
+      const w = this.words();
+      const bar = $("buttons");
+      if (bar.dataset.language !== this.language) {
+        bar.dataset.language = this.language;
+        bar.replaceChildren(...BUTTON_KEYS.map((key) => {
+          const b = document.createElement("button");
+          b.type = "button"; b.className = "answer b-" + key; b.dataset.button = key; b.textContent = w[key];
+          b.addEventListener("click", () => this.press(key));
+          return b;
+        }));
+      }
+      $("reply").placeholder = w.reply;
+      $("reply").setAttribute("aria-label", w.reply);
+      $("reply-send").textContent = w.send;
+      $("survey-question").textContent = w.question;
+      $("survey-comment").placeholder = w.comment;
+      $("survey-send").textContent = w.answer;
+      $("survey-skip").textContent = w.skip;
+      $("survey-thanks").textContent = w.thanks;
+      $("scores").replaceChildren(...w.scores.map((label, i) => {
+        const b = document.createElement("button");
+        b.type = "button"; b.className = "score"; b.dataset.score = String(i + 1);
+        b.setAttribute("aria-pressed", String(this.score === i + 1));
+        const n = document.createElement("span"); n.className = "n"; n.textContent = String(i + 1);
+        const t = document.createElement("span"); t.className = "t"; t.textContent = label;
+        b.append(n, t);
+        b.addEventListener("click", () => { this.score = i + 1; this.translate(this.language); $("survey-send").disabled = false; });
+        return b;
+      }));
+    },
+    async press(key) {
+      try { await this.post("/api/button", { button: key, language: this.language }); this.note(this.words().sent); }
+      catch (e) { this.note(this.words().failed + ": " + e.message, true); }
+    },
+    async send(event) {
+      event.preventDefault();
+      const input = $("reply"), text = input.value.trim();
+      if (!text) return;
+      try {
+        await this.post("/api/reply", { text, language: this.language });
+        input.value = ""; this.note(this.words().sent);
+      } catch (e) { this.note(this.words().failed + ": " + e.message, true); }
+    },
+    message(m) {
+      if (m.state === "ended" && m.survey) this.openSurvey(m.conversation);
+    },
+    openSurvey(conversation) {
+      this.conversation = conversation; this.score = null;
+      $("survey-comment").value = "";
+      $("survey-form").hidden = false; $("survey-thanks").hidden = true; $("survey-error").textContent = "";
+      $("survey-send").disabled = true;
+      this.translate(this.language);
+      $("survey").hidden = false;
+    },
+    async answer() {
+      if (!this.score) return;
+      try {
+        await this.post("/api/survey", {
+          conversation: this.conversation, score: this.score, comment: $("survey-comment").value,
+          tablet: this.tablet, language: this.language,
+        });
+        $("survey-form").hidden = true; $("survey-thanks").hidden = false;
+        setTimeout(() => { $("survey").hidden = true; }, 4000);
+      } catch (e) { $("survey-error").textContent = this.words().failed + ": " + e.message; }
+    },
+    bind() {
+      $("reply-form").addEventListener("submit", (e) => this.send(e));
+      $("survey-send").addEventListener("click", () => this.answer());
+      $("survey-skip").addEventListener("click", () => { $("survey").hidden = true; });
+      this.translate(settings.language);
+    },
+  };
+
   // ------------------------------------------------------------------------------ settings
   const defaults = {
     size: Math.round(Math.max(24, Math.min(64, window.innerWidth / 18))), lines: 4, furigana: false, language: JA,
-    theme: "dark",
+    theme: "dark", replies: true,
   };
   let settings = { ...defaults };
   try { settings = { ...defaults, ...JSON.parse(localStorage.getItem(STORE) || "{}") }; } catch (e) { /* keep defaults */ }
@@ -210,6 +345,9 @@
     $("size").value = settings.size; $("size-value").textContent = settings.size + "px";
     $("lines").value = settings.lines; $("lines-value").textContent = settings.lines + " 行";
     $("furigana").checked = !!settings.furigana;
+    $("replies").checked = settings.replies !== false;
+    $("conversation").hidden = settings.replies === false;
+    document.documentElement.style.setProperty("--bar", settings.replies === false ? "0px" : "170px");
     for (const radio of document.querySelectorAll("input[name=theme]")) radio.checked = radio.value === settings.theme;
     const select = $("language");
     const names = { ja: "日本語", en: "English", zh: "中文", ko: "한국어", vi: "Tiếng Việt", pt: "Português", es: "Español", tl: "Tagalog", ne: "नेपाली", id: "Bahasa Indonesia", th: "ไทย", my: "မြန်မာ" };
@@ -219,6 +357,7 @@
     }
     select.value = wanted.includes(settings.language) ? settings.language : JA;
     $("language-row").hidden = state.languages.length === 0;
+    Conversation.translate(select.value);
     render();
   }
 
@@ -227,6 +366,7 @@
     $("size").addEventListener("input", (e) => update({ size: Number(e.target.value) }));
     $("lines").addEventListener("input", (e) => update({ lines: Number(e.target.value) }));
     $("furigana").addEventListener("change", (e) => update({ furigana: e.target.checked }));
+    $("replies").addEventListener("change", (e) => update({ replies: e.target.checked }));
     $("language").addEventListener("change", (e) => update({ language: e.target.value }));
     for (const radio of document.querySelectorAll("input[name=theme]")) {
       radio.addEventListener("change", (e) => update({ theme: e.target.value }));
@@ -275,11 +415,13 @@
         state.lastSeq = m.seq;
         state.seqs.push(m.seq);
         if (state.seqs.length > 5000) state.seqs.splice(0, 1000);
-        for (const code of Object.keys(m.u.tr || {})) {
+        for (const code of m.u.src === "resident" ? [] : Object.keys(m.u.tr || {})) {
           if (!state.languages.includes(code)) { state.languages.push(code); applySettings(); }
         }
         board.apply(m.u);
         render();
+      } else if (m.t === "conv") {
+        Conversation.message(m);
       } else if (m.t === "live") {
         state.live = true;
         setStatus("");
@@ -318,10 +460,11 @@
     ]);
     LineBreak.setRules(rules);
     state.languages = info.languages || [];
+    Conversation.bind();
     applySettings();
     connect();
   }
 
-  window.__viewer = { board, state, settings, render, Board, BlockLayout };
+  window.__viewer = { board, state, settings, render, Board, BlockLayout, Conversation };
   start();
 })();
