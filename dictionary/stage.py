@@ -1,4 +1,4 @@
-"""The dictionary stage of the pipeline: Whisper hotwords in, corrected caption events out."""
+"""The dictionary stage of the pipeline: words to prime the recognizer in, corrected caption events out."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ import time
 from collections.abc import Sequence
 
 from captioner.core.events import CaptionEvent
+from dictionary.candidates import CandidateIndex
 from dictionary.correct import Corrector
 from dictionary.entries import Entry
 from dictionary.options import DictionaryOptions
 
 log = logging.getLogger(__name__)
-
-HOTWORD_SEPARATOR = "、"
-
 
 class DictionaryStage:
     """Corrects every partial and final, and chooses the words Whisper is primed with.
@@ -30,8 +28,9 @@ class DictionaryStage:
         self.options = options
         self._lock = threading.RLock()
         self._corrector = Corrector(entries, options)
+        self._candidates = CandidateIndex(entries, min_score=options.candidate_min_score)
         self._last_used: dict[str, float] = {}  # surface → when a caption last contained it
-        self._hotwords: str | None = None
+        self._hotwords: list[str] | None = None
         self._committed: dict[int, tuple[str, str, dict[str, str]]] = {}  # utterance → (raw, corrected, readings)
         self._corrector.correct("防府市の富海")  # load the analyzer now, not on the first caption
 
@@ -42,8 +41,10 @@ class DictionaryStage:
     def set_entries(self, entries: Sequence[Entry]) -> None:
         """Use a new set of entries from the next caption on."""
         corrector = Corrector(entries, self.options)
+        candidates = CandidateIndex(entries, min_score=self.options.candidate_min_score)
         with self._lock:
             self._corrector = corrector
+            self._candidates = candidates
             self._hotwords = None
         log.info("dictionary: %d entries in use", len(corrector.entries))
 
@@ -62,12 +63,17 @@ class DictionaryStage:
                 chosen.append(entry.surface)
         return chosen
 
-    def hotwords(self) -> str:
-        """:meth:`hotword_list` as one prompt string (cached until the words or their use change)."""
+    def prompt_words(self, heard: str = "") -> list[str]:
+        """The words to prime the recognizer with: :meth:`hotword_list` (cached until the words
+        or their use change), then up to ``candidates_max`` registered names that sound like a
+        part of ``heard`` (what a first decoding of the same speech wrote)."""
         with self._lock:
             if self._hotwords is None:
-                self._hotwords = HOTWORD_SEPARATOR.join(self.hotword_list())
-            return self._hotwords
+                self._hotwords = self.hotword_list()
+            words, candidates = list(self._hotwords), self._candidates
+        if heard and self.options.candidates_max:
+            words += [c.entry.surface for c in candidates.find(heard, self.options.candidates_max)]
+        return list(dict.fromkeys(words))
 
     def apply(self, event: CaptionEvent) -> CaptionEvent:
         """The event with ``corrected_text``/``corrected_committed`` and the changes made."""

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from captioner.convlog import log as convlog
 from captioner.app.config import Config
+from captioner.convlog import log as convlog
 from captioner.convlog.log import (
     CLOCK_JUMPED,
     LOG_UNWRITABLE,

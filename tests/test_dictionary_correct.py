@@ -337,7 +337,16 @@ def test_committed_corrections_never_change(dev_entries):
 def test_hotwords_follow_priority_then_recent_use(dev_entries):
     options = DictionaryOptions(hotwords_max=3)
     stage = DictionaryStage(options, [*dev_entries, Entry("防府市", "ほうふし", priority=5)])
-    assert stage.hotwords().split("、")[0] == "防府市"
+    assert stage.prompt_words()[0] == "防府市"
     stage.apply(CaptionEvent("final", 1, "うぷるいののり", 0, 1, 1, committed="うぷるいののり"))
-    assert stage.hotwords().split("、")[:2] == ["防府市", "十六島"]
-    assert len(stage.hotwords().split("、")) == 3
+    assert stage.prompt_words()[:2] == ["防府市", "十六島"]
+    assert len(stage.prompt_words()) == 3
+
+
+def test_candidates_are_names_that_sound_like_what_was_heard(dev_entries):
+    stage = DictionaryStage(DictionaryOptions(candidates_max=4), dev_entries)
+    assert stage.prompt_words() == []  # nothing heard yet, no standing hotwords
+    heard = stage.prompt_words("本日はとくやま駅から来ました")
+    assert "徳山" in heard and len(heard) <= 4
+    assert stage.prompt_words("今日はいい天気ですね") == []
+    assert DictionaryStage(DictionaryOptions(), dev_entries).prompt_words("とくやま駅") == []  # off by default

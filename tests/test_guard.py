@@ -83,3 +83,14 @@ def test_what_people_say_is_not_a_loop(text):
 def test_a_short_word_looped_with_its_punctuation_is_a_loop():
     assert strip_repetition("やつしろ、やつしろ、") == "やつしろ、"  # 5 characters written: a loop from 2 copies
     assert strip_repetition("はい、はい、わかりました") == "はい、はい、わかりました"  # people do say this
+
+
+def test_a_decoding_of_nothing_but_prompted_names_needs_strong_evidence():
+    options = GuardOptions()
+    weak = Hypothesis("防府市。", avg_logprob=-0.7, no_speech_prob=0.1, compression_ratio=1.0, seconds=0.1)
+    assert check(weak, options, prompted=("防府市", "富海")).reason == "prompted words with weak evidence"
+    assert check(weak, options).reason is None  # not prompted: an ordinary short caption
+    strong = Hypothesis("防府市。", avg_logprob=-0.2, no_speech_prob=0.05, compression_ratio=1.0, seconds=0.1)
+    assert check(strong, options, prompted=("防府市",)).text == "防府市。"
+    sentence = Hypothesis("防府市の窓口です。", avg_logprob=-0.7, no_speech_prob=0.1, compression_ratio=1.0, seconds=0.1)
+    assert check(sentence, options, prompted=("防府市",)).reason is None  # more than the name was heard

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from captioner.engine import model_store
 from captioner.core.errors import ModelError
+from captioner.engine import model_store
 
 
 def test_bundled_model_is_assembled_verified_and_reassembled_when_corrupt(tmp_path):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 
 from captioner.app.config import Config
-from captioner.app.sinks import FinalsCollector
-from captioner.engine.audio import FileSource
 from captioner.app.session import CaptionSession
+from captioner.app.sinks import FinalsCollector
 from captioner.core.stages import fan_out
+from captioner.engine.audio import FileSource
 from captioner.engine.pipeline import CaptionPipeline
 from dictionary.entries import Entry
 from tests.conftest import EVAL_DIR

@@ -49,7 +49,7 @@ def run_file(recognizer, path, sinks, dictionary=None, pace=3.0):
     emit = fan_out(sinks)
     if dictionary is not None:  # the running stage the admin page edits (a session shares it the same way)
         emit = transformed(dictionary.apply, emit, "dictionary correction")
-    CaptionPipeline(config, recognizer, source, emit, prompt_words=dictionary.hotwords if dictionary else None).run()
+    CaptionPipeline(config, recognizer, source, emit, prompt_words=dictionary.prompt_words if dictionary else None).run()
 
 
 def seqs_unique(page) -> bool:

@@ -316,7 +316,11 @@ def test_translation_stage_keeps_a_replys_own_words():
 
 
 def test_conversation_log_records_replies_and_corrections(tmp_path):
-    from captioner.convlog.log import ConversationLog, ConversationLogOptions, read_records
+    from captioner.convlog.log import (
+        ConversationLog,
+        ConversationLogOptions,
+        read_records,
+    )
 
     log = ConversationLog(ConversationLogOptions(enabled=True, folder=str(tmp_path / "log")))
     log(CaptionEvent("final", 3, "電話は09012345678です", 0, 1, 1, committed="電話は09012345678です"))

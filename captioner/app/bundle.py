@@ -72,7 +72,6 @@ def create_bundle(
 ) -> dict:
     """Write the bundle; return its ``bundle.json`` contents."""
     from captioner.app.config import load_config, user_config_path
-    from captioner.engine.model_store import BUNDLED_NAME, imported_models_root
     from captioner.app.models import MANIFEST as MODEL_MANIFEST
     from captioner.app.models import (
         model_files,
@@ -81,6 +80,7 @@ def create_bundle(
         verify_folder,
         write_manifest,
     )
+    from captioner.engine.model_store import BUNDLED_NAME, imported_models_root
 
     source_config = Path(config_path) if config_path else user_config_path()
     settings = load_config(config_path)

@@ -203,7 +203,7 @@ class CaptionSession:
         audio_status = self._status("audio")  # microphone unplugged, silent, clipping
         if audio_status is not None and hasattr(source, "add_status_listener"):
             source.add_status_listener(audio_status)
-        prompt_words = self.dictionary.hotwords if self.dictionary is not None else None
+        prompt_words = self.dictionary.prompt_words if self.dictionary is not None else None
         return CaptionPipeline(
             self.config, self.recognizer, source, self.emit,
             partials=partials, backpressure=backpressure, prompt_words=prompt_words, ids=self.ids,

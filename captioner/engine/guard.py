@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from captioner.core.metrics import IGNORED, normalize
@@ -97,8 +98,13 @@ class Verdict:
     reason: str | None = None
 
 
-def check(hyp: Hypothesis, options: GuardOptions) -> Verdict:
-    """Screen one decoding: drop non-speech, collapse decoding loops in speech."""
+def check(hyp: Hypothesis, options: GuardOptions, prompted: Collection[str] = ()) -> Verdict:
+    """Screen one decoding: drop non-speech, collapse decoding loops in speech.
+
+    ``prompted``: the words the decoding was primed with; a decoding that is nothing but
+    those words needs the same evidence as a known hallucination (a name in the prompt is what
+    the decoder says when it hears nothing it knows).
+    """
     text = normalize(hyp.text)
     if not text:
         return Verdict("", "empty")
@@ -119,4 +125,17 @@ def check(hyp: Hypothesis, options: GuardOptions) -> Verdict:
         or hyp.no_speech_prob > options.known_phrase_max_no_speech
     ):
         return Verdict("", "known hallucination with weak evidence")
+    if prompted and _only_words(normalize(collapsed), prompted) and (
+        hyp.avg_logprob < options.known_phrase_min_logprob
+        or hyp.no_speech_prob > options.known_phrase_max_no_speech
+    ):
+        return Verdict("", "prompted words with weak evidence")
     return Verdict(collapsed)
+
+
+def _only_words(text: str, words: Collection[str]) -> bool:
+    """True when ``text`` is made of ``words`` alone (each may repeat), longest first."""
+    for word in sorted((normalize(w) for w in words), key=len, reverse=True):
+        if word:
+            text = text.replace(word, "")
+    return not text

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,6 +33,7 @@ from captioner.engine.vad import Utterance, VadOptions, VadSegmenter
 
 log = logging.getLogger(__name__)
 
+PROMPT_SEPARATOR = "、"  # between prompted words
 PARTIAL_DUTY = 0.5  # partial decodes may keep their worker busy at most this fraction of the time
 WORKER_BACKOFF_S = (0.5, 8.0)  # a failed decoding restarts its worker after 0.5 s, doubling up to 8 s
 WORKER_MAX_FAILURES = 6  # consecutive failures before the pipeline stops with the error
@@ -91,8 +92,9 @@ class CaptionPipeline:
     """Runs one audio source until it ends or :meth:`stop` is called; every event goes to ``emit``.
 
     ``emit`` is called from the decoding threads, one event at a time, in order.
-    ``prompt_words()`` (e.g. registered names) conditions every decoding when the recognizer
-    takes a prompt. ``ids`` numbers utterances (a session shares one counter across its
+    ``prompt_words(heard)`` (e.g. registered names) conditions the decodings when the
+    recognizer takes a prompt: partials get ``prompt_words("")``; finals get the words for what
+    the latest partial of the utterance heard (the partials are a free first pass). ``ids`` numbers utterances (a session shares one counter across its
     pipelines); ``source_name`` is the events' ``source``.
     """
 
@@ -105,7 +107,7 @@ class CaptionPipeline:
         *,
         partials: bool | None = None,
         backpressure: bool = False,
-        prompt_words: Callable[[], str] | None = None,
+        prompt_words: Callable[[str], Sequence[str]] | None = None,
         ids: Iterator[int] | None = None,
         source_name: str = CLERK,
     ) -> None:
@@ -321,21 +323,26 @@ class CaptionPipeline:
     def _decode(self, task: Task, prefix: str) -> Hypothesis:
         options = self.config.asr
         beam = options.partial_beam_size if task.kind == "partial" else options.final_beam_size
+        words: tuple[str, ...] = ()
+        if self.prompt_words is not None:
+            with self._cond:
+                heard = "" if task.kind == "partial" else task.progress.policy.previous or ""
+            words = tuple(self.prompt_words(heard))
         hypothesis = self.recognizer.transcribe(
             task.audio,
             beam_size=beam,
             previous_text=self._previous_text(task.utterance),
             prefix=prefix if self.recognizer.capabilities.forced_prefix else "",
-            hotwords=self.prompt_words() if self.prompt_words else "",
+            hotwords=PROMPT_SEPARATOR.join(words),
         )
         with self._cond:
             self.stats.decodes[task.kind] += 1
             self.stats.decode_seconds[task.kind] += hypothesis.seconds
-        return hypothesis
+        return dataclasses.replace(hypothesis, prompted=words) if words else hypothesis
 
     def _accept(self, hypothesis: Hypothesis) -> str | None:
         """The text to show (decoding loops collapsed), or None if the guard drops it."""
-        verdict = check(hypothesis, self.config.guard)
+        verdict = check(hypothesis, self.config.guard, hypothesis.prompted)
         if verdict.reason is not None:
             with self._cond:
                 self.stats.rejected[verdict.reason] = self.stats.rejected.get(verdict.reason, 0) + 1

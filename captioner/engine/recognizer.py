@@ -60,6 +60,7 @@ class Hypothesis:
     no_speech_prob: float
     compression_ratio: float
     seconds: float
+    prompted: tuple[str, ...] = ()  # the words the decoding was primed with (set by the pipeline)
 
 
 def compression_ratio(text: str) -> float:
