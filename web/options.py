@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 HASH_PREFIXES = ("scrypt$",)
+SERVER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:.]{2,45}")
 
 
 @dataclass
@@ -16,7 +18,10 @@ class WebOptions:
 
     ``host`` 127.0.0.1 (the default) serves this PC only; 0.0.0.0 serves the local network
     (set ``viewer_pin`` where the network is shared). ``admin_password_hash`` is written by
-    ``captioner admin set-password``; empty = the admin page is locked.
+    ``captioner admin set-password``; empty = the admin page is locked. The admin page answers
+    this PC only unless ``admin_lan`` is true (then serve it over HTTPS: ``tls_cert`` and
+    ``tls_key``, e.g. from ``captioner admin make-cert``). ``server_name`` is the name or
+    address tablets use for this PC (QR code, accepted ``Host`` headers); "" = its LAN address.
     """
 
     enabled: bool = True
@@ -28,6 +33,10 @@ class WebOptions:
     furigana: bool = True
     max_upload_kb: int = 2048
     session_minutes: int = 480
+    admin_lan: bool = False
+    server_name: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
 
     def validate(self) -> None:
         try:
@@ -47,6 +56,15 @@ class WebOptions:
             raise ValueError("max_upload_kb must be between 1 and 65536")
         if not 5 <= self.session_minutes <= 10080:
             raise ValueError("session_minutes must be between 5 and 10080 (a week)")
+        if self.server_name and not SERVER_NAME.fullmatch(self.server_name):
+            raise ValueError(f"server_name must be a host name or IP address such as counter-pc.local, not {self.server_name!r}")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together (both files, or neither); `captioner admin make-cert` writes both")
+
+    @property
+    def tls(self) -> bool:
+        """True when the viewer and admin page are served over HTTPS."""
+        return bool(self.tls_cert and self.tls_key)
 
     @property
     def lan(self) -> bool:

@@ -39,8 +39,9 @@ def start_web(config, *, recognizer=None, source=None, dictionary=None, stream: 
     if config.dictionary.enabled:
         folder = config.dictionary.path()
         words = DictionaryAdmin(folder, on_change=_reloader(folder, dictionary) if dictionary is not None else None)
+    secret = load_secret(data_dir() / SECRET_FILE)
     admin = AdminContext(
-        options.admin_password_hash, load_secret(data_dir() / SECRET_FILE), words,
+        options.admin_password_hash, secret, words,
         session_minutes=options.session_minutes, max_upload=options.max_upload_kb * 1024,
     )  # fmt: skip
     started = time.time()
@@ -57,7 +58,9 @@ def start_web(config, *, recognizer=None, source=None, dictionary=None, stream: 
             "uptime_s": round(time.time() - started),
         }
 
-    server = WebServer(options, hub, admin=admin, status=status, languages=list(config.translate.languages))
+    server = WebServer(
+        options, hub, admin=admin, status=status, languages=list(config.translate.languages), viewer_secret=secret,
+    )  # fmt: skip
     try:
         server.start()
     except CaptionerError as e:  # captions matter more than the viewer: go on without it
@@ -65,11 +68,27 @@ def start_web(config, *, recognizer=None, source=None, dictionary=None, stream: 
         return None
     out = stream or sys.stderr
     url = server.url
-    print(f"Captions in a browser: {url}   (admin page: {url.split('?')[0]}admin)", file=out)
+    admin_url = f"{url.split('?')[0]}admin" if options.admin_lan else f"{server.local_url()}admin"
+    print(f"Captions in a browser: {url}   (admin page: {admin_url})", file=out)
     if not options.lan:
         print("  (this PC only; set web.host: 0.0.0.0 to serve tablets on the local network)", file=out)
+    for warning in security_warnings(options):
+        log.warning("%s", warning)
     print(qr.text(url), file=out, flush=True)
     return server
+
+
+def security_warnings(options: WebOptions) -> list[str]:
+    """What the admin should fix before serving a shared network (see the README)."""
+    warnings = []
+    if options.lan and not options.viewer_pin:
+        warnings.append("web.host serves the local network without web.viewer_pin: anyone on it can read the captions")
+    elif options.lan and len(options.viewer_pin) < 6:
+        warnings.append("web.viewer_pin is short; on a shared network use 6 or more characters (tablets use the QR code's key)")
+    if options.lan and options.admin_lan and not options.tls:
+        warnings.append("web.admin_lan without HTTPS: the admin password crosses the network in clear text "
+                        "(run `captioner admin make-cert`)")  # fmt: skip
+    return warnings
 
 
 def _reloader(folder, stage):
