@@ -23,7 +23,6 @@ from web.admin import DictionaryAdmin, hash_password, verify_password
 from web.hub import CaptionHub
 from web.options import WebOptions
 from web.server import PIN_CLOSE, AdminContext, WebServer
-from tests.web_support import event
 
 PASSWORD = "counter-admin-1"
 HASH = hash_password(PASSWORD)
@@ -334,7 +333,7 @@ def test_scrypt_uses_n_2_17_and_old_hashes_still_verify():
     import base64
     import hashlib
 
-    scheme, n, r, p, salt, digest = HASH.split("$")
+    scheme, n, r, p, _, _ = HASH.split("$")
     assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**17, 8, 1)
     assert verify_password(PASSWORD, HASH)
     old_salt = b"s" * 16
@@ -375,12 +374,12 @@ def test_make_cert_command_writes_the_files_and_the_config(tmp_path):
     env = {**__import__("os").environ, "XDG_DATA_HOME": str(tmp_path / "data")}
     done = subprocess.run(
         [sys.executable, "-m", "captioner", "admin", "make-cert", "--config", str(config), "--name", "counter-pc.local"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     loaded = load_config(config).web
     assert loaded.port == 9000 and loaded.tls_cert.endswith(".pem") and loaded.tls_key.endswith(".pem")
-    text = subprocess.run(["openssl", "x509", "-in", loaded.tls_cert, "-noout", "-text"], capture_output=True, text=True).stdout
+    text = subprocess.run(["openssl", "x509", "-in", loaded.tls_cert, "-noout", "-text"], capture_output=True, text=True, check=True).stdout
     assert "counter-pc.local" in text and "127.0.0.1" in text
     assert "Traceback" not in done.stderr
 

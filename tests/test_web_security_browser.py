@@ -10,7 +10,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.web_support import TABLET, caption_text, event, launch, wait_for_text, wait_js
+from tests.web_support import (
+    TABLET,
+    caption_text,
+    event,
+    launch,
+    wait_for_text,
+    wait_js,
+)
 from web.admin import DictionaryAdmin, hash_password
 from web.hub import CaptionHub
 from web.options import WebOptions
@@ -39,7 +46,7 @@ window.lockout = async () => {  // keeps posting wrong passwords while the page 
 
 
 class EvilHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(EVIL_PAGE)))

@@ -92,7 +92,7 @@ def create_app(
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
-    from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+    from starlette.responses import FileResponse, JSONResponse, Response
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
     from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -346,7 +346,7 @@ def create_app(
         Route("/qr.svg", qr_svg),
         WebSocketRoute("/ws", ws),
         Route("/admin", admin_page),
-        Route("/admin/", lambda request: RedirectResponse("/admin", status_code=308, headers=headers())),
+        Route("/admin/", lambda request: Response(status_code=308, headers=headers({"Location": "/admin"}))),  # relative
         Route("/admin/api/session", session_info),
         Route("/admin/api/login", login, methods=["POST"]),
         Route("/admin/api/logout", logout, methods=["POST"]),

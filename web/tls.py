@@ -28,11 +28,20 @@ def default_names() -> list[str]:
     from web.server import lan_address
 
     host = socket.gethostname()
-    names = [host, f"{host.split('.')[0]}.local", "localhost", lan_address(), "127.0.0.1", "::1"]
+    names = [
+        host,
+        f"{host.split('.')[0]}.local",
+        "localhost",
+        lan_address(),
+        "127.0.0.1",
+        "::1",
+    ]
     return list(dict.fromkeys(n for n in names if n))
 
 
-def make_self_signed(folder: Path, names: list[str] | None = None, days: int = 825) -> tuple[Path, Path]:
+def make_self_signed(
+    folder: Path, names: list[str] | None = None, days: int = 825
+) -> tuple[Path, Path]:
     """Write ``web-cert.pem`` and ``web-key.pem`` (mode 0600) into ``folder``; return their paths."""
     names = list(dict.fromkeys(names or default_names()))
     if not names:
@@ -73,7 +82,9 @@ def _with_openssl(cert: Path, key: Path, names: list[str], days: int) -> None:
             "(Debian/Ubuntu: apt-get install openssl; Windows: it comes with Git for Windows), "
             "or give your own certificate in web.tls_cert and web.tls_key"
         )
-    with tempfile.TemporaryDirectory(prefix="captioner-cert-", dir=cert.parent) as temporary:
+    with tempfile.TemporaryDirectory(
+        prefix="captioner-cert-", dir=cert.parent
+    ) as temporary:
         new_cert, new_key = Path(temporary) / "cert.pem", Path(temporary) / "key.pem"
         command = [
             openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
@@ -81,9 +92,13 @@ def _with_openssl(cert: Path, key: Path, names: list[str], days: int) -> None:
             "-addext", "subjectAltName=" + ",".join(_subject_alt_names(names)),
             "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=serverAuth",
         ]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=60, check=False
+        )
         if done.returncode != 0:
-            raise CaptionerError(f"openssl could not make the certificate: {done.stderr.strip()[-500:]}")
+            raise CaptionerError(
+                f"openssl could not make the certificate: {done.stderr.strip()[-500:]}"
+            )
         os.chmod(new_key, 0o600)
         os.replace(new_key, key)
         os.replace(new_cert, cert)
