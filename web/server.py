@@ -493,7 +493,9 @@ class HostCheck:
 
     def host_ok(self, header: str, local: str) -> bool:
         match = _HOST.fullmatch(header.strip())
-        return bool(match) and self.name_ok(match["name"], local)
+        if not match or (match["port"] and not 0 < int(match["port"]) < 65536):
+            return False
+        return self.name_ok(match["name"], local)
 
     def origin_ok(self, origin: str, scheme: str, local: str, port: int) -> bool:
         """Same origin: this server's scheme, one of its names and its port."""
@@ -542,7 +544,7 @@ class _Guard:
             fetch_site not in ("same-origin", "none")
             or (origin is not None and not self.hosts.origin_ok(origin, scope.get("scheme", "http"), local, int(port or 0)))
         ):
-            log.warning("refused a %s from another site (Origin: %s)", scope["type"], str(origin)[:100])
+            log.info("refused a %s from another site (Origin: %s)", scope["type"], str(origin)[:100])
             await self._refuse(scope, receive, send, 403, "cross-site request refused")
             return
         path = scope.get("path", "")
