@@ -421,3 +421,13 @@ def test_known_hosts_include_this_machine():
     assert {"127.0.0.1", "localhost", "::1", "counter-pc.example"} <= hosts
     assert socket.gethostname().lower() in hosts
     assert "evil.example" not in hosts
+
+
+def test_run_warns_about_an_open_network_setup():
+    from web.runner import security_warnings
+
+    assert security_warnings(WebOptions()) == []  # this PC only: nothing to warn about
+    assert any("viewer_pin" in w for w in security_warnings(WebOptions(host="0.0.0.0")))
+    assert any("short" in w for w in security_warnings(WebOptions(host="0.0.0.0", viewer_pin="2468")))
+    assert any("clear text" in w for w in security_warnings(WebOptions(host="0.0.0.0", viewer_pin="604817", admin_lan=True)))
+    assert security_warnings(WebOptions(host="0.0.0.0", viewer_pin="604817", admin_lan=True, tls_cert="c", tls_key="k")) == []

@@ -365,7 +365,7 @@ def create_app(
 
 async def _body(request, limit: int) -> bytes:
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
+    if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > limit):
         raise EditError(f"ファイルが大きすぎます（{limit // 1024} KB まで）", status=413)
     data = bytearray()
     async for chunk in request.stream():
