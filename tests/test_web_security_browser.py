@@ -139,3 +139,23 @@ def test_a_tablet_with_a_pin_keeps_working_with_the_key(browser):
         other.goto(server.url)  # what the QR code holds
         wait_for_text(other, "PIN のあとに見える字幕です。")
         assert "key=" not in other.url and caption_text(other)
+
+
+def test_the_viewer_and_admin_page_work_over_https(browser, tmp_path):
+    from web.tls import make_self_signed
+
+    cert, key = make_self_signed(tmp_path / "tls", names=["localhost", "127.0.0.1"])
+    hub = CaptionHub()
+    admin = AdminContext(hash_password(PASSWORD), b"k" * 32, DictionaryAdmin(tmp_path))
+    options = WebOptions(port=0, viewer_pin="604817", tls_cert=str(cert), tls_key=str(key))
+    with WebServer(options, hub, admin=admin) as server:
+        hub.sink(event("final", 1, "暗号化された字幕です。"))
+        context = browser.new_context(viewport=TABLET, ignore_https_errors=True)  # the admin accepted the certificate
+        page = context.new_page()
+        page.goto(server.url.replace("127.0.0.1", "localhost"))
+        wait_for_text(page, "暗号化された字幕です。")  # wss:// under the page's CSP
+        admin_page = context.new_page()
+        admin_page.goto(f"https://127.0.0.1:{server.port}/admin")
+        admin_page.fill("#password", PASSWORD)
+        admin_page.click("#login-form button")
+        admin_page.wait_for_selector("#app:not([hidden])", timeout=30_000)
