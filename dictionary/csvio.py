@@ -68,6 +68,13 @@ EXPORT_NAMES = {"surface": "表記", "reading": "読み", "aliases": "別表記"
 EXPORT_LANGUAGES = {code: name for name, code in reversed(LANGUAGE_NAMES.items())}  # first name wins
 REQUIRED = ("surface", "reading")
 ALIAS_SEPARATORS = re.compile(r"[;；、]")
+# A cell Excel would run as a formula (= + - @, or tab/CR before one) is written with a leading
+# apostrophe (OWASP's advice against CSV injection); the reader removes exactly one such
+# apostrophe, so an exported file imports unchanged (a value that starts with apostrophes and
+# then a formula character gets one more on export, which the import removes again).
+FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+QUOTED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
+PRIORITY = re.compile(r"[+-]?[0-9]{1,9}")
 
 
 def column_key(header: str) -> str | None:
@@ -132,10 +139,10 @@ def read_csv(path: str | Path) -> FileResult:
         line, line_end = line_end + 1, rows.line_num
         if not any(cell.strip() for cell in row):
             continue
-        if line_end > line:  # a quote left open runs the row into the lines after it
+        if line_end > line and any("," in cell.partition("\n")[2] for cell in row):  # rows swallowed by an open quote
             problems.append(Problem(file, line, (
-                f"a quoted cell runs from line {line} to line {line_end} (a quote \" left open?); "
-                "lines skipped until the quote closes"
+                f"a quoted cell runs from line {line} to line {line_end} and holds the rows between "
+                "(a quote \" left open?); those lines are skipped"
             )))
             continue
         if header is None:
@@ -174,13 +181,15 @@ def _row_values(row: list[str], keys: list[str | None], file: str, line: int) ->
         problems.append(Problem(file, line, f"{len(row)} cells but the header has {len(keys)} columns; the extra cells are ignored"))
     for cell, key in zip(row, keys):
         cell = cell.strip()
+        if QUOTED_FORMULA.match(cell):
+            cell = cell[1:]  # the apostrophe export puts before a formula-like value
         if key is None or not cell or key in values:
             continue
         if key == "aliases":
             values[key] = ([a.strip() for a in ALIAS_SEPARATORS.split(cell) if a.strip()], line)
         elif key == "priority":
             number = unicodedata.normalize("NFKC", cell)
-            values[key] = (int(number) if re.fullmatch(r"[+-]?\d+", number) else cell, line)
+            values[key] = (int(number) if PRIORITY.fullmatch(number) else cell, line)
         else:
             values[key] = (cell, line)
     return values, problems
@@ -197,6 +206,11 @@ def write_csv(path: str | Path, entries: Sequence[Entry]) -> None:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for e in entries:
-        writer.writerow([e.surface, e.reading, *(e.translations.get(c, "") for c in languages),
-                         ";".join(e.aliases), e.note, e.priority or ""])
+        cells = [e.surface, e.reading, *(e.translations.get(c, "") for c in languages), ";".join(e.aliases), e.note, e.priority or ""]
+        writer.writerow([_safe_cell(str(cell)) for cell in cells])
     atomic_write(Path(path), out.getvalue().encode("utf-8-sig"))
+
+
+def _safe_cell(text: str) -> str:
+    """The cell with an apostrophe in front when a spreadsheet would take it for a formula."""
+    return "'" + text if FORMULA_START.match(text) else text

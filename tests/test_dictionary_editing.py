@@ -45,7 +45,7 @@ def test_an_unbalanced_quote_is_a_problem_not_a_swallowed_row(tmp_path):
     sheet.write_text('表記,読み,備考\n防府市,ほうふし,"市役所の\n富海,とのみ,\n周南市,しゅうなんし,\n', encoding="utf-8")
     with pytest.raises(EditRefused) as refused:
         WordFolder(tmp_path / "dictionary").import_csv(sheet)
-    assert any(":2: a quoted cell runs from line 2" in p for p in refused.value.problems)
+    assert any(":2: a quoted cell runs from line 2 to line 4" in p for p in refused.value.problems)
     assert not (tmp_path / "dictionary").exists()
 
 

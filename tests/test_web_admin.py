@@ -18,6 +18,7 @@ from web.server import COOKIE, AdminContext, create_app
 
 PASSWORD = "counter-admin-1"
 HASH = hash_password(PASSWORD)
+LOCAL = ("127.0.0.1", 50000)  # the admin page answers this PC only (web.admin_lan: false)
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def changes():
 def client(folder, changes):
     admin = AdminContext(HASH, b"k" * 32, DictionaryAdmin(folder, on_change=lambda: changes.append(1)), max_upload=4096)
     app = create_app(WebOptions(), CaptionHub(), admin=admin, status=lambda: {"model": "base", "device": "cpu", "microphone": "USB"})
-    with TestClient(app) as c:
+    with TestClient(app, client=LOCAL) as c:
         yield c
 
 
@@ -69,7 +70,7 @@ def test_unauthenticated_calls_are_refused(client):
 
 def test_admin_locked_without_a_password(folder):
     admin = AdminContext("", b"k" * 32, DictionaryAdmin(folder))
-    with TestClient(create_app(WebOptions(), CaptionHub(), admin=admin)) as c:
+    with TestClient(create_app(WebOptions(), CaptionHub(), admin=admin), client=LOCAL) as c:
         assert c.post("/admin/api/login", json={"password": "anything-at-all"}).status_code == 403
         assert c.get("/admin/api/words").status_code == 403
         assert c.get("/admin/api/session").json() == {"configured": False, "logged_in": False}
@@ -95,7 +96,7 @@ def test_login_sets_a_strict_httponly_cookie_and_csrf_is_checked(client, folder,
 def test_login_is_throttled_after_failures(folder):
     clock = [1000.0]
     admin = AdminContext(HASH, b"k" * 32, DictionaryAdmin(folder), throttle=Throttle(free=3, clock=lambda: clock[0]))
-    with TestClient(create_app(WebOptions(), CaptionHub(), admin=admin)) as c:
+    with TestClient(create_app(WebOptions(), CaptionHub(), admin=admin), client=LOCAL) as c:
         for _ in range(3):
             assert c.post("/admin/api/login", json={"password": "wrong-one!"}).status_code == 401
         assert c.post("/admin/api/login", json={"password": "wrong-one!"}).status_code == 401  # 4th: wait starts

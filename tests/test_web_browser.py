@@ -178,9 +178,9 @@ def test_wrong_pin_is_refused_in_the_browser(browser):
         page.click("#pin-form button")
         wait_for_text(page, "PIN のあとに見える字幕です。")
         other = tablet(browser)
-        other.goto(server.url)  # the QR code's URL carries the PIN
+        other.goto(server.url)  # the QR code's URL carries the viewer key (not the PIN)
         wait_for_text(other, "PIN のあとに見える字幕です。")
-        assert "pin=" not in other.url  # and it leaves the address bar
+        assert "key=" not in other.url  # and it leaves the address bar
 
 
 @pytest.mark.model

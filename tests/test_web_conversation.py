@@ -216,7 +216,7 @@ def test_a_tablet_cannot_call_clerk_or_admin_actions():
         server.stop()
     server, _, _ = start()  # this PC, but a request that is not what the clerk page sends
     try:
-        assert call(server, "POST", "/admin/clerk/api/end", {}, host="counter.example:8765")[0] == 403  # DNS rebinding
+        assert call(server, "POST", "/admin/clerk/api/end", {}, host="counter.example:8765")[0] in (400, 403)  # DNS rebinding: an unknown Host
         assert call(server, "POST", "/admin/clerk/api/end", {}, headers={"Origin": "http://evil.example"})[0] == 403
         assert call(server, "POST", "/admin/clerk/api/end", {}, headers={"Sec-Fetch-Site": "cross-site"})[0] == 403
         assert call(server, "POST", "/admin/clerk/api/end", {}, headers={"Content-Type": "text/plain"})[0] == 403

@@ -84,7 +84,10 @@ def test_wrong_viewer_pin_is_refused():
         async def attempt(pin):
             async with websockets.connect(ws_url(s, pin=pin)) as socket:
                 try:
-                    return json.loads(await asyncio.wait_for(socket.recv(), 5))["t"]
+                    first = json.loads(await asyncio.wait_for(socket.recv(), 5))
+                    if first["t"] == "key":  # the right PIN: the tablet gets the key, then the captions
+                        first = json.loads(await asyncio.wait_for(socket.recv(), 5))
+                    return first["t"]
                 except websockets.ConnectionClosed as e:
                     return e.rcvd.code
 
@@ -94,7 +97,8 @@ def test_wrong_viewer_pin_is_refused():
         assert get(s, "/qr.svg")[0] == 403
         status, body, _ = get(s, "/qr.svg?pin=2468")
         assert status == 200 and body.lstrip().startswith(b"<svg")
-        assert viewer_url(s.options, s.port).endswith("?pin=2468")
+        assert "key=" in s.url and "2468" not in s.url  # the QR code carries the key, not the PIN
+        assert "key=" not in viewer_url(s.options, s.port, with_pin=False)
 
 
 def test_path_traversal_and_security_headers(server):

@@ -7,9 +7,11 @@ Nothing here knows about HTTP; ``web.server`` maps it onto routes.
 from __future__ import annotations
 
 import base64
+import json
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import tempfile
 import threading
@@ -23,8 +25,11 @@ from captioner.core.errors import CaptionerError
 from captioner.core.files import atomic_write
 from dictionary.editing import EditRefused, WordFolder
 
-SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+SCRYPT = {"n": 2**17, "r": 8, "p": 1}  # OWASP's recommendation; about 128 MiB per hash
+SCRYPT_MAXMEM = 512 * 1024 * 1024  # the largest a stored hash may ask for (N=2^18, r=8 needs 256 MiB)
 MIN_PASSWORD = 8
+PRIORITY_LIMIT = 1_000_000
+PRIORITY_TEXT = re.compile(r"[+-]?[0-9]{1,7}")
 
 
 # ---------------------------------------------------------------------------- passwords
@@ -35,22 +40,24 @@ def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise CaptionerError(f"the admin password must be at least {MIN_PASSWORD} characters")
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **SCRYPT, dklen=32)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **SCRYPT, dklen=32, maxmem=SCRYPT_MAXMEM)
     b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
     return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${b64(salt)}${b64(digest)}"
 
 
 def verify_password(password: str, stored: str) -> bool:
+    """Check a password against a stored hash, with the hash's own scrypt parameters (so
+    hashes written with an older, smaller N keep working)."""
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
+        if scheme != "scrypt" or not all(x.isascii() and x.isdigit() and len(x) <= 8 for x in (n, r, p)):
             return False
         expected = base64.b64decode(digest)
         actual = hashlib.scrypt(
             password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-            dklen=len(expected), maxmem=64 * 1024 * 1024,
+            dklen=len(expected), maxmem=SCRYPT_MAXMEM,
         )
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, MemoryError):
         return False
     return hmac.compare_digest(actual, expected)
 
@@ -70,16 +77,22 @@ def load_secret(path: Path) -> bytes:
 
 def set_password_in_config(path: Path, password_hash: str) -> None:
     """Write ``web.admin_password_hash`` into a YAML config file, keeping everything else."""
+    set_web_values(path, {"admin_password_hash": password_hash})
+
+
+def set_web_values(path: Path, values: dict[str, str]) -> None:
+    """Write keys of the ``web:`` section into a YAML config file, keeping everything else."""
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    value = f'  admin_password_hash: "{password_hash}"'
-    web = next((i for i, line in enumerate(lines) if line.rstrip() == "web:"), None)
-    if web is None:
-        lines += ["", "web:", value] if lines else ["web:", value]
-    else:
+    for key, text in values.items():
+        value = f"  {key}: {json.dumps(text, ensure_ascii=False)}"  # a JSON string is a YAML string
+        web = next((i for i, line in enumerate(lines) if line.rstrip() == "web:"), None)
+        if web is None:
+            lines += ["", "web:", value] if lines else ["web:", value]
+            continue
         end = web + 1
         while end < len(lines) and (not lines[end].strip() or lines[end][:1] in " \t#"):
             end += 1
-        found = [i for i in range(web + 1, end) if lines[i].strip().startswith("admin_password_hash:")]
+        found = [i for i in range(web + 1, end) if lines[i].strip().startswith(f"{key}:")]
         if found:
             lines[found[0]] = value
         else:
@@ -94,13 +107,22 @@ class Throttle:
     """Exponential backoff per client after failed attempts (logins, viewer PINs).
 
     ``free`` failures are allowed at once; after that each further failure doubles the wait
-    (1 s, 2 s, 4 s ... up to ``max_wait``). A success clears the client's record.
+    (1 s, 2 s, 4 s ... up to ``max_wait``). A success clears the client's record; with
+    ``forget_after`` a record also lapses that many seconds after its wait ended.
+
+    Servers call :meth:`attempt` *before* checking a secret: it refuses a client that must
+    wait, and otherwise counts the attempt as a failure at once (a success then clears it),
+    so simultaneous guesses cannot all slip through before the first failure is recorded.
     """
 
-    def __init__(self, free: int = 3, max_wait: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, free: int = 3, max_wait: float = 300.0, clock: Callable[[], float] = time.monotonic,
+        forget_after: float | None = None,
+    ) -> None:  # fmt: skip
         self.free = free
         self.max_wait = max_wait
         self.clock = clock
+        self.forget_after = forget_after
         self._failures: dict[str, tuple[int, float]] = {}  # client → (failures, not before)
         self._lock = threading.Lock()
 
@@ -110,14 +132,30 @@ class Throttle:
             _, until = self._failures.get(client, (0, 0.0))
             return max(0.0, until - self.clock())
 
+    def attempt(self, client: str) -> float:
+        """Atomically: the seconds to wait (> 0: refused, nothing recorded), or 0 after
+        recording this attempt as a failure (call :meth:`succeeded` when it was right)."""
+        with self._lock:
+            _, until = self._failures.get(client, (0, 0.0))
+            wait = until - self.clock()
+            if wait > 0:
+                return wait
+            self._record(client)
+            return 0.0
+
     def failed(self, client: str) -> None:
         with self._lock:
-            count, _ = self._failures.get(client, (0, 0.0))
-            count += 1
-            delay = 0.0 if count <= self.free else min(self.max_wait, 2.0 ** (count - self.free - 1))
-            self._failures[client] = (count, self.clock() + delay)
-            if len(self._failures) > 10_000:  # bounded memory under a flood of addresses
-                self._failures.pop(next(iter(self._failures)))
+            self._record(client)
+
+    def _record(self, client: str) -> None:  # with self._lock held
+        count, until = self._failures.pop(client, (0, 0.0))
+        if self.forget_after is not None and self.clock() - until > self.forget_after:
+            count = 0
+        count += 1
+        delay = 0.0 if count <= self.free else min(self.max_wait, 2.0 ** (count - self.free - 1))
+        self._failures[client] = (count, self.clock() + delay)  # re-inserted: newest last
+        if len(self._failures) > 10_000:  # bounded memory under a flood of addresses
+            self._failures.pop(next(iter(self._failures)))
 
     def succeeded(self, client: str) -> None:
         with self._lock:
@@ -280,9 +318,14 @@ class DictionaryAdmin:
         if aliases:
             fields["aliases"] = (aliases, 0)
         priority = values.get("priority")
-        if isinstance(priority, str) and priority.strip():
-            priority = int(priority) if priority.strip().lstrip("+-").isdigit() else priority
-        if priority not in (None, ""):
+        if isinstance(priority, str):
+            priority = priority.strip()
+            if priority and not PRIORITY_TEXT.fullmatch(priority):
+                raise EditError(f"priority must be a whole number from -{PRIORITY_LIMIT:,} to {PRIORITY_LIMIT:,} (digits 0-9)")
+            priority = int(priority) if priority else None
+        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > PRIORITY_LIMIT):
+            raise EditError(f"priority must be a whole number from -{PRIORITY_LIMIT:,} to {PRIORITY_LIMIT:,}")
+        if priority:
             fields["priority"] = (priority, 0)
         translations = values.get("translations") or {}
         if not isinstance(translations, dict):

@@ -1,4 +1,4 @@
-"""``captioner admin set-password`` and ``captioner bench-web``."""
+"""``captioner admin set-password``, ``captioner admin make-cert`` and ``captioner bench-web``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from captioner.core.errors import CaptionerError
-from captioner.core.paths import config_file
+from captioner.core.paths import config_file, data_dir
 
 
 def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
@@ -23,6 +23,13 @@ def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
     setpw.add_argument("--config", metavar="PATH", help="config file to write (default: the user's config file)")
     setpw.add_argument("--stdin", action="store_true", help="read the password from standard input (no prompt; also what happens when input is piped)")
     setpw.set_defaults(handler=cmd_set_password)
+    cert = sub.add_parser("make-cert", help="make a self-signed HTTPS certificate and turn on HTTPS (web.tls_cert/tls_key)")
+    cert.add_argument("--config", metavar="PATH", help="config file to write (default: the user's config file)")
+    cert.add_argument("--name", action="append", metavar="NAME",
+                      help="a host name or address tablets use (repeatable; default: this PC's names and LAN address)")  # fmt: skip
+    cert.add_argument("--dir", metavar="FOLDER", help="where to write web-cert.pem and web-key.pem (default: the data folder)")
+    cert.add_argument("--days", type=int, default=825, help="validity in days (default 825)")
+    cert.set_defaults(handler=cmd_make_cert)
 
     bench = commands.add_parser("bench-web", help="benchmark the browser viewer on loopback; prints JSON")
     bench.add_argument("--viewers", type=int, default=20, help="simultaneous viewers (default 20)")
@@ -56,6 +63,24 @@ def cmd_set_password(args: argparse.Namespace) -> int:
     set_password_in_config(path, hash_password(password))
     args.load_config(str(path))  # the file must still be a valid configuration
     print(f"admin password set in {path} (web.admin_password_hash); restart `captioner run` to use it")
+    return 0
+
+
+def cmd_make_cert(args: argparse.Namespace) -> int:
+    from web.admin import set_web_values
+    from web.tls import default_names, fingerprint, make_self_signed
+
+    if not 1 <= args.days <= 3650:
+        raise CaptionerError("--days must be between 1 and 3650")
+    path = Path(args.config) if args.config else config_file()
+    names = list(dict.fromkeys([*(args.name or []), *default_names()]))
+    cert, key = make_self_signed(Path(args.dir) if args.dir else data_dir() / "tls", names, args.days)
+    set_web_values(path, {"tls_cert": str(cert.resolve()), "tls_key": str(key.resolve())})
+    args.load_config(str(path))  # the file must still be a valid configuration
+    print(f"HTTPS certificate {cert} (key {key}, readable by you only) for: {', '.join(names)}")
+    print(f"SHA-256 fingerprint: {fingerprint(cert)}")
+    print(f"web.tls_cert and web.tls_key set in {path}; restart `captioner run`. Browsers warn once about a")
+    print("self-signed certificate: compare the fingerprint above with the one the browser shows, then accept it.")
     return 0
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
 HASH_PREFIXES = ("scrypt$",)
+SERVER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:.]{2,45}")
 
 
 @dataclass
@@ -14,7 +16,10 @@ class WebOptions:
 
     ``host`` 127.0.0.1 (the default) serves this PC only; 0.0.0.0 serves the local network
     (set ``viewer_pin`` where the network is shared). ``admin_password_hash`` is written by
-    ``captioner admin set-password``; empty = the admin page is locked.
+    ``captioner admin set-password``; empty = the admin page is locked. The admin page answers
+    this PC only unless ``admin_lan`` is true (then serve it over HTTPS: ``tls_cert`` and
+    ``tls_key``, e.g. from ``captioner admin make-cert``). ``server_name`` is the name or
+    address tablets use for this PC (QR code, accepted ``Host`` headers); "" = its LAN address.
     """
 
     enabled: bool = True
@@ -30,6 +35,10 @@ class WebOptions:
     idle_minutes: float = 10.0  # a conversation with no caption or reply this long ends (survey); 0 = never
     survey: bool = True  # offer the 5-point satisfaction question on the tablet when a conversation ends
     clerk_local: bool = True  # the clerk page works from this PC (loopback) without the admin login
+    admin_lan: bool = False
+    server_name: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
 
     def validate(self) -> None:
         try:
@@ -53,6 +62,15 @@ class WebOptions:
             raise ValueError("counter must be a printable name of at most 60 characters")
         if not 0 <= self.idle_minutes <= 1440:
             raise ValueError("idle_minutes must be between 0 (never) and 1440")
+        if self.server_name and not SERVER_NAME.fullmatch(self.server_name):
+            raise ValueError(f"server_name must be a host name or IP address such as counter-pc.local, not {self.server_name!r}")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together (both files, or neither); `captioner admin make-cert` writes both")
+
+    @property
+    def tls(self) -> bool:
+        """True when the viewer and admin page are served over HTTPS."""
+        return bool(self.tls_cert and self.tls_key)
 
     @property
     def lan(self) -> bool:

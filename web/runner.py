@@ -50,8 +50,9 @@ def start_web(
     if config.dictionary.enabled:
         folder = config.dictionary.path()
         words = DictionaryAdmin(folder, on_change=_reloader(folder, dictionary) if dictionary is not None else None)
+    secret = load_secret(data_dir() / SECRET_FILE)
     admin = AdminContext(
-        options.admin_password_hash, load_secret(data_dir() / SECRET_FILE), words,
+        options.admin_password_hash, secret, words,
         session_minutes=options.session_minutes, max_upload=options.max_upload_kb * 1024,
     )  # fmt: skip
     started = time.time()
@@ -71,8 +72,10 @@ def start_web(
     from web.clerk_api import default_context
 
     conversation = default_context(options, hub, publish, config.translate)
-    server = WebServer(options, hub, admin=admin, status=status, languages=list(config.translate.languages),
-                       publish=publish, conversation=conversation)  # fmt: skip
+    server = WebServer(
+        options, hub, admin=admin, status=status, languages=list(config.translate.languages), viewer_secret=secret,
+        publish=publish, conversation=conversation,
+    )  # fmt: skip
     try:
         server.start()
     except CaptionerError as e:  # captions matter more than the viewer: go on without it
@@ -89,11 +92,28 @@ def start_web(
 def _announce(server, out: TextIO) -> None:
     """The viewer's address and its QR code, for the clerk to show a tablet."""
     url = server.url
-    print(f"Captions in a browser: {url}   (admin page: {url.split('?')[0]}admin)", file=out)
+    options = server.options
+    admin_url = f"{url.split('?')[0]}admin" if options.admin_lan else f"{server.local_url()}admin"
+    print(f"Captions in a browser: {url}   (admin page: {admin_url})", file=out)
     print(f"  clerk's screen on this PC: {server.local_url()}clerk", file=out)
-    if not server.options.lan:
+    if not options.lan:
         print("  (this PC only; set web.host: 0.0.0.0 to serve tablets on the local network)", file=out)
+    for warning in security_warnings(options):
+        log.warning("%s", warning)
     print(qr.text(url), file=out, flush=True)
+
+
+def security_warnings(options: WebOptions) -> list[str]:
+    """What the admin should fix before serving a shared network (see the README)."""
+    warnings = []
+    if options.lan and not options.viewer_pin:
+        warnings.append("web.host serves the local network without web.viewer_pin: anyone on it can read the captions")
+    elif options.lan and len(options.viewer_pin) < 6:
+        warnings.append("web.viewer_pin is short; on a shared network use 6 or more characters (tablets use the QR code's key)")
+    if options.lan and options.admin_lan and not options.tls:
+        warnings.append("web.admin_lan without HTTPS: the admin password crosses the network in clear text "
+                        "(run `captioner admin make-cert`)")  # fmt: skip
+    return warnings
 
 
 def _reloader(folder, stage):

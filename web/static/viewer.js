@@ -219,7 +219,8 @@
     words() { return WORDS[this.language] || WORDS[this.language.split("-")[0]] || WORDS.en; },
     async post(path, body) {
       const headers = { "Content-Type": "application/json" };
-      if (state.pin) headers["X-Viewer-Pin"] = state.pin;
+      if (state.key) headers["X-Viewer-Key"] = state.key;
+      else if (state.pin) headers["X-Viewer-Pin"] = state.pin;
       const response = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
       const data = await response.json().catch(() => ({}));
       if (!response.ok) throw new Error(data.error || response.statusText);
@@ -317,7 +318,7 @@
 
   // -------------------------------------------------------------------------- the viewer
   const board = new Board();
-  const state = { epoch: "", lastSeq: 0, seqs: [], live: false, languages: [], pin: null, retry: 0, socket: null };
+  const state = { epoch: "", lastSeq: 0, seqs: [], live: false, languages: [], pin: null, key: null, retry: 0, socket: null };
   let layout = null, layoutKey = "";
   const captions = $("captions");
 
@@ -376,13 +377,13 @@
     $("close-settings").addEventListener("click", () => { panel.hidden = true; opener.setAttribute("aria-expanded", "false"); });
     $("show-qr").addEventListener("click", () => {
       const img = $("qr");
-      img.src = "/qr.svg" + (state.pin ? "?pin=" + encodeURIComponent(state.pin) : "");
+      img.src = "/qr.svg" + (state.key ? "?key=" + encodeURIComponent(state.key) : state.pin ? "?pin=" + encodeURIComponent(state.pin) : "");
       img.hidden = false;
     });
     $("pin-form").querySelector("form").addEventListener("submit", (e) => {
       e.preventDefault();
-      state.pin = $("pin").value.trim();
-      localStorage.setItem(STORE + "-pin", state.pin);
+      state.pin = $("pin").value.trim();  // kept in memory only: the server answers with the key
+      state.key = null;
       $("pin-form").hidden = true;
       connect();
     });
@@ -399,12 +400,16 @@
   function connect() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const params = new URLSearchParams({ since: String(state.lastSeq), epoch: state.epoch });
-    if (state.pin) params.set("pin", state.pin);
+    if (state.key) params.set("key", state.key);
+    else if (state.pin) params.set("pin", state.pin);
     const socket = new WebSocket(`${proto}//${location.host}/ws?${params}`);
     state.socket = socket;
     socket.onmessage = (e) => {
       const m = JSON.parse(e.data);
-      if (m.t === "hello") {
+      if (m.t === "key") {  // the server's viewer key: stored instead of the PIN
+        state.key = m.key; state.pin = null;
+        localStorage.setItem(STORE + "-key", m.key);
+      } else if (m.t === "hello") {
         if (m.reset) { board.clear(); state.lastSeq = 0; state.seqs = []; layoutKey = ""; }
         state.epoch = m.epoch;
         state.languages = Array.from(new Set([...state.languages, ...(m.languages || [])]));
@@ -430,10 +435,15 @@
     socket.onclose = (e) => {
       state.live = false;
       if (state.socket !== socket) return;
+      if (e.code === 4429) {  // too many wrong PINs from this tablet: wait, keep what it has
+        setStatus("PIN の誤りが続いたため、しばらく待っています…", true);
+        setTimeout(connect, 30000);
+        return;
+      }
       if (e.code === 4401) {
-        localStorage.removeItem(STORE + "-pin");
-        $("pin-error").textContent = state.pin ? "PIN が違います。" : "";
-        state.pin = null;
+        localStorage.removeItem(STORE + "-key");
+        $("pin-error").textContent = state.pin || state.key ? "PIN が違います。" : "";
+        state.pin = null; state.key = null;
         $("pin-form").hidden = false;
         $("pin").focus();
         setStatus("PIN が必要です", true);
@@ -447,12 +457,16 @@
 
   async function start() {
     const url = new URL(location.href);
-    state.pin = url.searchParams.get("pin") || localStorage.getItem(STORE + "-pin");
-    if (url.searchParams.has("pin")) {
-      localStorage.setItem(STORE + "-pin", state.pin);
+    localStorage.removeItem(STORE + "-pin");  // older versions stored the PIN itself
+    state.key = url.searchParams.get("key") || localStorage.getItem(STORE + "-key");
+    state.pin = url.searchParams.get("pin");  // an old QR code: the server answers with the key
+    if (url.searchParams.has("key")) localStorage.setItem(STORE + "-key", state.key);
+    if (url.searchParams.has("pin") || url.searchParams.has("key")) {
       url.searchParams.delete("pin");
-      history.replaceState(null, "", url.pathname + url.search);  // keep the PIN out of the address bar
+      url.searchParams.delete("key");
+      history.replaceState(null, "", url.pathname + url.search);  // keep the key out of the address bar
     }
+    if (state.pin) state.key = null;
     bindSettings();
     const [rules, info] = await Promise.all([
       fetch("/rules.json").then((r) => r.json()),

@@ -1,0 +1,433 @@
+"""The web side against an attacker, over real sockets (uvicorn on 127.0.0.1, httpx, websockets).
+
+One test (or a few) per finding of issue 17: PIN guessing, foreign WebSocket origins, throttle
+races and forged X-Forwarded-For, CSV formula injection, cross-site logins, bad input, a
+forged Host header, and the hardening items (headers, message size, CSP, scrypt, HTTPS,
+admin page on loopback only). The cross-site cases in a real Chromium are in
+``test_web_security_browser.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+
+import httpx
+import pytest
+import websockets
+
+from web.admin import DictionaryAdmin, hash_password, verify_password
+from web.hub import CaptionHub
+from web.options import WebOptions
+from web.server import PIN_CLOSE, AdminContext, WebServer
+
+PASSWORD = "counter-admin-1"
+HASH = hash_password(PASSWORD)
+PIN = "2468"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    words = tmp_path / "words"
+    words.mkdir()
+    (words / "words.yaml").write_text("- {surface: 防府市, reading: ほうふし, en: Hofu City}\n", encoding="utf-8")
+    return words
+
+
+def start(folder=None, **options) -> WebServer:
+    admin = AdminContext(HASH, b"k" * 32, DictionaryAdmin(folder) if folder else None)
+    server = WebServer(WebOptions(port=0, **options), CaptionHub(), admin=admin)
+    server.start()
+    return server
+
+
+@pytest.fixture
+def server(folder):
+    s = start(folder, viewer_pin=PIN)
+    yield s
+    s.stop()
+
+
+def base(server) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+def login(client: httpx.Client) -> dict[str, str]:
+    response = client.post("/admin/api/login", json={"password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"X-CSRF-Token": response.json()["csrf"]}
+
+
+async def ws_outcome(url: str, **kw):
+    """'hello' when the viewer is let in, else the close code (or the HTTP status of a refusal)."""
+    try:
+        async with websockets.connect(url, **kw) as socket_:
+            while True:
+                message = json.loads(await asyncio.wait_for(socket_.recv(), 5))
+                if message["t"] == "hello":
+                    return "hello"
+    except websockets.ConnectionClosed as e:
+        return e.rcvd.code if e.rcvd else "closed"
+    except websockets.InvalidStatus as e:
+        return e.response.status_code
+
+
+# -------------------------------------------------------------------- 1. viewer PIN guessing
+
+
+def test_pin_guesses_on_the_qr_endpoint_are_throttled_with_the_websocket(server):
+    with httpx.Client(base_url=base(server)) as client:
+        statuses = [client.get("/qr.svg", params={"pin": f"{guess:04d}"}).status_code for guess in range(40)]
+        assert statuses[:6] == [403] * 6 and statuses[6] == 429, statuses  # slowed down, not 150 guesses in 0.1 s
+        assert statuses.count(403) <= 8, statuses  # a wrong guess only each time the doubling wait ends
+        # the throttle is shared: the right PIN now waits too, on the QR code and on the WebSocket
+        assert client.get("/qr.svg", params={"pin": PIN}).status_code == 429
+    assert asyncio.run(ws_outcome(f"ws://127.0.0.1:{server.port}/ws?pin={PIN}")) != "hello"
+
+
+def test_the_qr_code_carries_an_unguessable_key_instead_of_the_pin(server):
+    url = server.url
+    assert PIN not in url and "pin=" not in url and "key=" in url
+    key = url.split("key=")[1]
+    assert len(key) >= 20
+    assert asyncio.run(ws_outcome(f"ws://127.0.0.1:{server.port}/ws?key={key}")) == "hello"
+    assert asyncio.run(ws_outcome(f"ws://127.0.0.1:{server.port}/ws?key={key[:-1]}{'B' if key.endswith('A') else 'A'}")) == PIN_CLOSE
+    with httpx.Client(base_url=base(server)) as client:
+        from web import qr
+
+        shown = client.get("/qr.svg", params={"key": key})
+        assert shown.status_code == 200 and shown.content == qr.svg(url)  # the tablet's QR button
+
+
+def test_a_typed_pin_gives_the_tablet_the_key(server):
+    async def run():
+        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws?pin={PIN}") as socket_:
+            first = json.loads(await asyncio.wait_for(socket_.recv(), 5))
+        return first
+
+    first = asyncio.run(run())
+    assert first == {"t": "key", "key": server.url.split("key=")[1]}
+
+
+# ------------------------------------------------------------- 2. cross-site WebSocket hijacking
+
+
+def test_websocket_refuses_a_foreign_origin(folder):
+    s = start(folder)
+    try:
+        url = f"ws://127.0.0.1:{s.port}/ws"
+        assert asyncio.run(ws_outcome(url, origin="http://evil.example")) == 403
+        assert asyncio.run(ws_outcome(url, origin=f"http://127.0.0.1:{s.port + 1 if s.port < 65535 else 1}")) == 403
+        assert asyncio.run(ws_outcome(url, origin="null")) == 403
+        assert asyncio.run(ws_outcome(url, origin=f"http://127.0.0.1:{s.port}")) == "hello"
+        assert asyncio.run(ws_outcome(url, origin=f"http://localhost:{s.port}")) == "hello"
+        assert asyncio.run(ws_outcome(url)) == "hello"  # not a browser: no Origin
+    finally:
+        s.stop()
+
+
+# ----------------------------------------------------------------- 3. throttle races, XFF
+
+
+def test_simultaneous_wrong_logins_hit_429_in_time(server):
+    async def run():
+        async with httpx.AsyncClient(base_url=base(server), timeout=60) as client:
+            attempts = [client.post("/admin/api/login", json={"password": f"wrong-{i}-pass"}) for i in range(12)]
+            return [r.status_code for r in await asyncio.gather(*attempts)]
+
+    statuses = asyncio.run(run())
+    assert statuses.count(401) <= 4 and statuses.count(429) >= 8, statuses
+
+
+def test_x_forwarded_for_does_not_give_a_fresh_identity(server):
+    with httpx.Client(base_url=base(server), timeout=60) as client:
+        statuses = [
+            client.post("/admin/api/login", json={"password": "wrong-password"},
+                        headers={"X-Forwarded-For": f"10.0.{i}.1", "X-Real-IP": f"10.1.{i}.1"}).status_code
+            for i in range(8)
+        ]  # fmt: skip
+        assert 429 in statuses, statuses
+        pins = [client.get("/qr.svg", params={"pin": f"{i:04d}"}, headers={"X-Forwarded-For": f"10.2.{i}.1"}).status_code
+                for i in range(12)]  # fmt: skip
+        assert 429 in pins, pins
+
+
+# --------------------------------------------------------------------- 4. CSV formula injection
+
+
+FORMULAS = {
+    "surface": "=HYPERLINK(\"http://evil.example\",\"x\")",
+    "reading": "ほうふ",
+    "note": "+1+cmd|' /C calc'!A0",
+    "aliases": "@SUM(1+1);-2+3",
+    "translations": {"en": "=1+1", "vi": "'=already quoted"},
+    "priority": "-5",
+}
+
+
+def test_csv_export_neutralises_formulas_and_reimports_unchanged(server, folder, tmp_path):
+    import csv
+    import io
+
+    from dictionary.csvio import read_csv
+
+    with httpx.Client(base_url=base(server)) as client:
+        h = login(client)
+        assert client.post("/admin/api/words", json=FORMULAS, headers=h).status_code == 200
+        exported = client.get("/admin/api/export")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    dangerous = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert not dangerous, dangerous
+    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in cells and "'-5" in cells and "''=already quoted" in cells
+
+    path = tmp_path / "exported.csv"
+    path.write_bytes(exported.content)
+    again = {e.surface: e for e in read_csv(path).entries}
+    original = next(e for e in DictionaryAdmin(folder).search("ほうふ")["entries"] if e["surface"] == FORMULAS["surface"])
+    entry = again[FORMULAS["surface"]]
+    assert entry.note == original["note"] == FORMULAS["note"]
+    assert list(entry.aliases) == original["aliases"] == ["@SUM(1+1)", "-2+3"]
+    assert entry.translations == original["translations"] == FORMULAS["translations"]
+    assert entry.priority == original["priority"] == -5
+
+    with httpx.Client(base_url=base(server)) as client:  # and through the admin page: nothing changes
+        h = login(client)
+        response = client.post("/admin/api/import", content=exported.content, headers={**h, "X-Filename": "back.csv"})
+        assert response.json() == {"added": 0, "updated": 0, "unchanged": 2}, response.text
+
+
+def test_write_csv_quotes_each_formula_start_and_read_csv_undoes_exactly_that(tmp_path):
+    from dictionary.csvio import read_csv, write_csv
+    from dictionary.entries import Entry
+
+    notes = ["=A1", "+A1", "-A1", "@A1", "'=A1", "''+A1", "'plain", "a=b", "1-2", "'", "\t=A1", "\r=A1", "ok"]
+    entries = [Entry(surface=f"語{i}", reading="ご", note=note, source="x:1") for i, note in enumerate(notes)]
+    path = tmp_path / "notes.csv"
+    write_csv(path, entries)
+    text = path.read_bytes().decode("utf-8-sig")
+    for row in list(__import__("csv").reader(__import__("io").StringIO(text, newline="")))[1:]:
+        for cell in row:
+            assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), row
+    read = [e.note for e in read_csv(path).entries]
+    assert read[:10] == notes[:10] and read[12] == "ok"
+
+
+# ------------------------------------------------------------------- 5. cross-site login
+
+
+def test_login_refuses_cross_site_and_non_json_posts_without_counting_them(server):
+    with httpx.Client(base_url=base(server), timeout=60) as client:
+        for _ in range(10):
+            cross = client.post("/admin/api/login", content=json.dumps({"password": "wrong-password"}),
+                                headers={"Content-Type": "text/plain", "Origin": "http://evil.example"})  # fmt: skip
+            assert cross.status_code == 403, cross.text
+            plain = client.post("/admin/api/login", content=json.dumps({"password": "wrong-password"}),
+                                headers={"Content-Type": "text/plain"})  # fmt: skip
+            assert plain.status_code == 415, plain.text
+            fetched = client.post("/admin/api/login", json={"password": "wrong-password"}, headers={"Sec-Fetch-Site": "cross-site"})
+            assert fetched.status_code == 403, fetched.text
+        assert client.post("/admin/api/login", json={"password": PASSWORD},
+                           headers={"Origin": base(server), "Sec-Fetch-Site": "same-origin"}).status_code == 200  # fmt: skip
+
+
+# ------------------------------------------------------------------------- 6. bad input
+
+
+def test_bad_input_is_a_clear_400_without_a_traceback(server, capfd):
+    deep = b"[" * 2000 + b"]" * 2000  # within the login's 4 KB
+    with httpx.Client(base_url=base(server), timeout=60) as client:
+        assert client.post("/admin/api/login", content=deep, headers={"Content-Type": "application/json"}).status_code == 400
+        assert client.post("/admin/api/login", content=b'{"password":' + b"1" * 4100 + b"}",
+                           headers={"Content-Type": "application/json"}).status_code in (400, 413)  # fmt: skip
+        h = login(client)
+        for priority in ("²", "٣", "1" * 5000, 10**12, "1e3", True, 1.5):
+            body = json.dumps({"surface": "富海", "reading": "とのみ", "priority": priority})
+            response = client.post("/admin/api/words", content=body, headers={**h, "Content-Type": "application/json"})
+            assert response.status_code == 400 and "priority" in response.json()["error"], (str(priority)[:20], response.text)
+        body = b'{"surface": "\xe5\xaf\x8c\xe6\xb5\xb7", "reading": "x", "priority": ' + b"1" * 5000 + b"}"  # a JSON number
+        response = client.post("/admin/api/words", content=body, headers={**h, "Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        for body in (b"[" * 4000 + b"]" * 4000, b'{"surface":' * 3000 + b"1" + b"}" * 3000):
+            response = client.post("/admin/api/words", content=body, headers={**h, "Content-Type": "application/json"})
+            assert response.status_code == 400, response.text
+        csv_big = ("表記,読み,優先度\n富海,とのみ," + "1" * 5000 + "\n").encode()
+        response = client.post("/admin/api/import", content=csv_big, headers={**h, "X-Filename": "big.csv"})
+        assert response.status_code == 400 and any("priority" in p for p in response.json()["problems"]), response.text
+        ok = client.post("/admin/api/words", json={"surface": "富海", "reading": "とのみ", "priority": "12"}, headers=h)
+        assert ok.status_code == 200 and ok.json()["entry"]["priority"] == 12
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+
+
+# ---------------------------------------------------------------------- 8. the Host header
+
+
+def test_an_unknown_host_header_is_refused_and_redirects_stay_relative(server):
+    with httpx.Client(base_url=base(server)) as client:
+        for path in ("/", "/admin", "/admin/", "/qr.svg?pin=" + PIN, "/static/viewer.js"):
+            response = client.get(path, headers={"Host": "evil.example"})
+            assert response.status_code == 400 and b"evil.example" not in response.content, path
+            assert "evil" not in response.headers.get("location", ""), path
+        for host in (f"127.0.0.1:{server.port}", f"localhost:{server.port}", "127.0.0.1"):
+            assert client.get("/", headers={"Host": host}).status_code == 200, host
+        redirect = client.get("/admin/", headers={"Host": f"localhost:{server.port}"})
+        assert redirect.status_code in (301, 302, 307, 308) and redirect.headers["location"] == "/admin"
+        qr = client.get("/qr.svg", params={"pin": PIN}, headers={"Host": f"localhost:{server.port}"})
+        assert qr.status_code == 200
+    assert raw_upgrade(server.port, "evil.example", f"/ws?pin={PIN}") in (400, 403)
+    assert raw_upgrade(server.port, f"127.0.0.1:{server.port}", f"/ws?pin={PIN}") == 101
+
+
+def raw_upgrade(port: int, host: str, path: str, origin: str | None = None) -> int:
+    """The status of a WebSocket handshake sent by hand (any Host and Origin)."""
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]  # fmt: skip
+    if origin:
+        lines.append(f"Origin: {origin}")
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        status = connection.recv(4096).split(b"\r\n", 1)[0]
+    return int(status.split()[1])
+
+
+# ------------------------------------------------------------------------ 9. hardening
+
+
+def test_static_files_and_404s_have_the_security_headers(server):
+    with httpx.Client(base_url=base(server)) as client:
+        for path in ("/static/viewer.js", "/static/admin.css", "/no-such-page", "/static/nothing.js", "/"):
+            headers = client.get(path).headers
+            assert headers.get("x-content-type-options") == "nosniff", path
+            assert headers.get("x-frame-options") == "DENY", path
+            csp = headers.get("content-security-policy", "")
+            assert "frame-ancestors 'none'" in csp, path
+            connect = next(part for part in csp.split(";") if "connect-src" in part).split()
+            assert "ws:" not in connect and "wss:" not in connect, csp  # not any host
+            assert connect[:2] == ["connect-src", "'self'"], csp
+
+
+def test_websocket_closes_on_a_big_client_message(folder):
+    s = start(folder)
+    try:
+        async def run():
+            async with websockets.connect(f"ws://127.0.0.1:{s.port}/ws", max_size=None) as socket_:
+                while json.loads(await socket_.recv())["t"] != "live":
+                    pass
+                await socket_.send("x" * 200_000)
+                try:
+                    while True:
+                        await asyncio.wait_for(socket_.recv(), 5)
+                except websockets.ConnectionClosed as e:
+                    return e.rcvd.code if e.rcvd else None
+
+        assert asyncio.run(run()) == 1009  # message too big
+    finally:
+        s.stop()
+
+
+def test_scrypt_uses_n_2_17_and_old_hashes_still_verify():
+    import base64
+    import hashlib
+
+    scheme, n, r, p, _, _ = HASH.split("$")
+    assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**17, 8, 1)
+    assert verify_password(PASSWORD, HASH)
+    old_salt = b"s" * 16
+    old = hashlib.scrypt(PASSWORD.encode(), salt=old_salt, n=2**14, r=8, p=1, dklen=32)
+    old_hash = f"scrypt$16384$8$1${base64.b64encode(old_salt).decode()}${base64.b64encode(old).decode()}"
+    assert verify_password(PASSWORD, old_hash) and not verify_password("wrong-password", old_hash)
+    assert not verify_password(PASSWORD, f"scrypt${2**30}$8$1${base64.b64encode(old_salt).decode()}$AAAA")
+
+
+def test_https_with_a_generated_self_signed_certificate(folder, tmp_path):
+    from web.tls import make_self_signed
+
+    cert, key = make_self_signed(tmp_path / "tls", names=["localhost", "127.0.0.1"])
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    s = start(folder, viewer_pin=PIN, tls_cert=str(cert), tls_key=str(key))
+    try:
+        assert s.url.startswith("https://")
+        import ssl
+
+        context = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=f"https://127.0.0.1:{s.port}", verify=context) as client:
+            assert client.get("/").status_code == 200
+            response = client.post("/admin/api/login", json={"password": PASSWORD})
+            assert response.status_code == 200 and "secure" in response.headers["set-cookie"].lower()
+        key_param = s.url.split("key=")[1]
+        assert asyncio.run(ws_outcome(f"wss://127.0.0.1:{s.port}/ws?key={key_param}", ssl=context)) == "hello"
+        with pytest.raises(httpx.HTTPError):  # plain HTTP is not served on the TLS port
+            httpx.get(f"http://127.0.0.1:{s.port}/", timeout=5)
+    finally:
+        s.stop()
+
+
+def test_make_cert_command_writes_the_files_and_the_config(tmp_path):
+    from captioner.app.config import load_config
+
+    config = tmp_path / "config.yaml"
+    config.write_text("web:\n  port: 9000\n", encoding="utf-8")
+    env = {**__import__("os").environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    done = subprocess.run(
+        [sys.executable, "-m", "captioner", "admin", "make-cert", "--config", str(config), "--name", "counter-pc.local"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    loaded = load_config(config).web
+    assert loaded.port == 9000 and loaded.tls_cert.endswith(".pem") and loaded.tls_key.endswith(".pem")
+    text = subprocess.run(["openssl", "x509", "-in", loaded.tls_cert, "-noout", "-text"], capture_output=True, text=True, check=True).stdout
+    assert "counter-pc.local" in text and "127.0.0.1" in text
+    assert "Traceback" not in done.stderr
+
+
+def test_tls_options_must_come_in_pairs_and_exist(tmp_path):
+    options = WebOptions(tls_cert=str(tmp_path / "missing.pem"))
+    with pytest.raises(ValueError, match="tls_key"):
+        options.validate()
+    options = WebOptions(tls_cert=str(tmp_path / "missing.pem"), tls_key=str(tmp_path / "missing-key.pem"))
+    from captioner.core.errors import CaptionerError
+
+    with pytest.raises(CaptionerError, match="missing.pem"):
+        WebServer(options, CaptionHub()).start()
+
+
+def test_admin_page_answers_only_this_pc_unless_opened(folder):
+    """The client address is the only thing that differs; a real server on loopback cannot
+    see another machine, so this one uses the application with a LAN client address."""
+    from starlette.testclient import TestClient
+
+    from web.server import create_app
+
+    admin = AdminContext(HASH, b"k" * 32, DictionaryAdmin(folder))
+    for admin_lan, expected in ((False, 403), (True, 200)):
+        app = create_app(WebOptions(host="0.0.0.0", admin_lan=admin_lan), CaptionHub(), admin=admin)
+        with TestClient(app, base_url="http://127.0.0.1:8765", client=("192.168.1.20", 50000)) as lan:
+            assert lan.get("/admin").status_code == expected
+            assert lan.post("/admin/api/login", json={"password": PASSWORD}).status_code == expected
+            assert lan.get("/").status_code == 200  # the viewer is for the LAN
+    app = create_app(WebOptions(host="0.0.0.0"), CaptionHub(), admin=admin)
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("127.0.0.1", 50000)) as local:
+        assert local.get("/admin").status_code == 200
+
+
+def test_known_hosts_include_this_machine():
+    from web.server import known_hosts
+
+    hosts = known_hosts(WebOptions(host="0.0.0.0", server_name="Counter-PC.example"))
+    assert {"127.0.0.1", "localhost", "::1", "counter-pc.example"} <= hosts
+    assert socket.gethostname().lower() in hosts
+    assert "evil.example" not in hosts
+
+
+def test_run_warns_about_an_open_network_setup():
+    from web.runner import security_warnings
+
+    assert security_warnings(WebOptions()) == []  # this PC only: nothing to warn about
+    assert any("viewer_pin" in w for w in security_warnings(WebOptions(host="0.0.0.0")))
+    assert any("short" in w for w in security_warnings(WebOptions(host="0.0.0.0", viewer_pin="2468")))
+    assert any("clear text" in w for w in security_warnings(WebOptions(host="0.0.0.0", viewer_pin="604817", admin_lan=True)))
+    assert security_warnings(WebOptions(host="0.0.0.0", viewer_pin="604817", admin_lan=True, tls_cert="c", tls_key="k")) == []
