@@ -17,7 +17,6 @@ Text typed anywhere is sent back as JSON and shown with ``textContent``: never H
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -260,33 +259,9 @@ def build_routes(
 
 async def _stream(hub, websocket) -> None:
     """The captions (and replies, and conversation messages) as the viewers get them, from the start."""
-    from starlette.websockets import WebSocketDisconnect
+    from web.server import stream
 
-    from web.server import _drain
-
-    queue, backlog, reset = hub.subscribe(0, "")
-    try:
-        await websocket.send_text(hub.hello(reset))
-        for message in backlog:
-            await websocket.send_text(message)
-        await websocket.send_text('{"t":"live"}')
-        receiver = asyncio.ensure_future(_drain(websocket))
-        while True:
-            getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
-            if receiver in done:
-                getter.cancel()
-                break
-            message = getter.result()
-            if message is None:
-                receiver.cancel()
-                await websocket.close(code=1012)
-                break
-            await websocket.send_text(message)
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass
-    finally:
-        hub.unsubscribe(queue)
+    await stream(hub, websocket)
 
 
 def _url(options, request, address: str | None) -> str | None:

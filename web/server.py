@@ -100,7 +100,7 @@ def create_app(
     from starlette.responses import FileResponse, JSONResponse, Response
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
-    from starlette.websockets import WebSocket, WebSocketDisconnect
+    from starlette.websockets import WebSocket
 
     from web import qr
     from web.messages_ja import japanese
@@ -205,29 +205,7 @@ def create_app(
             since = max(0, int(params.get("since", "0")))
         except ValueError:
             since = 0
-        queue, backlog, reset = hub.subscribe(since, params.get("epoch", ""))
-        try:
-            await websocket.send_text(hub.hello(reset))
-            for message in backlog:
-                await websocket.send_text(message)
-            await websocket.send_text('{"t":"live"}')
-            receiver = asyncio.ensure_future(_drain(websocket))
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
-                if receiver in done:
-                    getter.cancel()
-                    break
-                message = getter.result()
-                if message is None:
-                    receiver.cancel()
-                    await websocket.close(code=1012)  # the server restarts or the viewer lagged
-                    break
-                await websocket.send_text(message)
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            pass
-        finally:
-            hub.unsubscribe(queue)
+        await stream(hub, websocket, since, params.get("epoch", ""))
 
     # -- admin ------------------------------------------------------------------------
 
@@ -430,6 +408,35 @@ def _json_depth(data: bytes) -> int:
         elif byte in (0x5D, 0x7D):
             depth -= 1
     return deepest
+
+
+async def stream(hub: CaptionHub, websocket, since: int = 0, epoch: str = "") -> None:
+    """Send the hub's messages to one WebSocket (the backlog after ``since``, then live) until it closes."""
+    from starlette.websockets import WebSocketDisconnect
+
+    queue, backlog, reset = hub.subscribe(since, epoch)
+    try:
+        await websocket.send_text(hub.hello(reset))
+        for message in backlog:
+            await websocket.send_text(message)
+        await websocket.send_text('{"t":"live"}')
+        receiver = asyncio.ensure_future(_drain(websocket))
+        while True:
+            getter = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            if receiver in done:
+                getter.cancel()
+                break
+            message = getter.result()
+            if message is None:
+                receiver.cancel()
+                await websocket.close(code=1012)  # the server restarts or the viewer lagged
+                break
+            await websocket.send_text(message)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass
+    finally:
+        hub.unsubscribe(queue)
 
 
 async def _drain(websocket) -> None:
