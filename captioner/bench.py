@@ -34,15 +34,25 @@ class Reference:
     text: str
     start: float
     end: float
+    condition: str | None = None  # "family/snr" from refs.json (generated corpus), for per-condition figures
 
 
 def load_references(set_dir: Path) -> list[Reference]:
     path = set_dir / "refs.json"
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
-        return [Reference(i["id"], i["text"], float(i["start"]), float(i["end"])) for i in items]
+        return [Reference(i["id"], i["text"], float(i["start"]), float(i["end"]), _condition(i)) for i in items]
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise CaptionerError(f"{path}: not a readable reference list ({e})") from e
+
+
+def _condition(item: dict[str, Any]) -> str | None:
+    """``kokoro/clean``, ``ojt/snr20`` … when the reference names its voice family or SNR."""
+    if "family" not in item and "snr" not in item:
+        return None
+    snr = item.get("snr")
+    label = "clean" if snr is None else f"snr{snr:g}" if isinstance(snr, (int, float)) else f"snr{snr}"
+    return f"{item.get('family', '?')}/{label}"
 
 
 def load_dictionary(set_dir: Path) -> list[Entry] | None:
@@ -167,6 +177,7 @@ def evaluate_session(events: list[CaptionEvent], refs: list[Reference], surfaces
         "first_partial_latency_s": _summary(first_latency),
         "cer": round(metrics.cer(refs_text, hypotheses + stray), 4),
         "cer_uncorrected": round(metrics.cer(refs_text, raw + stray), 4) if corrected else None,
+        **number_figures(refs_text, hypotheses + stray),
         "retractions": retractions,
         "erasure": round(erasure, 3),
     }
@@ -179,11 +190,39 @@ def evaluate_session(events: list[CaptionEvent], refs: list[Reference], surfaces
             hits, occurrences, false_alarms = metrics.term_counts(refs_text, raw + stray, surfaces)
             result["term_hits_uncorrected"] = f"{hits}/{occurrences}"
             result["false_alarms_uncorrected"] = false_alarms
+    conditions = sorted({r.condition for r in refs if r.condition is not None})
+    if conditions:
+        result["by_condition"] = {
+            c: condition_figures([(r.text, h) for r, h in zip(refs, hypotheses) if r.condition == c], surfaces)
+            for c in conditions
+        }
     result["transcript"] = [
         {"id": r.id, "ref": r.text, "hyp": h, **({"uncorrected": u} if u != h else {})}
         for r, h, u in zip(refs, hypotheses, raw)
     ]
     return result
+
+
+def number_figures(references: list[str], hypotheses: list[str]) -> dict[str, Any]:
+    """CER after numeral normalization and number accuracy (``captioner.numerals``)."""
+    right, total = metrics.number_counts(references, hypotheses)
+    return {
+        "cer_numbers": round(metrics.cer_numbers(references, hypotheses), 4),
+        "number_accuracy": round(right / total, 3) if total else None,
+        "numbers_right": f"{right}/{total}",
+    }
+
+
+def condition_figures(pairs: list[tuple[str, str]], surfaces: list[str] | None) -> dict[str, Any]:
+    """CER, number and name figures of one condition's (reference, hypothesis) pairs."""
+    refs_text, hypotheses = [r for r, _ in pairs], [h for _, h in pairs]
+    figures: dict[str, Any] = {"utterances": len(pairs), "cer": round(metrics.cer(refs_text, hypotheses), 4)}
+    figures.update(number_figures(refs_text, hypotheses))
+    if surfaces is not None:
+        hits, occurrences, false_alarms = metrics.term_counts(refs_text, hypotheses, surfaces)
+        figures["term_hits"] = f"{hits}/{occurrences}"
+        figures["false_alarms"] = false_alarms
+    return figures
 
 
 def offline_baseline(recognizer: WhisperRecognizer, set_dir: Path, beam_size: int = 5) -> dict[str, Any]:
