@@ -123,12 +123,13 @@ def plan(seed: int = DEFAULT_SEED, database: Path | None = None) -> Plan:
                 entries[town.surface] = town.reading
                 usable.append((town.surface, town.reading))
             towns_of[(split, name)] = usable
-        surfaces = list(entries)
-        for key, usable in towns_of.items():  # sentences use towns that hold no other registered word
-            if key[0] == split:
-                towns_of[key] = [t for t in usable if not any(s != t[0] and (s in t[0] or t[0] in s) for s in surfaces)]
         result.dictionaries[split] = [{"surface": s, "reading": r} for s, r in entries.items()]
         result.dropped_towns[split] = dropped
+    # Sentences use towns that neither hold nor are part of another registered word of either
+    # split (上宝町中山 of a tune city holds 中山 of a heldout one).
+    surfaces = {e["surface"] for entries in result.dictionaries.values() for e in entries}
+    for key, usable in towns_of.items():
+        towns_of[key] = [t for t in usable if not any(s != t[0] and (s in t[0] or t[0] in s) for s in surfaces)]
     sentences: dict[str, list[Sentence]] = {"heldout": [], "tune": []}
     seen: set[str] = set()
     templates = list(COUNTER_TEMPLATES)
