@@ -180,6 +180,8 @@ def evaluate_session(events: list[CaptionEvent], refs: list[Reference], surfaces
         **number_figures(refs_text, hypotheses + stray),
         "retractions": retractions,
         "erasure": round(erasure, 3),
+        # captions (partial or final) showing U+FFFD, a broken character
+        "broken_text_captions": sum(1 for e in events if "\ufffd" in e.display_text),
     }
     if surfaces is not None:
         hits, occurrences, false_alarms = metrics.term_counts(refs_text, hypotheses + stray, surfaces)

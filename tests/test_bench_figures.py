@@ -41,3 +41,12 @@ def test_sets_without_conditions_have_no_breakdown(tmp_path):
     references = load_references(tmp_path)
     result = evaluate_session([_final(1, "3通", 0.5, 1.5)], references, None)
     assert "by_condition" not in result and result["numbers_right"] == "1/1" and result["cer_numbers"] == 0.0
+
+
+def test_captions_with_a_broken_character_are_counted(tmp_path):
+    (tmp_path / "refs.json").write_text(json.dumps([{"id": "d01", "text": "先生", "start": 0.5, "end": 1.5}]), encoding="utf-8")
+    events = [
+        CaptionEvent("partial", 1, "先\ufffd", 0.5, 1.0, 1.1),
+        _final(1, "先生", 0.5, 1.5),
+    ]
+    assert evaluate_session(events, load_references(tmp_path), None)["broken_text_captions"] == 1
