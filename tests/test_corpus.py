@@ -126,11 +126,11 @@ def test_builder_writes_sets_the_bench_reads(tmp_path):
 def test_command_line_refuses_a_bad_limit(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "captioner.corpus", "build", "--out", str(tmp_path), "--limit", "0"],
-        capture_output=True, text=True,
+        check=False, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode != 0 and "--limit must be at least 1" in result.stderr and "Traceback" not in result.stderr
     result = subprocess.run(
         [sys.executable, "-m", "captioner.corpus", "build", "--out", str(tmp_path), "--subsets", "nothing-*"],
-        capture_output=True, text=True,
+        check=False, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode != 0 and "no subset matches" in result.stderr and "Traceback" not in result.stderr

@@ -24,14 +24,20 @@ import json
 import logging
 import random
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 from captioner.corpus import effects
-from captioner.corpus.templates import COUNTER_TEMPLATES, DISTRACTOR_TEMPLATES, TERMS, fill, fixed_text, slots_of
+from captioner.corpus.templates import (
+    COUNTER_TEMPLATES,
+    DISTRACTOR_TEMPLATES,
+    TERMS,
+    fill,
+    fixed_text,
+)
 from captioner.errors import CaptionerError
 
 log = logging.getLogger(__name__)
@@ -177,11 +183,12 @@ def plan(seed: int = DEFAULT_SEED, database: Path | None = None) -> Plan:
             family, snr = CONDITIONS[n % len(CONDITIONS)]
             voice = KOKORO_VOICES[(n // len(CONDITIONS)) % len(KOKORO_VOICES)] if family == "kokoro" else "mei"
             tone = rng.choice(TONES) if family == "ojt" else 0.0
+            speed = rng.choice(SPEEDS)
             result.sentences.append(
-                Sentence(
-                    f"{prefix}{n + 1:03d}", split, sentence.kind, sentence.text, sentence.spoken, sentence.city,
-                    sentence.domain, subset_name(split, family, snr), family, voice, rng.choice(SPEEDS), tone, snr,
-                )  # fmt: skip
+                replace(
+                    sentence, id=f"{prefix}{n + 1:03d}", subset=subset_name(split, family, snr), family=family,
+                    voice=voice, speed=speed, tone=tone, snr=snr,
+                )
             )
     return result
 

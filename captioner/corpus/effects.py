@@ -16,7 +16,7 @@ def resample(x: np.ndarray, rate: int, target: int = RATE) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if rate == target or len(x) == 0:
         return x.astype(np.float32)
-    n = int(round(len(x) * target / rate))
+    n = round(len(x) * target / rate)
     spectrum = np.fft.rfft(x)
     bins = n // 2 + 1
     if bins <= len(spectrum):
