@@ -116,6 +116,11 @@ def test_builder_writes_sets_the_bench_reads(tmp_path):
         speech = np.concatenate([session[int(r.start * 16000) : int(r.end * 16000)] for r in refs])
         snr = 10 * np.log10(np.mean(speech**2) / np.mean(pause**2))
         assert 15 < snr < 25
+        rms = lambda a: float(np.sqrt(np.mean(a**2)))  # noqa: E731
+        for ref in refs:  # speech from start to end: the synthesizer's own leading/trailing silence is cut
+            head = session[int(ref.start * 16000) : int((ref.start + 0.15) * 16000)]
+            tail = session[int((ref.end - 0.3) * 16000) : int(ref.end * 16000)]  # a devoiced す ends softly
+            assert rms(head) > 2 * rms(pause) and rms(tail) > 1.5 * rms(pause), ref.id
         assert len(_wav(folder / "nonspeech.wav")) == 60 * 16000
     # the same build again is the same audio (cached synthesis, seeded effects)
     before = (tmp_path / "heldout-ojt-snr20" / "session.wav").read_bytes()

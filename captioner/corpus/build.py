@@ -208,12 +208,12 @@ class Synthesizer:
         key = json.dumps([sentence.family, sentence.voice, sentence.speed, sentence.tone, sentence.spoken], ensure_ascii=False)
         path = self.cache / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.npy"
         if path.is_file():
-            return np.load(path)
+            return effects.trim(np.load(path))
         x = self._synthesize(sentence)
         tmp = path.with_name(path.stem + ".tmp.npy")
         np.save(tmp, x)
         tmp.replace(path)
-        return x
+        return effects.trim(x)
 
     def _synthesize(self, sentence: Sentence) -> np.ndarray:
         try:

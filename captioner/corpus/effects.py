@@ -26,6 +26,16 @@ def resample(x: np.ndarray, rate: int, target: int = RATE) -> np.ndarray:
     return (np.fft.irfft(spectrum, n) * (n / len(x))).astype(np.float32)
 
 
+def trim(x: np.ndarray, threshold: float = 0.005, pad_s: float = 0.05) -> np.ndarray:
+    """Cut leading and trailing silence (Open JTalk pads ~0.2–0.4 s), keeping ``pad_s`` of it:
+    an utterance's start and end in refs.json are then where its speech starts and ends."""
+    loud = np.flatnonzero(np.abs(x) > threshold)
+    if len(loud) == 0:
+        return x
+    pad = int(pad_s * RATE)
+    return x[max(0, loud[0] - pad) : loud[-1] + pad + 1]
+
+
 def peak_normalize(x: np.ndarray, peak: float = 0.5) -> np.ndarray:
     return (x * (peak / max(1e-6, float(np.max(np.abs(x)))))).astype(np.float32)
 
