@@ -12,6 +12,7 @@ Rules:
   multipliers (千二百 → 1200, 一万五千 → 15000, 1万5000 → 15000, 3千 → 3000);
 - a run of one kanji only (一, 十, 千 …) is a number only when a counter or unit follows (円, 時,
   人, 月 …) or 第 precedes it: 三田 and 一宮 stay as they are;
+- the counter after a number is written one way: 3ヶ月, 3カ月, 三箇月 → 3か月;
 - words whose numeral is not a number stay as written: 一般, 一緒, 統一, 万一, 十分 (enough;
   but 三時十分 is 3時10分) …; era names stay: 令和八年 → 令和8年.
 """
@@ -28,11 +29,13 @@ NUMERAL_CHARS = "".join(KANJI_DIGITS) + "".join(SMALL_UNITS) + "".join(BIG_UNITS
 RUN = re.compile(f"[{NUMERAL_CHARS}]+")
 DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 DIGITS = re.compile(r"\d+")
+# after a number, ヶ月 / ケ月 / カ月 / ヵ月 / 箇月 (and 所, 国, 年) are one counter written several ways
+SMALL_KA = re.compile(r"(?<=\d)[ヶケカヵ箇](?=[月所国年])")
 
 # What may follow a lone kanji numeral for it to be a number (a counter or a unit).
 COUNTERS = (
     "円", "年", "月", "日", "時", "分", "秒", "階", "番", "号", "人", "件", "枚", "歳", "才", "回", "個",
-    "つ", "通", "冊", "か月", "ヶ月", "カ月", "ケ月", "箇月", "週", "名", "点", "割", "本", "台", "倍",
+    "つ", "通", "冊", "か月", "ヶ月", "カ月", "ケ月", "ヵ月", "箇月", "か所", "ヶ所", "カ所", "ケ所", "ヵ所", "箇所", "か国", "ヶ国", "週", "名", "点", "割", "本", "台", "倍",
     "桁", "丁目", "度目", "部屋", "世帯", "軒", "社", "学期", "年生", "級", "種類", "歩", "キロ", "メートル",
     "センチ", "グラム", "パーセント", "%", "万", "億",
 )  # fmt: skip
@@ -58,7 +61,7 @@ def to_digits(text: str) -> str:
         out.append(_convert_run(text, start, end))
         position = end
     out.append(text[position:])
-    return "".join(out)
+    return SMALL_KA.sub("か", "".join(out))
 
 
 def numbers(text: str) -> list[str]:

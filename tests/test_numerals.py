@@ -30,6 +30,10 @@ from captioner.numerals import numbers, to_digits, value
         ("二十分ほど", "20分ほど"),
         ("一人で", "1人で"),
         ("三か月", "3か月"),
+        ("1ヶ月", "1か月"),
+        ("三カ月", "3か月"),
+        ("二箇所", "2か所"),
+        ("ケ月", "ケ月"),
     ],
 )
 def test_kanji_numbers_become_digits(text, expected):
