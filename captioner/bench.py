@@ -35,13 +35,14 @@ class Reference:
     start: float
     end: float
     condition: str | None = None  # "family/snr" from refs.json (generated corpus), for per-condition figures
+    kind: str | None = None  # "counter" or "distractor" (a sentence without any registered word)
 
 
 def load_references(set_dir: Path) -> list[Reference]:
     path = set_dir / "refs.json"
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
-        return [Reference(i["id"], i["text"], float(i["start"]), float(i["end"]), _condition(i)) for i in items]
+        return [Reference(i["id"], i["text"], float(i["start"]), float(i["end"]), _condition(i), i.get("kind")) for i in items]
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise CaptionerError(f"{path}: not a readable reference list ({e})") from e
 
@@ -192,6 +193,9 @@ def evaluate_session(events: list[CaptionEvent], refs: list[Reference], surfaces
             hits, occurrences, false_alarms = metrics.term_counts(refs_text, raw + stray, surfaces)
             result["term_hits_uncorrected"] = f"{hits}/{occurrences}"
             result["false_alarms_uncorrected"] = false_alarms
+    distractors = [(r.text, h) for r, h in zip(refs, hypotheses) if r.kind == "distractor"]
+    if surfaces is not None and distractors:
+        result["distractor_false_alarms"] = metrics.term_counts([r for r, _ in distractors], [h for _, h in distractors], surfaces)[2]
     conditions = sorted({r.condition for r in refs if r.condition is not None})
     if conditions:
         result["by_condition"] = {

@@ -15,7 +15,7 @@ def test_numbers_and_conditions_in_the_figures(tmp_path):
     refs = [
         {"id": "h001", "text": "午後五時十五分に、周南市へ。", "start": 1.0, "end": 3.0, "family": "ojt", "snr": 20},
         {"id": "h002", "text": "三百円です。", "start": 4.0, "end": 5.0, "family": "kokoro", "snr": None},
-        {"id": "h003", "text": "ありがとうございます。", "start": 6.0, "end": 7.0, "family": "kokoro", "snr": None},
+        {"id": "h003", "text": "ありがとうございます。", "start": 6.0, "end": 7.0, "family": "kokoro", "snr": None, "kind": "distractor"},
     ]
     (tmp_path / "refs.json").write_text(json.dumps(refs, ensure_ascii=False), encoding="utf-8")
     references = load_references(tmp_path)
@@ -32,6 +32,7 @@ def test_numbers_and_conditions_in_the_figures(tmp_path):
         "utterances": 1, "cer": result["by_condition"]["ojt/snr20"]["cer"], "cer_numbers": round(2 / len("午後5時15分に周南市へ"), 4),
         "number_accuracy": 0.5, "numbers_right": "1/2", "term_hits": "1/1", "false_alarms": 0,
     }  # fmt: skip
+    assert result["distractor_false_alarms"] == 1  # 周南市 in the distractor's caption
     clean = result["by_condition"]["kokoro/clean"]
     assert (clean["utterances"], clean["numbers_right"], clean["false_alarms"], clean["cer_numbers"]) == (2, "1/1", 1, round(3 / 16, 4))
 
@@ -40,7 +41,7 @@ def test_sets_without_conditions_have_no_breakdown(tmp_path):
     (tmp_path / "refs.json").write_text(json.dumps([{"id": "d01", "text": "三通", "start": 0.5, "end": 1.5}]), encoding="utf-8")
     references = load_references(tmp_path)
     result = evaluate_session([_final(1, "3通", 0.5, 1.5)], references, None)
-    assert "by_condition" not in result and result["numbers_right"] == "1/1" and result["cer_numbers"] == 0.0
+    assert "by_condition" not in result and "distractor_false_alarms" not in result and result["numbers_right"] == "1/1" and result["cer_numbers"] == 0.0
 
 
 def test_captions_with_a_broken_character_are_counted(tmp_path):
