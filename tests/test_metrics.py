@@ -1,10 +1,4 @@
-from captioner.core.metrics import (
-    cer,
-    edit_distance,
-    normalize,
-    percentile,
-    term_counts,
-)
+from captioner.core.metrics import cer, cer_numbers, edit_distance, normalize, number_counts, percentile, term_counts
 
 
 def test_normalize_drops_punctuation_space_and_folds_width():
@@ -39,3 +33,20 @@ def test_edit_distance_with_a_limit_stops_early():
     assert edit_distance("ほうふし", "ほうふ", limit=1) == 1
     assert edit_distance("ほうふし", "とのみ", limit=1) == 2  # more than the limit: limit + 1
     assert edit_distance("あ", "あいうえお", limit=2) == 3
+
+
+def test_cer_numbers_accepts_either_way_of_writing_a_number():
+    assert cer(["住民票は三百円です"], ["住民票は300円です"]) > 0
+    assert cer_numbers(["住民票は三百円です"], ["住民票は300円です"]) == 0.0
+    assert cer_numbers(["二〇二六年"], ["2026年"]) == 0.0
+    # a changed fact stays an error: 555 for 五
+    assert cer_numbers(["午後五時十五分"], ["午後555時15分"]) == 2 / len("午後5時15分")
+
+
+def test_number_counts_right_numbers_over_reference_numbers():
+    refs = ["午後五時十五分までに、三百円をお持ちください", "電話は0835-22-4411です", "ありがとうございます"]
+    hyps = ["午後555時15分までに300円をお持ちください", "電話は0835の22の4411です", "5番です"]
+    assert number_counts(refs, hyps) == (5, 6)  # 五 → 555 is the one wrong number
+    assert number_counts(["一万五千円"], ["1万5千円"]) == (1, 1)
+    assert number_counts(["三通"], ["3通と3通"]) == (1, 1)
+    assert number_counts(["三通と三通"], ["3通"]) == (1, 2)  # each hypothesis number matches once

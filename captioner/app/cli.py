@@ -12,6 +12,7 @@ from pathlib import Path
 
 from captioner.app.bundle import add_parser as add_bundle_parser
 from captioner.app.check import add_parser as add_check_parser
+from captioner.app.corpus.build import add_parser as add_corpus_parser
 from captioner.app.config import load_config
 from captioner.app.models import add_parser as add_models_parser
 from captioner.app.service import add_parser as add_service_parser
@@ -93,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for add_stage_parser in (add_dict_parser, add_translate_parser, add_web_parser, add_log_parser):
         add_stage_parser(commands, load_config)  # each stage owns its commands
-    for add_app_parser in (add_check_parser, add_bundle_parser, add_service_parser):
+    for add_app_parser in (add_check_parser, add_bundle_parser, add_service_parser, add_corpus_parser):
         add_app_parser(commands)
     return parser
 

@@ -99,8 +99,11 @@ def evaluate_session(events: list[CaptionEvent], refs: Sequence[Reference], surf
         "first_partial_latency_s": summary(matched.first_latency),
         "cer": round(metrics.cer(refs_text, hypotheses), 4),
         "cer_uncorrected": round(metrics.cer(refs_text, raw), 4) if corrected else None,
+        **number_figures(refs_text, hypotheses),
         "retractions": retractions,
         "erasure": round(erasure, 3),
+        # captions (partial or final) showing U+FFFD, a broken character
+        "broken_text_captions": sum(1 for e in events if "\ufffd" in e.display_text),
     }
     if surfaces is not None:
         hits, occurrences, false_alarms = metrics.term_counts(refs_text, hypotheses, surfaces)
@@ -111,11 +114,42 @@ def evaluate_session(events: list[CaptionEvent], refs: Sequence[Reference], surf
             hits, occurrences, false_alarms = metrics.term_counts(refs_text, raw, surfaces)
             result["term_hits_uncorrected"] = f"{hits}/{occurrences}"
             result["false_alarms_uncorrected"] = false_alarms
+    distractors = [(r.text, h) for r, h in zip(refs, matched.hypotheses) if r.kind == "distractor"]
+    if surfaces is not None and distractors:
+        result["distractor_false_alarms"] = metrics.term_counts(*zip(*distractors), surfaces)[2]
+    conditions = sorted({r.condition for r in refs if r.condition is not None})
+    if conditions:
+        result["by_condition"] = {
+            c: condition_figures([(r.text, h) for r, h in zip(refs, matched.hypotheses) if r.condition == c], surfaces)
+            for c in conditions
+        }
     result["transcript"] = [
         {"id": r.id, "ref": r.text, "hyp": h, **({"uncorrected": u} if u != h else {})}
         for r, h, u in zip(refs, matched.hypotheses, matched.raw)
     ]
     return result
+
+
+def number_figures(references: Sequence[str], hypotheses: Sequence[str]) -> dict[str, Any]:
+    """CER after numeral normalization and number accuracy (:mod:`captioner.core.numerals`)."""
+    right, total = metrics.number_counts(references, hypotheses)
+    return {
+        "cer_numbers": round(metrics.cer_numbers(references, hypotheses), 4),
+        "number_accuracy": round(right / total, 3) if total else None,
+        "numbers_right": f"{right}/{total}",
+    }
+
+
+def condition_figures(pairs: list[tuple[str, str]], surfaces: list[str] | None) -> dict[str, Any]:
+    """CER, number and name figures of one condition's (reference, hypothesis) pairs."""
+    refs_text, hypotheses = [r for r, _ in pairs], [h for _, h in pairs]
+    figures: dict[str, Any] = {"utterances": len(pairs), "cer": round(metrics.cer(refs_text, hypotheses), 4)}
+    figures.update(number_figures(refs_text, hypotheses))
+    if surfaces is not None:
+        hits, occurrences, false_alarms = metrics.term_counts(refs_text, hypotheses, surfaces)
+        figures["term_hits"] = f"{hits}/{occurrences}"
+        figures["false_alarms"] = false_alarms
+    return figures
 
 
 def summary(values: Sequence[float], digits: int = 3) -> dict[str, float | None]:

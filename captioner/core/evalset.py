@@ -26,6 +26,20 @@ class Reference:
     end: float
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def condition(self) -> str | None:
+        """``kokoro/clean``, ``ojt/snr20`` … when the reference names its voice family or SNR."""
+        if "family" not in self.extra and "snr" not in self.extra:
+            return None
+        snr = self.extra.get("snr")
+        label = "clean" if snr is None else f"snr{snr:g}" if isinstance(snr, (int, float)) else f"snr{snr}"
+        return f"{self.extra.get('family', '?')}/{label}"
+
+    @property
+    def kind(self) -> str | None:
+        """``counter`` or ``distractor`` (a sentence without any registered word), when given."""
+        return self.extra.get("kind")
+
 
 def load_references(set_dir: Path) -> list[Reference]:
     path = set_dir / "refs.json"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
+
+from captioner.core.numerals import numbers, to_digits
 
 IGNORED = set("、。，．,.!?！？「」『』（）()・:：;；-ー〜~…\"'“”")
 
@@ -36,6 +39,28 @@ def cer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
     edits = sum(edit_distance(normalize(r), normalize(h)) for r, h in zip(references, hypotheses))
     total = sum(len(normalize(r)) for r in references)
     return edits / total if total else 0.0
+
+
+def cer_numbers(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    """CER after writing numbers as digits on both sides (三百円 = 300円), see ``captioner.core.numerals``."""
+    return cer([to_digits(r) for r in references], [to_digits(h) for h in hypotheses])
+
+
+def number_counts(references: Sequence[str], hypotheses: Sequence[str]) -> tuple[int, int]:
+    """(right, total): numbers of each reference shown with the same value in its hypothesis.
+
+    Each reference number (a digit string after numeral normalization: 五時 → 5, 〇八三五 → 0835)
+    is right when the hypothesis has it too; a hypothesis number matches one reference number.
+    """
+    right = total = 0
+    for ref, hyp in zip(references, hypotheses):
+        shown = Counter(numbers(hyp))
+        for number in numbers(ref):
+            total += 1
+            if shown[number] > 0:
+                shown[number] -= 1
+                right += 1
+    return right, total
 
 
 def term_counts(

@@ -166,7 +166,7 @@ class WhisperRecognizer:
             no_repeat_ngram_size=0,
         )[0]
         tokens = result.sequences_ids[0]
-        text = prefix + self.tokenizer.decode(tokens).strip()
+        text = prefix + decode_tokens(self.tokenizer, tokens).strip()
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         return Hypothesis(
             text=text,
@@ -186,6 +186,22 @@ class WhisperRecognizer:
         if prefix:
             prompt += tok.encode(prefix)
         return prompt
+
+
+def decode_tokens(tokenizer, tokens: list[int]) -> str:
+    """The text of generated tokens, never with U+FFFD.
+
+    Whisper writes many kanji as two or three byte-level tokens; a decoding stopped by its
+    length limit can end inside one (窓 = two tokens), which decodes to U+FFFD. Such an
+    incomplete character at the end is held back (a later partial or the final brings it
+    whole); bytes that form no character anywhere else are dropped.
+    """
+    text = tokenizer.decode(tokens)
+    end = len(tokens)
+    while text.endswith("\ufffd") and len(tokens) - end < 3 and end > 0:
+        end -= 1
+        text = tokenizer.decode(tokens[:end])
+    return text.replace("\ufffd", "")
 
 
 def _suppressed_tokens(tokenizer) -> list[int]:

@@ -1,0 +1,54 @@
+"""`captioner bench` figures from caption events: numbers (CER after numeral normalization,
+number accuracy) and the per-condition breakdown read from refs.json's family/snr."""
+
+import json
+
+from captioner.app.evaluation import evaluate_session
+from captioner.core.evalset import load_references
+from captioner.core.events import CaptionEvent
+
+
+def _final(uid: int, text: str, start: float, end: float) -> CaptionEvent:
+    return CaptionEvent("final", uid, text, start, end, end + 0.5, committed=text)
+
+
+def test_numbers_and_conditions_in_the_figures(tmp_path):
+    refs = [
+        {"id": "h001", "text": "午後五時十五分に、周南市へ。", "start": 1.0, "end": 3.0, "family": "ojt", "snr": 20},
+        {"id": "h002", "text": "三百円です。", "start": 4.0, "end": 5.0, "family": "kokoro", "snr": None},
+        {"id": "h003", "text": "ありがとうございます。", "start": 6.0, "end": 7.0, "family": "kokoro", "snr": None, "kind": "distractor"},
+    ]
+    (tmp_path / "refs.json").write_text(json.dumps(refs, ensure_ascii=False), encoding="utf-8")
+    references = load_references(tmp_path)
+    assert [r.condition for r in references] == ["ojt/snr20", "kokoro/clean", "kokoro/clean"]
+    events = [
+        _final(1, "午後555時15分に、周南市へ。", 1.0, 3.0),
+        _final(2, "300円です", 4.0, 5.0),
+        _final(3, "ありがとうございます周南市", 6.0, 7.0),
+    ]
+    result = evaluate_session(events, references, ["周南市"])
+    assert result["numbers_right"] == "2/3" and result["number_accuracy"] == 0.667
+    assert result["cer_numbers"] < result["cer"]  # 三百円 = 300円 is no error after normalization
+    assert result["by_condition"]["ojt/snr20"] == {
+        "utterances": 1, "cer": result["by_condition"]["ojt/snr20"]["cer"], "cer_numbers": round(2 / len("午後5時15分に周南市へ"), 4),
+        "number_accuracy": 0.5, "numbers_right": "1/2", "term_hits": "1/1", "false_alarms": 0,
+    }  # fmt: skip
+    assert result["distractor_false_alarms"] == 1  # 周南市 in the distractor's caption
+    clean = result["by_condition"]["kokoro/clean"]
+    assert (clean["utterances"], clean["numbers_right"], clean["false_alarms"], clean["cer_numbers"]) == (2, "1/1", 1, round(3 / 16, 4))
+
+
+def test_sets_without_conditions_have_no_breakdown(tmp_path):
+    (tmp_path / "refs.json").write_text(json.dumps([{"id": "d01", "text": "三通", "start": 0.5, "end": 1.5}]), encoding="utf-8")
+    references = load_references(tmp_path)
+    result = evaluate_session([_final(1, "3通", 0.5, 1.5)], references, None)
+    assert "by_condition" not in result and "distractor_false_alarms" not in result and result["numbers_right"] == "1/1" and result["cer_numbers"] == 0.0
+
+
+def test_captions_with_a_broken_character_are_counted(tmp_path):
+    (tmp_path / "refs.json").write_text(json.dumps([{"id": "d01", "text": "先生", "start": 0.5, "end": 1.5}]), encoding="utf-8")
+    events = [
+        CaptionEvent("partial", 1, "先\ufffd", 0.5, 1.0, 1.1),
+        _final(1, "先生", 0.5, 1.5),
+    ]
+    assert evaluate_session(events, load_references(tmp_path), None)["broken_text_captions"] == 1
