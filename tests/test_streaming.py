@@ -43,3 +43,18 @@ def test_final_keeps_the_committed_prefix():
     policy.update("はい、わかりましたか")
     assert policy.final("はい、わかりました。") == "はい、わかりました。"
     assert policy.final("いいえ") == "はい、"
+
+
+def test_a_final_that_starts_the_sentence_over_loses_the_copy():
+    from captioner.engine.streaming import CommitPolicy, drop_restatement
+
+    committed = "横手市の災害対策本部の電話は、"
+    assert drop_restatement(committed, committed + "横手市の災害対042の780の0394です") == committed + "042の780の0394です"
+    assert drop_restatement(committed, committed + "0719の横手市の災害対7000です") == committed + "0719の7000です"
+    ordinary = "住民票の写しと、"
+    assert drop_restatement(ordinary, ordinary + "住民票の除票です") == ordinary + "住民票の除票です"  # 4 shared: a word
+    policy = CommitPolicy()
+    policy.update(committed + "042")
+    policy.update(committed + "042の")
+    assert policy.committed == committed
+    assert policy.final(committed + "横手市の災害対策本部の電話は042の780です") == committed + "042の780です"

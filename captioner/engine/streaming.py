@@ -37,6 +37,31 @@ def common_prefix(a: str, b: str) -> str:
     return os.path.commonprefix([a, b])
 
 
+RESTATE_MIN = 6  # characters of the committed text's beginning that make a copy of it
+
+
+def drop_restatement(committed: str, text: str, minimum: int = RESTATE_MIN) -> str:
+    """``text`` without copies of the committed text's beginning in what follows the committed part.
+
+    Forced to continue a committed prefix (and primed with words), Whisper sometimes starts
+    the sentence over after it: 「電話は、」+「電話は…」, the copy often cut short. A run of
+    ``minimum`` or more characters equal to the committed text's start is such a copy.
+    """
+    head = committed.lstrip()
+    if len(head) < minimum or not text.startswith(committed):
+        return text
+    rest = text[len(committed) :]
+    kept, i = [], 0
+    while i < len(rest):
+        copied = len(os.path.commonprefix([rest[i:], head]))
+        if copied >= minimum:
+            i += copied
+            continue
+        kept.append(rest[i])
+        i += 1
+    return committed + "".join(kept)
+
+
 class CommitPolicy:
     """Tracks the committed prefix of one utterance across successive hypotheses."""
 
@@ -49,6 +74,7 @@ class CommitPolicy:
         """Take a new partial hypothesis; return the (possibly longer) committed text."""
         if not hypothesis.startswith(self.committed):
             hypothesis = self.committed + hypothesis
+        hypothesis = drop_restatement(self.committed, hypothesis)
         if self.previous is not None:
             agreed = common_prefix(self.previous, hypothesis)
             self.committed = max(self.committed, self._commit_point(agreed), key=len)
@@ -56,8 +82,9 @@ class CommitPolicy:
         return self.committed
 
     def final(self, text: str) -> str:
-        """The final text: never shorter than, and always starting with, the committed text."""
-        return text if text.startswith(self.committed) else self.committed
+        """The final text: never shorter than, and always starting with, the committed text
+        (and never restating it, see :func:`drop_restatement`)."""
+        return drop_restatement(self.committed, text) if text.startswith(self.committed) else self.committed
 
     def _commit_point(self, agreed: str) -> str:
         fresh = agreed[len(self.committed):]
