@@ -197,7 +197,7 @@ def _row_values(row: list[str], keys: list[str | None], file: str, line: int) ->
 
 def write_csv(path: str | Path, entries: Sequence[Entry]) -> None:
     """All entries as CSV in UTF-8 with BOM, Japanese header names, Excel line endings."""
-    from dictionary.store import atomic_write
+    from captioner.core.files import atomic_write
 
     languages = sort_languages(code for e in entries for code in e.translations)
     header = [EXPORT_NAMES["surface"], EXPORT_NAMES["reading"], *(EXPORT_LANGUAGES.get(c, c) for c in languages),

@@ -103,7 +103,7 @@ class AddressChoice:
 
     def choose(self, address: str | None) -> None:
         """Keep ``address`` (one of :func:`lan_addresses`), or forget the choice with None."""
-        from dictionary.store import atomic_write
+        from captioner.core.files import atomic_write
 
         if address is not None and address not in {a["address"] for a in lan_addresses()}:
             raise ValueError(f"{address} はこのパソコンのアドレスではありません")

@@ -147,7 +147,7 @@ class Phrases:
         return [p for p in data if isinstance(p, str) and p.strip()] if isinstance(data, list) else list(DEFAULT_PHRASES)
 
     def save(self, phrases: Any) -> list[str]:
-        from dictionary.store import atomic_write
+        from captioner.core.files import atomic_write
 
         if isinstance(phrases, str):
             phrases = phrases.splitlines()
