@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from captioner.core.files import unsafe_member
 from translate.packages import Package, PackageError, PackageStore
 
 log = logging.getLogger(__name__)
@@ -256,8 +257,7 @@ def verify_package_file(path: Path, entry: IndexEntry | None = None, where: str 
         with zipfile.ZipFile(path) as archive:
             names = [n for n in archive.namelist() if not n.endswith("/")]
             for name in names:
-                parts = PurePosixPath(name).parts
-                if name.startswith("/") or ".." in parts or "\\" in name:
+                if unsafe_member(name):
                     raise DownloadError(f"{where}: unsafe path in the archive ({name})")
             tops = sorted({PurePosixPath(n).parts[0] for n in names if f"{PurePosixPath(n).parts[0]}/metadata.json" in names})
             if len(tops) != 1:

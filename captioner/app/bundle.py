@@ -20,9 +20,11 @@ import shutil
 import tempfile
 import zipfile
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from captioner.app.models import sha256_file
 from captioner.core.errors import CaptionerError
+from captioner.core.files import unsafe_member
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +42,6 @@ class BundleError(CaptionerError):
 def _sha256_member(archive: zipfile.ZipFile, name: str) -> str:
     digest = hashlib.sha256()
     with archive.open(name) as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -94,7 +88,7 @@ def create_bundle(
 
     def add(archive: zipfile.ZipFile, path: Path, name: str) -> None:
         archive.write(path, name)
-        info["files"][name] = _sha256_file(path)
+        info["files"][name] = sha256_file(path)
 
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as archive, tempfile.TemporaryDirectory() as tmp:
@@ -171,8 +165,7 @@ def verify_bundle(file: str | Path) -> dict:
     with archive:
         names = set(archive.namelist())
         for name, expected in info["files"].items():
-            parts = PurePosixPath(name).parts
-            if name.startswith("/") or ".." in parts or "\\" in name:
+            if unsafe_member(name):
                 raise BundleError(f"{file}: unsafe path in the bundle ({name})")
             if name not in names:
                 raise BundleError(f"{file}: {name} is missing (incomplete bundle)")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from captioner.app.bundle import add_parser as add_bundle_parser
 from captioner.app.check import add_parser as add_check_parser
-from captioner.app.corpus.build import add_parser as add_corpus_parser
 from captioner.app.config import load_config
+from captioner.app.corpus.build import add_parser as add_corpus_parser
 from captioner.app.models import add_parser as add_models_parser
 from captioner.app.service import add_parser as add_service_parser
 from captioner.app.session import CaptionSession

@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from captioner.core.errors import ModelError
+from captioner.core.files import unsafe_member
 from captioner.engine.model_store import (
     BUNDLED_NAME,
     BUNDLED_SHA256,
@@ -190,8 +191,7 @@ def _extract_zip(file: Path, staging: Path) -> Path:
         with zipfile.ZipFile(file) as archive:
             names = [n for n in archive.namelist() if not n.endswith("/")]
             for name in names:
-                parts = PurePosixPath(name).parts
-                if name.startswith("/") or ".." in parts or "\\" in name:
+                if unsafe_member(name):
                     raise ModelError(f"{file}: unsafe path in the archive ({name})")
             folders = sorted({str(PurePosixPath(n).parent) for n in names if PurePosixPath(n).name == "model.bin"})
             if len(folders) != 1:

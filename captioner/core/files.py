@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 
 def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> None:
@@ -27,3 +27,8 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> N
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def unsafe_member(name: str) -> bool:
+    """True for an archive member that would land outside the folder it is extracted into."""
+    return name.startswith("/") or "\\" in name or ".." in PurePosixPath(name).parts
