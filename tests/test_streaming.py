@@ -58,3 +58,35 @@ def test_a_final_that_starts_the_sentence_over_loses_the_copy():
     policy.update(committed + "042の")
     assert policy.committed == committed
     assert policy.final(committed + "横手市の災害対策本部の電話は042の780です") == committed + "042の780です"
+
+
+def test_continuation_follows_the_part_that_lines_up_with_the_committed_text():
+    from captioner.engine.streaming import continuation
+
+    # the free decode heard the committed part differently; only what comes after it is new
+    assert continuation("周南市悪所の、", "周南市役所の、窓口です") == "窓口です"
+    assert continuation("", "窓口です") == "窓口です"
+    assert continuation("はい、", "はい、わかりました") == "わかりました"
+    assert continuation("はい、わかりました", "はい") == ""
+
+
+def test_free_final_keeps_committed_text_and_takes_the_free_continuation():
+    policy = CommitPolicy()
+    policy.update("周南市悪所の、窓口")
+    policy.update("周南市悪所の、窓口で")
+    assert policy.committed == "周南市悪所の、"
+    # forced: a final that does not continue the committed text is not shown
+    assert policy.final("周南市役所の、窓口です") == "周南市悪所の、"
+    assert policy.final("周南市役所の、窓口です", forced=False) == "周南市悪所の、窓口です"
+    assert policy.final("", forced=False) == "周南市悪所の、"
+
+
+def test_commit_agreement_three_needs_three_agreeing_partials():
+    policy = CommitPolicy(agreement=3)
+    assert policy.update("はい、わか") == ""
+    assert policy.update("はい、わかり") == ""
+    assert policy.update("はい、わかりま") == "はい、"
+    never = CommitPolicy(agreement=0)
+    for text in ("はい、わか", "はい、わかり", "はい、わかりま"):
+        assert never.update(text) == ""
+    assert never.final("はい、わかりました", forced=False) == "はい、わかりました"

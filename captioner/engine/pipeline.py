@@ -314,7 +314,7 @@ class CaptionPipeline:
             self.stats.speculative_hits += 1
         else:
             hypothesis = self._decode(task, policy.committed)
-        text = policy.final(self._accept(hypothesis) or "")
+        text = policy.final(self._accept(hypothesis) or "", forced=self._forced_final)
         if text or progress.shown:
             self._emit(task, text, text, task.speech_end, hypothesis)
         if text:
@@ -332,13 +332,17 @@ class CaptionPipeline:
             task.audio,
             beam_size=beam,
             previous_text=self._previous_text(task.utterance),
-            prefix=prefix if self.recognizer.capabilities.forced_prefix else "",
+            prefix=prefix if self.recognizer.capabilities.forced_prefix and (task.kind == "partial" or self._forced_final) else "",
             hotwords=PROMPT_SEPARATOR.join(words),
         )
         with self._cond:
             self.stats.decodes[task.kind] += 1
             self.stats.decode_seconds[task.kind] += hypothesis.seconds
         return dataclasses.replace(hypothesis, prompted=words) if words else hypothesis
+
+    @property
+    def _forced_final(self) -> bool:
+        return self.config.streaming.final_prefix == "forced"
 
     def _accept(self, hypothesis: Hypothesis) -> str | None:
         """The text to show (decoding loops collapsed), or None if the guard drops it."""
@@ -388,7 +392,8 @@ class CaptionPipeline:
     def _progress_of(self, utterance: Utterance) -> Progress:
         progress = self._progress.get(utterance.id)
         if progress is None:
-            policy = CommitPolicy(self.config.streaming.commit_without_boundary_chars)
+            options = self.config.streaming
+            policy = CommitPolicy(options.commit_without_boundary_chars, options.commit_agreement)
             progress = self._progress[utterance.id] = Progress(policy)
         return progress
 

@@ -1,9 +1,12 @@
 """The streaming policy: when to decode, and which text is committed (never changed again).
 
-A LocalAgreement-2 policy on characters: text on which two consecutive partial decodings
-agree is committed, cut back to the last phrase boundary (、。 etc.) so a half-heard word is
-not frozen. Committed text is passed to the decoder as a forced prefix, so every later
-partial and the final start with it.
+A LocalAgreement-n policy on characters: text on which ``commit_agreement`` consecutive
+partial decodings agree is committed, cut back to the last phrase boundary (、。 etc.) so a
+half-heard word is not frozen. Committed text is passed to the decoder as a forced prefix, so
+every later partial starts with it. The final is decoded either with that prefix too or
+freely (``final_prefix: free``): then the free text's continuation after the part that lines
+up with the committed text is appended to it (:func:`continuation`), so committed text never
+changes but an error the forced prefix would lock into the rest of the sentence is avoided.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+FINAL_PREFIXES = ("forced", "free")
 BOUNDARIES = set("、。，．,.！？!? 　")  # committed text ends at one of these (spaces stripped)
 
 
@@ -23,6 +27,8 @@ class StreamingOptions:
     partial_interval_ms: int = 600
     final_tail_ms: int = 150
     commit_without_boundary_chars: int = 16
+    commit_agreement: int = 2  # consecutive partials that must agree to commit text; 0 = commit nothing before the final
+    final_prefix: str = "forced"  # "forced": the final continues the committed text; "free": see the module doc
     context_max_gap_s: float = 20.0
 
     def validate(self) -> None:
@@ -31,6 +37,10 @@ class StreamingOptions:
                 raise ValueError(f"{name} must not be negative")
         if self.commit_without_boundary_chars < 4:
             raise ValueError("commit_without_boundary_chars must be at least 4")
+        if self.commit_agreement < 0 or self.commit_agreement == 1:
+            raise ValueError("commit_agreement must be 0 (never) or at least 2")
+        if self.final_prefix not in FINAL_PREFIXES:
+            raise ValueError(f"final_prefix must be one of: {', '.join(FINAL_PREFIXES)}")
 
 
 def common_prefix(a: str, b: str) -> str:
@@ -62,29 +72,56 @@ def drop_restatement(committed: str, text: str, minimum: int = RESTATE_MIN) -> s
     return committed + "".join(kept)
 
 
+def continuation(committed: str, text: str) -> str:
+    """What ``text`` says after the part of it that lines up with ``committed``.
+
+    The prefix ``text[:k]`` closest to ``committed`` by edit distance (ties: the length nearest
+    ``committed``'s) is the part already shown; ``text[k:]`` is new.
+    """
+    if not committed:
+        return text
+    # row[k]: edit distance between the committed text so far and text[:k] (free start in text: no)
+    row = list(range(len(text) + 1))
+    for i, c in enumerate(committed, 1):
+        previous, row = row, [i] + [0] * len(text)
+        for k, t in enumerate(text, 1):
+            row[k] = min(previous[k] + 1, row[k - 1] + 1, previous[k - 1] + (c != t))
+    best = min(range(len(text) + 1), key=lambda k: (row[k], abs(k - len(committed))))
+    return text[best:]
+
+
 class CommitPolicy:
     """Tracks the committed prefix of one utterance across successive hypotheses."""
 
-    def __init__(self, commit_without_boundary_chars: int = 16) -> None:
+    def __init__(self, commit_without_boundary_chars: int = 16, agreement: int = 2) -> None:
         self.long_run = commit_without_boundary_chars
+        self.agreement = agreement
         self.committed = ""
         self.previous: str | None = None
+        self.recent: list[str] = []  # the last ``agreement - 1`` hypotheses
 
     def update(self, hypothesis: str) -> str:
         """Take a new partial hypothesis; return the (possibly longer) committed text."""
         if not hypothesis.startswith(self.committed):
             hypothesis = self.committed + hypothesis
         hypothesis = drop_restatement(self.committed, hypothesis)
-        if self.previous is not None:
-            agreed = common_prefix(self.previous, hypothesis)
+        if self.agreement and len(self.recent) >= self.agreement - 1:
+            agreed = os.path.commonprefix([*self.recent, hypothesis])
             self.committed = max(self.committed, self._commit_point(agreed), key=len)
         self.previous = hypothesis
+        if self.agreement:
+            self.recent = [*self.recent, hypothesis][-(self.agreement - 1) :]
         return self.committed
 
-    def final(self, text: str) -> str:
+    def final(self, text: str, forced: bool = True) -> str:
         """The final text: never shorter than, and always starting with, the committed text
-        (and never restating it, see :func:`drop_restatement`)."""
-        return drop_restatement(self.committed, text) if text.startswith(self.committed) else self.committed
+        (and never restating it, see :func:`drop_restatement`). ``forced=False``: ``text`` was
+        decoded without the committed prefix; its :func:`continuation` follows the committed text."""
+        if text.startswith(self.committed):
+            return drop_restatement(self.committed, text)
+        if forced or not text:
+            return self.committed
+        return drop_restatement(self.committed, self.committed + continuation(self.committed, text))
 
     def _commit_point(self, agreed: str) -> str:
         fresh = agreed[len(self.committed):]
