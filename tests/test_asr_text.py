@@ -26,3 +26,18 @@ def test_bytes_that_form_no_character_are_dropped(recognizer):
     lead = tok.encode("粗")[0]  # the first byte(s) of 粗, followed by something that does not continue it
     assert "\ufffd" in tok.decode([lead, *tok.encode("大ごみ")])
     assert decode_tokens(tok, [lead, *tok.encode("大ごみ")]) == "大ごみ"
+
+
+def test_a_forced_prefix_is_in_the_text_once(recognizer, eval_dir):
+    """CTranslate2 returns the forced prefix's tokens with the generated ones; the text holds
+    the prefix once (it was written twice: 「はい、はい、…」, which then got committed)."""
+    import numpy as np
+
+    from captioner.engine.audio import FileSource
+
+    audio = np.concatenate(list(FileSource(eval_dir / "d01.wav", pace=None).blocks()))
+    free = recognizer.transcribe(audio).text
+    head = free[:5]
+    forced = recognizer.transcribe(audio, prefix=head).text
+    assert forced.startswith(head) and not forced[len(head) :].startswith(head), forced
+    assert len(forced) <= len(free) + 3

@@ -94,3 +94,19 @@ def test_a_decoding_of_nothing_but_prompted_names_needs_strong_evidence():
     assert check(strong, options, prompted=("防府市",)).text == "防府市。"
     sentence = Hypothesis("防府市の窓口です。", avg_logprob=-0.7, no_speech_prob=0.1, compression_ratio=1.0, seconds=0.1)
     assert check(sentence, options, prompted=("防府市",)).reason is None  # more than the name was heard
+
+
+@pytest.mark.parametrize(
+    ("text", "rejected"),
+    [
+        ("fukushi no madoguchi wa nikai desu", True),  # romaji: a failed Japanese decoding
+        ("Thank you for watching.", True),
+        ("ATMは一階にあります", False),  # Latin letters inside Japanese are Japanese
+        ("QRコードをNHKのアプリで読み取ってください", False),
+        ("マイナンバーカードをお持ちください", False),
+    ],
+)
+def test_japanese_in_latin_letters_is_a_failed_decoding(text, rejected):
+    decoded = hyp(text)
+    assert (check(decoded, GuardOptions(), language="ja").reason == "wrong script") is rejected
+    assert check(decoded, GuardOptions(), language="en").reason is None  # English captions are Latin

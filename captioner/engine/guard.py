@@ -23,6 +23,9 @@ KNOWN_PHRASES = [
     "では",
     "はい",
 ]
+LATIN_SCRIPT_LANGUAGES = ("ja", "zh", "ko")  # captions in these languages are not written in Latin letters
+WRONG_SCRIPT_SHARE = 0.5  # Latin letters in more than this share of the characters: a failed decoding
+WRONG_SCRIPT_MIN_LETTERS = 6  # ... and at least this many (ＡＴＭ, ＱＲコード, NHK are Japanese)
 MIN_LOOP_SURVIVOR = 3  # a loop that collapses to this few characters was not speech
 LOOP_IGNORED = IGNORED - set("ー〜~-")  # punctuation copies of a loop may differ in (ー is part of a word)
 
@@ -90,6 +93,9 @@ def _find_loop(
     return None
 
 
+WRONG_SCRIPT = "wrong script"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The text to show (decoding loops collapsed), or why nothing is shown."""
@@ -98,16 +104,29 @@ class Verdict:
     reason: str | None = None
 
 
-def check(hyp: Hypothesis, options: GuardOptions, prompted: Collection[str] = ()) -> Verdict:
+def wrong_script(text: str, language: str) -> bool:
+    """A caption in ``language`` (Japanese, Chinese, Korean) that came out in romaji or English:
+    Whisper sometimes transliterates an unfamiliar voice (fukushi no madoguchi)."""
+    if language not in LATIN_SCRIPT_LANGUAGES:
+        return False
+    bare = normalize(text)
+    letters = sum(1 for c in bare if c.isascii() and c.isalpha())
+    return letters >= WRONG_SCRIPT_MIN_LETTERS and letters > WRONG_SCRIPT_SHARE * len(bare)
+
+
+def check(hyp: Hypothesis, options: GuardOptions, prompted: Collection[str] = (), language: str = "") -> Verdict:
     """Screen one decoding: drop non-speech, collapse decoding loops in speech.
 
     ``prompted``: the words the decoding was primed with; a decoding that is nothing but
     those words needs the same evidence as a known hallucination (a name in the prompt is what
-    the decoder says when it hears nothing it knows).
+    the decoder says when it hears nothing it knows). ``language``: the caption language; a
+    Japanese decoding written in Latin letters is rejected as "wrong script".
     """
     text = normalize(hyp.text)
     if not text:
         return Verdict("", "empty")
+    if wrong_script(hyp.text, language):
+        return Verdict("", WRONG_SCRIPT)
     if hyp.no_speech_prob > options.no_speech_threshold and hyp.avg_logprob < options.log_prob_threshold:
         return Verdict("", "no speech")
     if hyp.avg_logprob < options.log_prob_threshold * 1.5:

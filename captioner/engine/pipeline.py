@@ -25,7 +25,7 @@ from captioner.core.audio import SAMPLE_RATE
 from captioner.core.events import CLERK, CaptionEvent
 from captioner.core.stages import Sink
 from captioner.engine.audio import AudioOptions, AudioSource
-from captioner.engine.guard import GuardOptions, check
+from captioner.engine.guard import WRONG_SCRIPT, GuardOptions, Verdict, check
 from captioner.engine.memory import release_free_memory
 from captioner.engine.recognizer import AsrOptions, Hypothesis, Recognizer
 from captioner.engine.streaming import CommitPolicy, StreamingOptions
@@ -314,24 +314,29 @@ class CaptionPipeline:
             self.stats.speculative_hits += 1
         else:
             hypothesis = self._decode(task, policy.committed)
-        text = policy.final(self._accept(hypothesis) or "", forced=self._forced_final)
+        verdict = self._verdict(hypothesis)
+        if verdict.reason == WRONG_SCRIPT:  # romaji: once more without context, which often causes it
+            hypothesis = self._decode(task, policy.committed, context=False)
+            verdict = self._verdict(hypothesis)
+        text = policy.final(verdict.text if verdict.reason is None else "", forced=self._forced_final)
         if text or progress.shown:
             self._emit(task, text, text, task.speech_end, hypothesis)
         if text:
             self._context = (text, task.speech_end / SAMPLE_RATE)
 
-    def _decode(self, task: Task, prefix: str) -> Hypothesis:
+    def _decode(self, task: Task, prefix: str, context: bool = True) -> Hypothesis:
+        """Decode a task; ``context=False``: without the previous caption and prompted words."""
         options = self.config.asr
         beam = options.partial_beam_size if task.kind == "partial" else options.final_beam_size
         words: tuple[str, ...] = ()
-        if self.prompt_words is not None:
+        if self.prompt_words is not None and context:
             with self._cond:
                 heard = "" if task.kind == "partial" else task.progress.policy.previous or ""
             words = tuple(self.prompt_words(heard))
         hypothesis = self.recognizer.transcribe(
             task.audio,
             beam_size=beam,
-            previous_text=self._previous_text(task.utterance),
+            previous_text=self._previous_text(task.utterance) if context else "",
             prefix=prefix if self.recognizer.capabilities.forced_prefix and (task.kind == "partial" or self._forced_final) else "",
             hotwords=PROMPT_SEPARATOR.join(words),
         )
@@ -346,13 +351,17 @@ class CaptionPipeline:
 
     def _accept(self, hypothesis: Hypothesis) -> str | None:
         """The text to show (decoding loops collapsed), or None if the guard drops it."""
-        verdict = check(hypothesis, self.config.guard, hypothesis.prompted)
+        verdict = self._verdict(hypothesis)
+        return verdict.text if verdict.reason is None else None
+
+    def _verdict(self, hypothesis: Hypothesis) -> Verdict:
+        """The guard's verdict on a decoding; a rejection is counted and logged."""
+        verdict = check(hypothesis, self.config.guard, hypothesis.prompted, self.config.asr.language)
         if verdict.reason is not None:
             with self._cond:
                 self.stats.rejected[verdict.reason] = self.stats.rejected.get(verdict.reason, 0) + 1
             log.debug("dropped %r: %s", hypothesis.text, verdict.reason)
-            return None
-        return verdict.text
+        return verdict
 
     def _previous_text(self, utterance: Utterance) -> str:
         text, ended = self._context

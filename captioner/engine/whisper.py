@@ -150,7 +150,7 @@ class WhisperRecognizer:
         audio = audio[: MAX_FRAMES * HOP - pad]
         encoded = self._encode(audio, pad)
 
-        prompt = self._prompt(hotwords, previous_text, prefix)
+        prompt, forced = self._prompt(hotwords, previous_text, prefix)
         duration = len(audio) / SAMPLE_RATE
         max_new = int(min(220 - len(prompt), 8 + duration * MAX_TOKENS_PER_SECOND))
         result = self.model.model.generate(
@@ -166,6 +166,8 @@ class WhisperRecognizer:
             no_repeat_ngram_size=0,
         )[0]
         tokens = result.sequences_ids[0]
+        if forced and tokens[: len(forced)] == forced:
+            tokens = tokens[len(forced) :]  # the result repeats the forced prefix: it is already in ``prefix``
         text = prefix + decode_tokens(self.tokenizer, tokens).strip()
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         return Hypothesis(
@@ -176,16 +178,15 @@ class WhisperRecognizer:
             seconds=time.perf_counter() - started,
         )
 
-    def _prompt(self, hotwords: str, previous_text: str, prefix: str) -> list[int]:
+    def _prompt(self, hotwords: str, previous_text: str, prefix: str) -> tuple[list[int], list[int]]:
+        """The decoder prompt (context, start of transcript, forced prefix) and the prefix's tokens."""
         tok = self.tokenizer
         context = tok.encode(f"{self.options.initial_prompt}{hotwords}")[:CONTEXT_TOKENS - PREVIOUS_TOKENS]
         if previous_text:
             context += tok.encode(previous_text)[-PREVIOUS_TOKENS:]
         prompt = [tok.sot_prev, *context] if context else []
-        prompt += [*tok.sot_sequence, tok.no_timestamps]
-        if prefix:
-            prompt += tok.encode(prefix)
-        return prompt
+        forced = tok.encode(prefix) if prefix else []
+        return [*prompt, *tok.sot_sequence, tok.no_timestamps, *forced], forced
 
 
 def decode_tokens(tokenizer, tokens: list[int]) -> str:
