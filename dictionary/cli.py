@@ -66,6 +66,10 @@ def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
     bench.add_argument("--entries", type=int, default=5000, help="fill the set's dictionary up to this many words (default 5000)")
     bench.set_defaults(handler=cmd_bench)
 
+    ablate = sub.add_parser("ablate", parents=[common], help="benchmark (JSON): names, false alarms and CER with each correction rule turned off")
+    ablate.add_argument("runs", metavar="BENCH.json", type=Path, nargs="+", help="outputs of `captioner bench SET_DIR --output FILE`")
+    ablate.set_defaults(handler=cmd_ablate)
+
 
 # ------------------------------------------------------------------------------ commands
 
@@ -243,6 +247,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.entries < 1:
         raise CaptionerError(f"--entries must be at least 1, got {args.entries}")
     result = run_dictionary_bench(args.set_dir, args.entries, _config(args).dictionary)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_ablate(args: argparse.Namespace) -> int:
+    import json
+
+    from dictionary.ablation import run_ablation
+
+    result = run_ablation(args.runs, _config(args).dictionary)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 

@@ -40,7 +40,7 @@ from dictionary.entries import (
     normalize_reading,
     to_hiragana,
 )
-from dictionary.options import DictionaryOptions
+from dictionary.options import RULES, DictionaryOptions
 
 MAX_SPAN_TOKENS = 6
 MAX_READINGS_PER_SPAN = 8
@@ -125,6 +125,11 @@ class Corrector:
         analyzer: Analyzer | None = None,
     ) -> None:
         self.options = options or DictionaryOptions()
+        self.rules = set(RULES) - set(self.options.rules_off)
+        if not self.options.fuzzy:
+            self.rules.discard("fuzzy")
+        if not self.options.common_readings:
+            self.rules.discard("common_readings")
         self.analyzer = analyzer or shared_analyzer()
         self.entries = list(entries)
         ranked = sorted(self.entries, key=lambda e: -e.priority)  # stable: first wins ties
@@ -137,7 +142,7 @@ class Corrector:
             if len(surface) > 1:  # a one-kanji town (集, 中) is an ordinary character elsewhere
                 self.surfaces_by_first.setdefault(surface[0], []).append(surface)
         self.common_keys: dict[str, Entry] = {}  # common readings of proper nouns (see module doc)
-        if self.options.common_readings:
+        if "common_readings" in self.rules:
             for entry in ranked:
                 key = common_key(entry, self.analyzer)
                 if key and key not in self.by_key:
@@ -150,7 +155,7 @@ class Corrector:
         self.fuzzy_index: dict[str, set[str]] = {}
         self.key_lengths = {len(key) for key in self.by_key}
         self._near = lru_cache(maxsize=NEAR_CACHE)(self._near_keys)  # spans recur in every partial
-        if self.options.fuzzy:
+        if "fuzzy" in self.rules:
             for key in self.by_key:
                 for variant in _deletes(key, allowed_distance(len(key))):
                     self.fuzzy_index.setdefault(variant, set()).add(key)
@@ -162,15 +167,20 @@ class Corrector:
         matched yet (こち of こちら is not 河内, お持 of お持ち not 海応寺)."""
         if not self.entries or not text:
             return Correction(text)
-        changes = self._alias_changes(text)
+        changes = self._alias_changes(text) if "aliases" in self.rules else []
         taken = [(c.start, c.end) for c in changes]
         # written right already: kept whole, unless a longer match contains it (花木|中央 → 華城中央)
         registered = [r for r in self._registered_in(text) if not any(r[0] < b and a < r[1] for a, b in taken)]
-        tokens, splits = self._split_unknown_katakana(_join_repeat_marks(self.analyzer.tokens(text)))
-        readings = [token_readings(t) for t in tokens]
+        tokens, splits = _join_repeat_marks(self.analyzer.tokens(text)), set()
+        if "katakana_split" in self.rules:
+            tokens, splits = self._split_unknown_katakana(tokens)
+        readings = [token_readings(t, "kanji_readings" in self.rules) for t in tokens]
         walks = [self._walk(tokens, readings, i) for i in range(len(tokens))]
         candidates = sorted(
-            itertools.chain(self._candidates(tokens, readings, walks), self._long_matches(tokens, walks)),
+            itertools.chain(
+                self._candidates(tokens, readings, walks),
+                self._long_matches(tokens, walks) if "long_matches" in self.rules else (),
+            ),
             key=lambda c: (c.distance, -(c.end - c.start), -c.entry.priority),
         )
         cut = tokens[-1].end if open_end and tokens else None
@@ -193,7 +203,8 @@ class Corrector:
                 reason = f"{original} ({candidate.reading}) {how} {entry.surface} ({entry.reading})"
             changes.append(Change(candidate.start, candidate.end, original, entry.surface, entry, reason))
         anchors = [(start, end) for start, end, _ in registered] + [(c.start, c.end) for c in changes]
-        changes += self._listed_changes(text, tokens, anchors, cut, splits)
+        if "listed" in self.rules:
+            changes += self._listed_changes(text, tokens, anchors, cut, splits)
         changes.sort(key=lambda c: c.start)
         found = [entry for _, _, entry in registered] + [c.entry for c in changes]
         return Correction(_replaced(text, changes), tuple(changes), tuple(found))
@@ -307,7 +318,7 @@ class Corrector:
         for i, first in enumerate(tokens):
             if not (_may_start(first) or _kana_only(first)) or first.pos == "接尾辞" and i > 0:
                 continue  # a suffix belongs to the word before it (証 of 保険証)
-            particle_after_word = first.pos in FUNCTION_POS and not _phrase_start(tokens, i)
+            particle_after_word = first.pos in FUNCTION_POS and not _phrase_start(tokens, i) and "particle_guard" in self.rules
             for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS)):
                 last = tokens[j]
                 if j > i and not (_may_continue(last) or _kana_only(last)):
@@ -320,13 +331,14 @@ class Corrector:
                 if first.pos in FUNCTION_POS and (particle_after_word or not _kana_phrase(span)):
                     continue  # a particle after a word is a particle: をご is not 麻郷, のため not 野多目
                 following = tokens[j + 1] if j + 1 < len(tokens) else None
-                if _adjectival(span, following):
+                if "adjective_guard" in self.rules and _adjectival(span, following):
                     continue
                 for reading in _joined_readings(readings[i : j + 1], MAX_READINGS_PER_SPAN):
                     yield from self._matches(span, reading)
                 spelled = walks[i][j - i] if j - i < len(walks[i]) else {}
-                yield from self._spelled_matches(span, spelled)
-                if following is not None and following.surface == "だ" and following.pos == "助動詞":
+                if "kanji_readings" in self.rules:
+                    yield from self._spelled_matches(span, spelled)
+                if "copula" in self.rules and following is not None and following.surface == "だ" and following.pos == "助動詞":
                     yield from self._copula_matches(span, following, spelled)
 
     def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
@@ -365,7 +377,7 @@ class Corrector:
         for key, reading in states.items():
             for alternative in whole:
                 self._reach(reached, key, reading, alternative)
-        if has_kanji(token.surface) and len(token.surface.replace("々", "")) == 1:
+        if "kanji_readings" in self.rules and has_kanji(token.surface) and len(token.surface.replace("々", "")) == 1:
             walk, previous = states, ()
             for char in token.surface:
                 options = previous if char == "々" else char_readings(char)
@@ -393,7 +405,7 @@ class Corrector:
             entry = entry or self.common_keys.get(key)
             if entry is None or len(key) <= SHORT_KEY:
                 continue
-            if _plausible(span, len(key), 0):
+            if self._plausible(span, len(key), 0):
                 yield _Candidate(span[0].start, span[-1].end, entry, 0, len(span), reading, common)
 
     def _copula_matches(self, span: list[Token], copula: Token, reached: dict[str, str]) -> Iterable[_Candidate]:
@@ -411,25 +423,28 @@ class Corrector:
 
     def _matches(self, span: list[Token], reading: str) -> Iterable[_Candidate]:
         key = normalize_reading(reading)
-        if len(key) < 2 or len(reading) <= SHORT_KEY and not _names_a_place(span):
+        if len(key) < 2 or len(reading) <= SHORT_KEY and "short_reading_guard" in self.rules and not _names_a_place(span):
             return
         start, end = span[0].start, span[-1].end
         entry = self.by_key.get(key)
-        if entry is not None and _plausible(span, len(key), 0):
+        if entry is not None and self._plausible(span, len(key), 0):
             yield _Candidate(start, end, entry, 0, len(span), reading)
             return
         entry = self.common_keys.get(key)
-        if entry is not None and _plausible(span, len(key), 0):
+        if entry is not None and self._plausible(span, len(key), 0):
             yield _Candidate(start, end, entry, 0, len(span), reading, common=True)
             return
         limit = allowed_distance(len(key))
-        if not self.options.fuzzy or limit == 0 or not _plausible(span, len(key), limit):
+        if "fuzzy" not in self.rules or limit == 0 or not self._plausible(span, len(key), limit):
             return
         if any(t.pos == "助詞" for t in span):
             return  # only an exact reading may run across a particle (くしがはま); 場合は遠 is not 梅光園
         for other, distance in self._near(key):
-            if _plausible(span, len(key), distance):
+            if self._plausible(span, len(key), distance):
                 yield _Candidate(start, end, self.by_key[other], distance, len(span), reading)
+
+    def _plausible(self, span: list[Token], key_length: int, distance: int) -> bool:
+        return "ordinary_word_guard" not in self.rules or _plausible(span, key_length, distance)
 
     def _near_keys(self, key: str) -> tuple[tuple[str, int], ...]:
         """Registered keys within the allowed distance of ``key`` (other than itself), with it."""
@@ -454,8 +469,9 @@ def common_key(entry: Entry, analyzer: Analyzer) -> str:
     return key if key != entry.key else ""
 
 
-def token_readings(token: Token) -> tuple[str, ...]:
-    """Candidate hiragana readings of one token ("" alternatives are dropped)."""
+def token_readings(token: Token, per_kanji: bool = True) -> tuple[str, ...]:
+    """Candidate hiragana readings of one token ("" alternatives are dropped); ``per_kanji``:
+    also each kanji read on its own."""
     surface = token.surface
     if surface.isascii() and surface.isdigit():  # the analyzer's reading covers ５ and ²
         return tuple(_joined_readings([DIGIT_READINGS[d] for d in surface], 4))
@@ -464,7 +480,7 @@ def token_readings(token: Token) -> tuple[str, ...]:
     readings = []
     if token.kana:
         readings.append(to_hiragana(token.kana))
-    if has_kanji(surface) or not readings:
+    if per_kanji and has_kanji(surface) or not readings:
         pieces = [_char_reading(c) for c in surface]
         alternative = "".join(pieces)
         if all(pieces) and alternative not in readings and is_kana_reading(alternative):

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from captioner.core.paths import data_dir
+
+# Correction rules and over-correction guards that ``dictionary.rules_off`` can turn off one by
+# one (``captioner dict ablate`` measures each; README "Measured" has the held-out table).
+RULES = {
+    "aliases": "registered wrong forms are replaced directly",
+    "fuzzy": "readings within a small kana distance match (also the fuzzy option)",
+    "common_readings": "a proper noun's common reading matches (also the common_readings option)",
+    "kanji_readings": "each kanji may take any of its readings (集南市: しゅう・なん・し)",
+    "long_matches": "exact readings of 6+ kana match whatever their parts of speech",
+    "copula": "a name ending in た/だ written with the copula だ (紙右だ → 上右田)",
+    "katakana_split": "an unknown katakana word is split after a registered reading heading it",
+    "listed": "a phrase starting with a particle, listed with a name by と/や, is a name",
+    "ordinary_word_guard": "guard: a single ordinary word is replaced only when its reading is long",
+    "adjective_guard": "guard: a word used as an adjective (豊富な) is never replaced",
+    "particle_guard": "guard: a particle after a word does not start a name (をご is not 麻郷)",
+    "short_reading_guard": "guard: readings of 3 kana or fewer match only kana or proper nouns",
+}
 
 
 @dataclass
@@ -20,6 +37,7 @@ class DictionaryOptions:
     candidate_min_score: float = 75.0  # how close (0-100, approximate substring of the kana reading) a candidate must be
     fuzzy: bool = True  # also match readings within a small, length-scaled kana distance
     common_readings: bool = True  # also match a proper noun's common reading (八代: やつしろ as well as やしろ)
+    rules_off: list[str] = field(default_factory=list)  # correction rules and guards turned off (RULES)
 
     def validate(self) -> None:
         if not 0.1 <= self.reload_seconds <= 60:
@@ -30,6 +48,9 @@ class DictionaryOptions:
             raise ValueError("candidates_max must be between 0 and 50")
         if not 0 <= self.candidate_min_score <= 100:
             raise ValueError("candidate_min_score must be between 0 and 100")
+        unknown = [r for r in self.rules_off if r not in RULES]
+        if unknown:
+            raise ValueError(f"rules_off: unknown rule {unknown[0]!r}; the rules are: {', '.join(RULES)}")
 
     def path(self) -> Path:
         return Path(self.folder).expanduser() if self.folder else default_folder()

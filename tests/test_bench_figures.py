@@ -52,3 +52,11 @@ def test_captions_with_a_broken_character_are_counted(tmp_path):
         _final(1, "先生", 0.5, 1.5),
     ]
     assert evaluate_session(events, load_references(tmp_path), None)["broken_text_captions"] == 1
+
+
+def test_a_reference_cut_into_two_utterances_is_counted_as_split(tmp_path):
+    refs = [{"id": "d01", "text": "住民票の写しは、一通三百円です", "start": 0.5, "end": 4.0}, {"id": "d02", "text": "はい", "start": 5.0, "end": 5.5}]
+    (tmp_path / "refs.json").write_text(json.dumps(refs, ensure_ascii=False), encoding="utf-8")
+    events = [_final(1, "住民票の写しは", 0.5, 2.0), _final(2, "一通300円です", 2.6, 4.0), _final(3, "はい", 5.0, 5.5)]
+    result = evaluate_session(events, load_references(tmp_path), None)
+    assert result["split_utterances"] == 1 and result["cer_numbers"] == 0.0

@@ -25,6 +25,7 @@ class Matched:
     final_latency: list[float] = field(default_factory=list)  # seconds after the speech ended
     first_latency: list[float] = field(default_factory=list)  # first text after the speech started
     missed: int = 0  # references without a final
+    split: int = 0  # references the VAD cut into more than one utterance
     stray: list[str] = field(default_factory=list)  # finals overlapping no reference
 
     def scored(self, refs: Sequence[Reference]) -> tuple[list[str], list[str]]:
@@ -53,6 +54,7 @@ def match(events: list[CaptionEvent], refs: Sequence[Reference], pace: float = 1
     matched = Matched()
     for i, ref in enumerate(refs):
         uids = [u for u in owners.get(i, []) if u in finals]
+        matched.split += len(uids) > 1
         matched.hypotheses.append("".join(finals[u].display_text for u in uids))
         matched.raw.append("".join(finals[u].text for u in uids))
         emitted = [finals[u].emitted_at for u in uids if finals[u].text]
@@ -94,6 +96,7 @@ def evaluate_session(events: list[CaptionEvent], refs: Sequence[Reference], surf
     result: dict[str, Any] = {
         "utterances": len(refs),
         "missed_utterances": matched.missed,
+        "split_utterances": matched.split,
         "stray_captions": len(matched.stray),
         "final_latency_s": summary(matched.final_latency),
         "first_partial_latency_s": summary(matched.first_latency),
