@@ -27,6 +27,7 @@ from captioner.core.stages import Sink
 from captioner.engine.audio import AudioOptions, AudioSource
 from captioner.engine.guard import WRONG_SCRIPT, GuardOptions, Verdict, check
 from captioner.engine.memory import release_free_memory
+from captioner.engine.numbers import repair_numbers
 from captioner.engine.recognizer import AsrOptions, Hypothesis, Recognizer
 from captioner.engine.streaming import CommitPolicy, StreamingOptions
 from captioner.engine.vad import Utterance, VadOptions, VadSegmenter
@@ -357,6 +358,8 @@ class CaptionPipeline:
     def _verdict(self, hypothesis: Hypothesis) -> Verdict:
         """The guard's verdict on a decoding; a rejection is counted and logged."""
         verdict = check(hypothesis, self.config.guard, hypothesis.prompted, self.config.asr.language)
+        if verdict.reason is None and self.config.asr.language == "ja":
+            verdict = Verdict(repair_numbers(verdict.text))
         if verdict.reason is not None:
             with self._cond:
                 self.stats.rejected[verdict.reason] = self.stats.rejected.get(verdict.reason, 0) + 1

@@ -1,0 +1,27 @@
+"""Impossible numbers the recognizer writes are repaired; possible ones never change."""
+
+import pytest
+
+from captioner.engine.numbers import repair_numbers
+
+
+@pytest.mark.parametrize(
+    ("heard", "meant"),
+    [
+        ("511時20分からの説明会", "午前11時20分からの説明会"),  # 午前十一時: ご as 5, ぜん lost
+        ("555時15分までです", "午後5時15分までです"),  # 午後五時: ごご as 55
+        ("受付は59時からです", "受付は午前9時からです"),
+        ("5月20三日に行います", "5月23日に行います"),
+        ("10五分ほどお待ちください", "15分ほどお待ちください"),
+    ],
+)
+def test_impossible_numbers_are_repaired(heard, meant):
+    assert repair_numbers(heard) == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["午前11時20分", "15時30分", "5時です", "21時まで", "55時", "電話は0736-51-1286です", "1511時間", "2026年5月20日", "203号室", "三十一日"],
+)
+def test_possible_numbers_never_change(text):
+    assert repair_numbers(text) == text
