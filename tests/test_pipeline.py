@@ -36,8 +36,12 @@ def test_transcribe_gives_the_spoken_text(recognizer, eval_dir):
         assert cer([refs[uid]], [text]) < 0.3, (refs[uid], text)
 
 
-def test_live_replay_emits_partials_then_a_final_and_never_retracts(recognizer, eval_dir):
-    events, stats = run(recognizer, eval_dir / "d01.wav", pace=1.0)
+@pytest.mark.parametrize("streaming", [{}, {"final_prefix": "free", "commit_agreement": 3}])
+def test_live_replay_emits_partials_then_a_final_and_never_retracts(recognizer, eval_dir, streaming):
+    config = Config()
+    for key, value in streaming.items():
+        setattr(config.streaming, key, value)
+    events, stats = run(recognizer, eval_dir / "d01.wav", pace=1.0, config=config)
     assert stats.decodes["partial"] >= 2
     kinds = [e.kind for e in events]
     assert "partial" in kinds and kinds[-1] == "final"
@@ -99,3 +103,18 @@ def test_dictionary_correction_is_timed_in_wall_and_cpu_time(recognizer, eval_di
     assert len(stats.correction_cpu_ms) == len(stats.correction_ms) > 0
     for cpu, wall in zip(stats.correction_cpu_ms, stats.correction_ms):
         assert 0 < cpu <= wall + 0.5  # one thread's CPU time fits in the wall time it took
+
+
+def test_a_final_in_romaji_is_decoded_again_without_context(recognizer, eval_dir):
+    """A romaji context makes Whisper answer in romaji (seen with an unfamiliar voice): such a
+    decoding is rejected ("wrong script") and the final decoded once more without context."""
+    romaji = "Ohayou gozaimasu. Shiyakusho no shougai fukushi ka de gozaimasu."
+    collector = FinalsCollector()
+    pipeline = CaptionPipeline(
+        Config(), recognizer, FileSource(eval_dir / "d01.wav", pace=None), collector,
+        partials=False, prompt_words=lambda heard: [romaji],
+    )  # fmt: skip
+    stats = pipeline.run()
+    text = "".join(e.text for e in collector.events if e.is_final)
+    assert stats.rejected.get("wrong script", 0) >= 1
+    assert text and not any(c.isascii() and c.isalpha() for c in text), text
