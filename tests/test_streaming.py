@@ -65,6 +65,8 @@ def test_continuation_follows_the_part_that_lines_up_with_the_committed_text():
 
     # the free decode heard the committed part differently; only what comes after it is new
     assert continuation("周南市悪所の、", "周南市役所の、窓口です") == "窓口です"
+    assert continuation("周南市悪所の、", "周南市役所の窓口です") == "窓口です"  # punctuation is no difference
+    assert continuation("はい、", "はい わかりました") == "わかりました"
     assert continuation("", "窓口です") == "窓口です"
     assert continuation("はい、", "はい、わかりました") == "わかりました"
     assert continuation("はい、わかりました", "はい") == ""

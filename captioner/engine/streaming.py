@@ -75,17 +75,24 @@ def drop_restatement(committed: str, text: str, minimum: int = RESTATE_MIN) -> s
 def continuation(committed: str, text: str) -> str:
     """What ``text`` says after the part of it that lines up with ``committed``.
 
-    The prefix ``text[:k]`` closest to ``committed`` by edit distance (ties: the length nearest
+    The prefix ``text[:k]`` closest to ``committed`` by edit distance (punctuation and spaces
+    cost nothing: 、 shown but not in the free text is no difference; ties: the length nearest
     ``committed``'s) is the part already shown; ``text[k:]`` is new.
     """
     if not committed:
         return text
-    # row[k]: edit distance between the committed text so far and text[:k] (free start in text: no)
-    row = list(range(len(text) + 1))
-    for i, c in enumerate(committed, 1):
-        previous, row = row, [i] + [0] * len(text)
+
+    def cost(c: str) -> int:
+        return 0 if c in BOUNDARIES else 1
+
+    # row[k]: edit distance between the committed text so far and text[:k]
+    row = [0]
+    for t in text:
+        row.append(row[-1] + cost(t))
+    for c in committed:
+        previous, row = row, [row[0] + cost(c)]
         for k, t in enumerate(text, 1):
-            row[k] = min(previous[k] + 1, row[k - 1] + 1, previous[k - 1] + (c != t))
+            row.append(min(previous[k] + cost(c), row[k - 1] + cost(t), previous[k - 1] + (c != t)))
     best = min(range(len(text) + 1), key=lambda k: (row[k], abs(k - len(committed))))
     return text[best:]
 
