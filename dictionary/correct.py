@@ -56,6 +56,7 @@ SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → �
 MAX_DISTANCE = 2
 LONG_KEY = 5  # exact matches this long need no part-of-speech evidence (6 before: 5 found 7 more names on tune, no more false alarms)
 COPULA_NAME = 4  # a name read with a final だ as the copula (紙右だ for 上右田) has 4+ kana
+WORD_SPELLED_KEY = 6  # a known word spelled kanji by kanji (長大: ちょう・おお) matches from 6+ kana
 KATAKANA_HEAD = 4  # a name heading an unknown katakana word (ホーフシ|アクショ) has 4+ kana as written
 LIST_JOINERS = ("と", "や")  # particles joining the names of a list (富田と福川, 鹿野や須々万)
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
@@ -343,16 +344,27 @@ class Corrector:
 
     def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
         """The readings :meth:`_spell` reaches from token ``i`` to each later token, while any
-        still begins a registered key (most walks end after a token or two)."""
+        still begins a registered key (most walks end after a token or two). With
+        ``word_kanji_readings`` a word the analyzer knows may also be spelled kanji by kanji
+        (長大 as ちょう・おお); such readings count only from ``WORD_SPELLED_KEY`` kana."""
         walk: list[dict[str, str]] = []
-        reached = {"": ""}
+        strict, loose = {"": ""}, {}
+        spelled_words = "word_kanji_readings" in self.rules and "kanji_readings" in self.rules
         for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS)):
             if not readings[j] or _is_punctuation(tokens[j]):
                 break
-            reached = self._spell(reached, tokens[j], readings[j])
-            if not reached:
+            token = tokens[j]
+            reached = self._spell(strict, token, readings[j])
+            further: dict[str, str] = {}
+            if spelled_words:
+                further = self._spell(loose, token, readings[j])
+                if has_kanji(token.surface) and len(token.surface.replace("々", "")) > 1:
+                    for key, reading in self._spell_kanji({**strict, **loose}, token.surface).items():
+                        further.setdefault(key, reading)
+            strict, loose = reached, {k: r for k, r in further.items() if k not in reached}
+            if not strict and not loose:
                 break
-            walk.append(reached)
+            walk.append({**strict, **{k: r for k, r in loose.items() if len(k) >= WORD_SPELLED_KEY}})
         return walk
 
     def _long_matches(self, tokens: list[Token], walks: list[list[dict[str, str]]]) -> Iterable[_Candidate]:
@@ -378,18 +390,24 @@ class Corrector:
             for alternative in whole:
                 self._reach(reached, key, reading, alternative)
         if "kanji_readings" in self.rules and has_kanji(token.surface) and len(token.surface.replace("々", "")) == 1:
-            walk, previous = states, ()
-            for char in token.surface:
-                options = previous if char == "々" else char_readings(char)
-                previous = options
-                step: dict[str, str] = {}
-                for key, reading in walk.items():
-                    for option in options:
-                        self._reach(step, key, reading, option)
-                walk = step
-            for key, reading in walk.items():
+            for key, reading in self._spell_kanji(states, token.surface).items():
                 reached.setdefault(key, reading)
         return reached
+
+    def _spell_kanji(self, states: dict[str, str], surface: str) -> dict[str, str]:
+        """Extend partial readings by ``surface`` read character by character, each kanji with
+        every reading it has (々 repeats the one before, kana read as written)."""
+        walk: dict[str, str] = states
+        previous: tuple[str, ...] = ()
+        for char in surface:
+            options = previous if char == "々" else char_readings(char)
+            previous = options
+            step: dict[str, str] = {}
+            for key, reading in walk.items():
+                for option in options:
+                    self._reach(step, key, reading, option)
+            walk = step
+        return walk
 
     def _reach(self, reached: dict[str, str], key: str, reading: str, more: str) -> None:
         longer = extend_key(key, more)

@@ -14,6 +14,7 @@ RULES = {
     "fuzzy": "readings within a small kana distance match (also the fuzzy option)",
     "common_readings": "a proper noun's common reading matches (also the common_readings option)",
     "kanji_readings": "each kanji may take any of its readings (集南市: しゅう・なん・し)",
+    "word_kanji_readings": "a known word may be spelled kanji by kanji for matches of 6+ kana (長大 → ちょう・おお)",
     "long_matches": "exact readings of 6+ kana match whatever their parts of speech",
     "copula": "a name ending in た/だ written with the copula だ (紙右だ → 上右田)",
     "katakana_split": "an unknown katakana word is split after a registered reading heading it",

@@ -168,6 +168,17 @@ def test_each_kanji_may_be_read_any_way_it_can_be_read():
     assert Corrector([Entry("庄", "しょう")]).correct("高い所にある所類は").text == "高い所にある所類は"  # 所 as しょ: too short
 
 
+def test_a_known_word_may_be_spelled_kanji_by_kanji_for_a_long_reading():
+    # 北方 is a word the analyzer reads ほっぽう; the recognizer wrote it for き・た・か・た
+    entries = [Entry("喜多方台", "きたかただい"), Entry("喜多方", "きたかた")]
+    fixed = Corrector(entries).correct("北方台の公民館へどうぞ")
+    assert fixed.text == "喜多方台の公民館へどうぞ"
+    assert "きたかただい" in fixed.changes[0].reason
+    assert Corrector(entries).correct("北方の空が晴れています").text == "北方の空が晴れています"  # 4 kana: too short
+    off = DictionaryOptions(rules_off=["word_kanji_readings"])
+    assert Corrector(entries, off).correct("北方台の公民館へどうぞ").text == "北方台の公民館へどうぞ"
+
+
 def test_a_long_exact_reading_needs_no_part_of_speech_evidence():
     corrector = Corrector([Entry("三田尻本町", "みたじりほんまち"), Entry("三田", "みた")])
     fixed = corrector.correct("鋳物師町から見た自理本街へバスが出ています。")  # 見(verb)た(aux)自(prefix)…
