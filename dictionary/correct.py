@@ -44,6 +44,8 @@ from dictionary.options import RULES, DictionaryOptions
 
 MAX_SPAN_TOKENS = 6
 MAX_READINGS_PER_SPAN = 8
+FUZZY_KANJI_KEY = 7  # such fuzzy matches need readings of 7+ kana (小椅子町 is not 鯉池町)
+FUZZY_READINGS_PER_SPAN = 16  # readings of a span tried with each lone kanji read any way (fuzzy only)
 DIGIT_READINGS = {
     "0": ("ぜろ", "れい"), "1": ("いち",), "2": ("に",), "3": ("さん",), "4": ("よん", "し"),
     "5": ("ご",), "6": ("ろく",), "7": ("なな", "しち"), "8": ("はち",), "9": ("きゅう", "く"),
@@ -334,8 +336,15 @@ class Corrector:
                 following = tokens[j + 1] if j + 1 < len(tokens) else None
                 if "adjective_guard" in self.rules and _adjectival(span, following):
                     continue
+                tried = set()
                 for reading in _joined_readings(readings[i : j + 1], MAX_READINGS_PER_SPAN):
+                    tried.add(reading)
                     yield from self._matches(span, reading)
+                if "fuzzy_kanji_readings" in self.rules and any(map(_lone_kanji, span)):
+                    loose = [_any_readings(t, r) for t, r in zip(span, readings[i : j + 1])]
+                    for reading in _joined_readings(loose, FUZZY_READINGS_PER_SPAN):
+                        if reading not in tried:
+                            yield from self._matches(span, reading, fuzzy_only=True)
                 spelled = walks[i][j - i] if j - i < len(walks[i]) else {}
                 if "kanji_readings" in self.rules:
                     yield from self._spelled_matches(span, spelled)
@@ -439,20 +448,22 @@ class Corrector:
                     yield _Candidate(span[0].start, copula.end, entry, 0, len(span) + 1, reading + "だ")
                     return
 
-    def _matches(self, span: list[Token], reading: str) -> Iterable[_Candidate]:
+    def _matches(self, span: list[Token], reading: str, fuzzy_only: bool = False) -> Iterable[_Candidate]:
         key = normalize_reading(reading)
         if len(key) < 2 or len(reading) <= SHORT_KEY and "short_reading_guard" in self.rules and not _names_a_place(span):
             return
         start, end = span[0].start, span[-1].end
-        entry = self.by_key.get(key)
+        entry = None if fuzzy_only else self.by_key.get(key)
         if entry is not None and self._plausible(span, len(key), 0):
             yield _Candidate(start, end, entry, 0, len(span), reading)
             return
-        entry = self.common_keys.get(key)
+        entry = None if fuzzy_only else self.common_keys.get(key)
         if entry is not None and self._plausible(span, len(key), 0):
             yield _Candidate(start, end, entry, 0, len(span), reading, common=True)
             return
         limit = allowed_distance(len(key))
+        if fuzzy_only and len(key) < FUZZY_KANJI_KEY:
+            return
         if "fuzzy" not in self.rules or limit == 0 or not self._plausible(span, len(key), limit):
             return
         if any(t.pos == "助詞" for t in span):
@@ -504,6 +515,18 @@ def token_readings(token: Token, per_kanji: bool = True) -> tuple[str, ...]:
         if all(pieces) and alternative not in readings and is_kana_reading(alternative):
             readings.append(alternative)  # not when a kanji has no reading alone (療: 診療 is not しん)
     return tuple(r for r in readings if r)
+
+
+def _lone_kanji(token: Token) -> bool:
+    """A kanji the analyzer could not join into a word (集|南|市)."""
+    return has_kanji(token.surface) and len(token.surface.replace("々", "")) == 1
+
+
+def _any_readings(token: Token, readings: tuple[str, ...]) -> tuple[str, ...]:
+    """``readings`` of a token, then, for a lone kanji, every other reading it has."""
+    if not _lone_kanji(token) or len(token.surface) != 1:
+        return readings
+    return tuple(dict.fromkeys((*readings, *char_readings(token.surface))))
 
 
 def _joined_readings(parts: Sequence[tuple[str, ...]], limit: int) -> Iterable[str]:

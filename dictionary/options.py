@@ -15,6 +15,7 @@ RULES = {
     "common_readings": "a proper noun's common reading matches (also the common_readings option)",
     "kanji_readings": "each kanji may take any of its readings (集南市: しゅう・なん・し)",
     "word_kanji_readings": "a known word may be spelled kanji by kanji for matches of 6+ kana (長大 → ちょう・おお)",
+    "fuzzy_kanji_readings": "fuzzy matches may read a lone kanji any way it can be read (小|椅子|町: こ・いす・ちょう)",
     "long_matches": "exact readings of 6+ kana match whatever their parts of speech",
     "copula": "a name ending in た/だ written with the copula だ (紙右だ → 上右田)",
     "katakana_split": "an unknown katakana word is split after a registered reading heading it",

@@ -179,6 +179,16 @@ def test_a_known_word_may_be_spelled_kanji_by_kanji_for_a_long_reading():
     assert Corrector(entries, off).correct("北方台の公民館へどうぞ").text == "北方台の公民館へどうぞ"
 
 
+def test_a_fuzzy_match_may_read_a_lone_kanji_any_way_for_a_long_reading():
+    # 町 alone is read まち by the analyzer; as ちょう the span is 2 kana from 東鳥越町
+    entries = [Entry("東鳥越町", "ひがしとりごえちょう"), Entry("鯉池町", "こいけちょう")]
+    assert Corrector(entries).correct("東取越町の公民館").text == "東鳥越町の公民館"
+    off = DictionaryOptions(rules_off=["fuzzy_kanji_readings"])
+    assert Corrector(entries, off).correct("東取越町の公民館").text == "東取越町の公民館"
+    for sentence in ("東取越市の公民館", "小石町の集会所", "小岩町の集会所"):  # too far; too short (こ・いし・ちょう)
+        assert Corrector(entries).correct(sentence).text == sentence
+
+
 def test_a_long_exact_reading_needs_no_part_of_speech_evidence():
     corrector = Corrector([Entry("三田尻本町", "みたじりほんまち"), Entry("三田", "みた")])
     fixed = corrector.correct("鋳物師町から見た自理本街へバスが出ています。")  # 見(verb)た(aux)自(prefix)…
