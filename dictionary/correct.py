@@ -386,8 +386,21 @@ class Corrector:
             for j, reached in enumerate(walk, i):
                 for key, reading in reached.items():
                     entry = self.by_key.get(key)
-                    if entry is not None and len(key) >= LONG_KEY and tokens[j].pos not in FUNCTION_POS:
+                    if entry is not None and len(key) >= LONG_KEY and (tokens[j].pos not in FUNCTION_POS or self._ends_before_noun(tokens, j)):
                         yield _Candidate(tokens[i].start, tokens[j].end, entry, 0, j - i + 1, reading)
+
+    def _ends_before_noun(self, tokens: list[Token], j: int) -> bool:
+        """A function word in kana right before a noun may end a long match: the recognizer
+        writes the last kana of a name it does not know as one (石の巻き|し|役所: いしのまきし)."""
+        following = tokens[j + 1] if j + 1 < len(tokens) else None
+        return (
+            "function_end" in self.rules
+            and _kana_only(tokens[j])
+            and following is not None
+            and following.start == tokens[j].end
+            and following.pos in ("名詞", "接尾辞")
+            and has_kanji(following.surface)
+        )
 
     def _spell(self, states: dict[str, str], token: Token, whole: tuple[str, ...]) -> dict[str, str]:
         """Extend partial readings by ``token``: read as a whole (``whole``), or, for a kanji the

@@ -196,6 +196,15 @@ def test_a_long_exact_reading_needs_no_part_of_speech_evidence():
     assert corrector.correct("映画を見たと言った。").text == "映画を見たと言った。"  # みた: short, and a verb
 
 
+def test_a_long_exact_reading_may_end_on_a_function_word_before_a_noun():
+    # the recognizer wrote the last kana of 石狩市 as the auxiliary し, run into 役所
+    corrector = Corrector([Entry("石狩市", "いしかりし")])
+    assert corrector.correct("いしかりし役所の窓口").text == "石狩市役所の窓口"
+    assert corrector.correct("いしかりし、役所へ").text == "いしかりし、役所へ"  # not before a noun
+    off = DictionaryOptions(rules_off=["function_end"])
+    assert Corrector([Entry("石狩市", "いしかりし")], off).correct("いしかりし役所の窓口").text == "いしかりし役所の窓口"
+
+
 def test_a_name_ending_in_ta_may_be_written_with_the_copula():
     corrector = Corrector([Entry("上右田", "かみみぎた"), Entry("下右田", "しもみぎた"), Entry("本戸田", "ほんとだ")])
     assert corrector.correct("紙右だとシモ右だの説明会は").text == "上右田と下右田の説明会は"
