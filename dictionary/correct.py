@@ -45,7 +45,8 @@ from dictionary.options import RULES, DictionaryOptions
 MAX_SPAN_TOKENS = 6
 MAX_READINGS_PER_SPAN = 8
 FUZZY_KANJI_KEY = 7  # such fuzzy matches need readings of 7+ kana (小椅子町 is not 鯉池町)
-FUZZY_READINGS_PER_SPAN = 16  # readings of a span tried with each lone kanji read any way (fuzzy only)
+FUZZY_READINGS_PER_SPAN = 16
+FUZZY_NO_KEY = 7  # a fuzzy match across の needs 7+ kana (多忙のくち is not 滝の口)  # readings of a span tried with each lone kanji read any way (fuzzy only)
 DIGIT_READINGS = {
     "0": ("ぜろ", "れい"), "1": ("いち",), "2": ("に",), "3": ("さん",), "4": ("よん", "し"),
     "5": ("ご",), "6": ("ろく",), "7": ("なな", "しち"), "8": ("はち",), "9": ("きゅう", "く"),
@@ -479,11 +480,15 @@ class Corrector:
             return
         if "fuzzy" not in self.rules or limit == 0 or not self._plausible(span, len(key), limit):
             return
-        if any(t.pos == "助詞" for t in span):
+        if any(t.pos == "助詞" and not (len(key) >= FUZZY_NO_KEY and self._name_no(span, t)) for t in span):
             return  # only an exact reading may run across a particle (くしがはま); 場合は遠 is not 梅光園
         for other, distance in self._near(key):
             if self._plausible(span, len(key), distance):
                 yield _Candidate(start, end, self.by_key[other], distance, len(span), reading)
+
+    def _name_no(self, span: list[Token], token: Token) -> bool:
+        """の inside a span, between two words, may be part of a name (火の口, 西之一色)."""
+        return "fuzzy_no" in self.rules and token.surface == "の" and span[0] is not token and span[-1] is not token
 
     def _plausible(self, span: list[Token], key_length: int, distance: int) -> bool:
         return "ordinary_word_guard" not in self.rules or _plausible(span, key_length, distance)

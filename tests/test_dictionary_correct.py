@@ -189,6 +189,16 @@ def test_a_fuzzy_match_may_read_a_lone_kanji_any_way_for_a_long_reading():
         assert Corrector(entries).correct(sentence).text == sentence
 
 
+def test_a_long_fuzzy_match_may_run_across_no():
+    # の is part of many names (滝の口); a fuzzy match of 7+ kana may cross it, no other particle
+    entries = [Entry("滝の口新町", "たきのくちしんまち"), Entry("滝の口", "たきのくち")]
+    assert Corrector(entries).correct("竹の口新町にお住まいの方").text == "滝の口新町にお住まいの方"
+    off = DictionaryOptions(rules_off=["fuzzy_no"])
+    assert Corrector(entries, off).correct("竹の口新町にお住まいの方").text == "竹の口新町にお住まいの方"
+    for sentence in ("竹の口にお住まいの方", "多忙のくちに", "竹の口は新町です"):  # too short; は
+        assert Corrector(entries).correct(sentence).text == sentence
+
+
 def test_a_long_exact_reading_needs_no_part_of_speech_evidence():
     corrector = Corrector([Entry("三田尻本町", "みたじりほんまち"), Entry("三田", "みた")])
     fixed = corrector.correct("鋳物師町から見た自理本街へバスが出ています。")  # 見(verb)た(aux)自(prefix)…
