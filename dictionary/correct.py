@@ -21,6 +21,11 @@ wrong forms) are replaced directly. A phrase that starts with a particle (mishea
 does) may be a name whatever its parts of speech when it is listed with a registered one
 (と見たと、福川 → 富田と、福川). A katakana word the analyzer does not know is split after a
 registered reading that heads it (ホーフシアクショ → 防府市アクショ).
+
+Long readings need less evidence: for 6+ kana a word the analyzer knows may be spelled kanji
+by kanji (北方 as き・た・か・た); a 5+ kana exact match may end on a kana function word right
+before a noun (いしかり|し|役所); a fuzzy match of 7+ kana may read a lone kanji any way it can
+be read (町 as ちょう) and run across の (竹の口新町 → 滝の口新町).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ RULES = {
     "word_kanji_readings": "a known word may be spelled kanji by kanji for matches of 6+ kana (長大 → ちょう・おお)",
     "fuzzy_kanji_readings": "fuzzy matches may read a lone kanji any way it can be read (小|椅子|町: こ・いす・ちょう)",
     "fuzzy_no": "a fuzzy match may run across の (火の口); no other particle",
-    "long_matches": "exact readings of 6+ kana match whatever their parts of speech",
+    "long_matches": "exact readings of 5+ kana match whatever their parts of speech",
     "function_end": "a long exact reading may end on a function word in kana before a noun (石の巻きし役所)",
     "copula": "a name ending in た/だ written with the copula だ (紙右だ → 上右田)",
     "katakana_split": "an unknown katakana word is split after a registered reading heading it",
