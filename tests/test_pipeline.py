@@ -118,3 +118,50 @@ def test_a_final_in_romaji_is_decoded_again_without_context(recognizer, eval_dir
     text = "".join(e.text for e in collector.events if e.is_final)
     assert stats.rejected.get("wrong script", 0) >= 1
     assert text and not any(c.isascii() and c.isalpha() for c in text), text
+
+
+def _write_wav(path, audio: np.ndarray) -> None:
+    import wave
+
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def _clip(eval_dir, uid: str) -> np.ndarray:
+    return np.concatenate(list(FileSource(eval_dir / f"{uid}.wav", pace=None).blocks()))
+
+
+def _sentence_config(hangover_ms: int, sentence_end_ms: int) -> Config:
+    config = Config()
+    config.vad.hangover_ms = hangover_ms
+    config.streaming.sentence_end_ms = sentence_end_ms
+    return config
+
+
+def test_a_pause_inside_a_sentence_does_not_cut_it_but_a_sentence_end_does(recognizer, eval_dir, tmp_path):
+    """With a long hangover (800 ms) a pause of 500 ms + the speaker's own at the comma of 「鹿野や須々万にお住まいの方は、
+    支所でも…」 stays inside the utterance; a 650 ms pause after a sentence ending in ます closes
+    it after ``sentence_end_ms`` (500 ms), so the final is not held back by the long hangover."""
+    pause = np.zeros(int(0.65 * 16000), np.float32)
+    speech = _clip(eval_dir, "d05")
+    frames = speech[: len(speech) // 480 * 480].reshape(-1, 480)  # the comma: the quietest 30 ms in the middle
+    energy = np.sqrt((frames**2).mean(axis=1))
+    third = len(frames) // 3
+    comma = (third + int(np.argmin(energy[third : 2 * third]))) * 480
+    _write_wav(tmp_path / "comma.wav", np.concatenate([speech[:comma], pause[:8000], speech[comma:], pause]))
+    _write_wav(tmp_path / "two.wav", np.concatenate([_clip(eval_dir, "d03"), pause, _clip(eval_dir, "d02"), pause]))
+
+    def finals(name, config):
+        events, _ = run(recognizer, tmp_path / name, pace=1.0, config=config)
+        return [e for e in events if e.is_final and e.text]
+
+    assert len(finals("comma.wav", _sentence_config(500, 0))) == 2  # the old hangover cut it at the comma
+    whole = finals("comma.wav", _sentence_config(800, 500))
+    assert len(whole) == 1 and whole[0].text.startswith("彼") and "でも" in whole[0].text, [e.text for e in whole]
+    two = finals("two.wav", _sentence_config(800, 500))
+    assert len(two) == 2 and two[0].text.endswith(("ます", "ます。")), [e.text for e in two]
+    assert two[0].emitted_at < (len(_clip(eval_dir, "d03")) + len(pause)) / 16000  # before the next sentence starts
+    assert len(finals("two.wav", _sentence_config(800, 0))) == 1  # without it the long hangover joins them

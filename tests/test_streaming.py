@@ -92,3 +92,12 @@ def test_commit_agreement_three_needs_three_agreeing_partials():
     for text in ("はい、わか", "はい、わかり", "はい、わかりま"):
         assert never.update(text) == ""
     assert never.final("はい、わかりました", forced=False) == "はい、わかりました"
+
+
+def test_ends_sentence_tells_a_finished_sentence_from_a_pause_inside_one():
+    from captioner.engine.streaming import ends_sentence
+
+    for text in ("一か月ほどかかります", "受付は五時までです。", "よろしいでしょうか", "ご確認ください、"):
+        assert ends_sentence(text), text
+    for text in ("鹿野にお住まいの方は", "身体障害者手帳の交付には、", "申請から", ""):
+        assert not ends_sentence(text), text

@@ -29,7 +29,7 @@ from captioner.engine.guard import WRONG_SCRIPT, GuardOptions, Verdict, check
 from captioner.engine.memory import release_free_memory
 from captioner.engine.numbers import repair_numbers
 from captioner.engine.recognizer import AsrOptions, Hypothesis, Recognizer
-from captioner.engine.streaming import CommitPolicy, StreamingOptions
+from captioner.engine.streaming import CommitPolicy, StreamingOptions, ends_sentence
 from captioner.engine.vad import Utterance, VadOptions, VadSegmenter
 
 log = logging.getLogger(__name__)
@@ -255,9 +255,19 @@ class CaptionPipeline:
         if silence < self.config.streaming.final_tail_ms * SAMPLE_RATE // 1000:
             return None
         speculative = self._progress_of(utterance).speculative
-        if speculative is not None and speculative[0] == utterance.speech_end:
-            return None
-        return self._task("speculative", utterance)
+        if speculative is None or speculative[0] != utterance.speech_end:
+            return self._task("speculative", utterance)
+        if self._sentence_ended(silence, speculative[2]):
+            self._take([], [self.segmenter.close_open()])  # the final is ready: no need to wait for the hangover
+            return self._final_task()
+        return None
+
+    def _sentence_ended(self, silence: int, speculative: Hypothesis) -> bool:
+        """A pause of ``sentence_end_ms`` after a speculative final that ends a sentence closes
+        the utterance before the VAD's (longer) hangover, which keeps pauses inside a sentence
+        (at a comma) from cutting it."""
+        wait = self.config.streaming.sentence_end_ms
+        return 0 < wait * SAMPLE_RATE // 1000 <= silence and ends_sentence(speculative.text)
 
     def _partial_task(self) -> Task | None:
         utterance = self._open

@@ -29,10 +29,11 @@ class StreamingOptions:
     commit_without_boundary_chars: int = 16
     commit_agreement: int = 2  # consecutive partials that must agree to commit text; 0 = commit nothing before the final
     final_prefix: str = "forced"  # "forced": the final continues the committed text; "free": see the module doc
+    sentence_end_ms: int = 0  # silence that closes an utterance whose speculative final ends a sentence; 0 = only the VAD's hangover
     context_max_gap_s: float = 20.0
 
     def validate(self) -> None:
-        for name in ("first_partial_ms", "partial_interval_ms", "final_tail_ms"):
+        for name in ("first_partial_ms", "partial_interval_ms", "final_tail_ms", "sentence_end_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.commit_without_boundary_chars < 4:
@@ -41,6 +42,19 @@ class StreamingOptions:
             raise ValueError("commit_agreement must be 0 (never) or at least 2")
         if self.final_prefix not in FINAL_PREFIXES:
             raise ValueError(f"final_prefix must be one of: {', '.join(FINAL_PREFIXES)}")
+
+
+# How a Japanese sentence ends (polite forms, questions, punctuation); a pause after anything
+# else (は、で、ので、…) is a pause inside the sentence.
+SENTENCE_ENDS = (
+    "。", "？", "！", "?", "!", "ます", "です", "ました", "でした", "ません", "ください", "下さい",
+    "でしょう", "ですか", "ますか", "ませんか", "でしょうか", "ですね", "ですよ", "ますね", "ますよ",
+)  # fmt: skip
+
+
+def ends_sentence(text: str) -> bool:
+    """True when ``text`` ends like a finished Japanese sentence (see SENTENCE_ENDS)."""
+    return text.rstrip(" 　、,").endswith(SENTENCE_ENDS) if text.strip() else False
 
 
 def common_prefix(a: str, b: str) -> str:

@@ -124,6 +124,14 @@ class VadSegmenter:
             closed.append(self._close())
         return VadUpdate([], closed)
 
+    def close_open(self) -> Utterance | None:
+        """Close the open utterance now, during a pause shorter than the hangover (the
+        pipeline knows the sentence has ended); the next speech opens a new one."""
+        if self.current is None:
+            return None
+        self.run = 0
+        return self._close()
+
     def is_voiced(self, frame: np.ndarray, energy: float) -> bool:
         if energy < self.floor:
             return False
