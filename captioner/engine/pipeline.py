@@ -38,6 +38,7 @@ PROMPT_SEPARATOR = "、"  # between prompted words
 PARTIAL_DUTY = 0.5  # partial decodes may keep their worker busy at most this fraction of the time
 WORKER_BACKOFF_S = (0.5, 8.0)  # a failed decoding restarts its worker after 0.5 s, doubling up to 8 s
 WORKER_MAX_FAILURES = 6  # consecutive failures before the pipeline stops with the error
+FIRST_RETRY_MS = 250  # new audio before the next partial while the guard has dropped every one so far
 TRIM_INTERVAL_S = 60.0  # the final worker hands freed heap memory back to the system at most this often
 
 
@@ -278,7 +279,9 @@ class CaptionPipeline:
         if progress.partial_until == 0:
             due = utterance.voiced_samples >= options.first_partial_ms * SAMPLE_RATE // 1000
         else:
-            interval = max(options.partial_interval_ms / 1000, progress.partial_seconds / PARTIAL_DUTY)
+            # until something is shown, retry sooner: a first partial of a short start is often dropped as no speech
+            wanted = options.partial_interval_ms if progress.shown else min(options.partial_interval_ms, FIRST_RETRY_MS)
+            interval = max(wanted / 1000, progress.partial_seconds / PARTIAL_DUTY)
             due = utterance.end - progress.partial_until >= interval * SAMPLE_RATE
         if not due:
             return None

@@ -25,11 +25,11 @@ class StreamingOptions:
     partials: bool = True
     first_partial_ms: int = 400
     partial_interval_ms: int = 600
-    final_tail_ms: int = 150
+    final_tail_ms: int = 300
     commit_without_boundary_chars: int = 16
     commit_agreement: int = 2  # consecutive partials that must agree to commit text; 0 = commit nothing before the final
-    final_prefix: str = "forced"  # "forced": the final continues the committed text; "free": see the module doc
-    sentence_end_ms: int = 0  # silence that closes an utterance whose speculative final ends a sentence; 0 = only the VAD's hangover
+    final_prefix: str = "free"  # "forced": the final continues the committed text; "free": see the module doc
+    sentence_end_ms: int = 500  # silence that closes an utterance whose speculative final ends a sentence; 0 = only the VAD's hangover
     context_max_gap_s: float = 20.0
 
     def validate(self) -> None:

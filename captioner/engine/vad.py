@@ -27,7 +27,7 @@ class VadOptions:
     energy_floor_dbfs: float = -50.0
     speech_start_ms: int = 90
     pre_roll_ms: int = 300
-    hangover_ms: int = 500
+    hangover_ms: int = 800
     max_utterance_s: float = 12.0
     min_speech_ms: int = 200
 
