@@ -78,3 +78,26 @@ def test_long_speech_is_cut_at_its_quietest_point(eval_dir):
 def test_invalid_options_are_rejected(field, value):
     with pytest.raises(ValueError, match=field):
         VadSegmenter(VadOptions(**{field: value}))
+
+
+def test_pauses_between_sentences_are_found_in_babble_at_10_db(eval_dir):
+    """Counter noise at 10 dB SNR (babble: other voices, reversed, mixed): webrtcvad calls it
+    speech, so the 1 s pause between two sentences never reached the hangover; frames must also
+    stand ``noise_margin_db`` above the room's noise level to count as voiced."""
+    first, second = (decode_audio(str(eval_dir / f"{uid}.wav")) for uid in ("d03", "d02"))
+    pause = np.zeros(SAMPLE_RATE, np.float32)
+    speech = np.concatenate([pause, pause, first, pause, second, pause])
+    voices = [decode_audio(str(eval_dir / f"d{n:02d}.wav"))[::-1] for n in range(5, 13)]
+    babble = np.concatenate([np.sum([np.resize(v[i * 997 :], 3 * SAMPLE_RATE) for v in voices], axis=0) for i in range(8)])
+    babble = np.resize(babble, len(speech))
+    power = lambda x: float(np.mean(x[np.abs(x) > 1e-4] ** 2))  # noqa: E731
+    noisy = speech + babble * np.sqrt(power(speech) / power(babble) / 10 ** (10 / 10))
+    end_of_first = len(pause) * 2 + len(first)
+
+    def closes_in_the_pause(utterances) -> bool:  # the first sentence's utterance ends inside the pause after it
+        return any(end_of_first - 0.3 * SAMPLE_RATE <= u.speech_end and u.end <= end_of_first + len(pause) for u in utterances)
+
+    assert not closes_in_the_pause(segment(noisy.astype(np.float32), VadOptions(noise_margin_db=0)))
+    adaptive = segment(noisy.astype(np.float32), VadOptions())
+    assert closes_in_the_pause(adaptive), [(u.start / SAMPLE_RATE, u.end / SAMPLE_RATE) for u in adaptive]
+    assert any(end_of_first < u.start < end_of_first + len(pause) for u in adaptive)  # the second sentence is its own

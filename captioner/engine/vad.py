@@ -9,6 +9,7 @@ once it reaches the maximum length.
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +19,11 @@ import webrtcvad
 from captioner.core.audio import SAMPLE_RATE
 
 
+NOISE_WINDOW_S = 10  # seconds of frames the noise level is estimated from
+NOISE_PERCENTILE = 10
+NOISE_MIN_FRAMES = 30  # frames before the estimate is used (the first second: the energy floor alone)
+
+
 @dataclass
 class VadOptions:
     """Segmentation settings (``vad:`` in the config)."""
@@ -25,6 +31,7 @@ class VadOptions:
     frame_ms: int = 30
     aggressiveness: int = 2
     energy_floor_dbfs: float = -50.0
+    noise_margin_db: float = 6.0  # a voiced frame is this much louder than the room's noise (0 = off)
     speech_start_ms: int = 90
     pre_roll_ms: int = 300
     hangover_ms: int = 800
@@ -99,6 +106,8 @@ class VadSegmenter:
         self.run = 0  # consecutive voiced frames
         self.silence = 0  # samples of silence since the last voiced frame
         self.current: Utterance | None = None
+        self.recent_energies: deque[float] = deque(maxlen=NOISE_WINDOW_S * 1000 // options.frame_ms)
+        self.margin = 10 ** (options.noise_margin_db / 20)
         self.ids = ids if ids is not None else itertools.count(1)  # a session shares one counter
 
     @property
@@ -132,8 +141,19 @@ class VadSegmenter:
         self.run = 0
         return self._close()
 
+    def noise_level(self) -> float:
+        """The room's noise: the quietest tenth of the last NOISE_WINDOW_S seconds' frames."""
+        if len(self.recent_energies) < NOISE_MIN_FRAMES:
+            return 0.0
+        return float(np.percentile(self.recent_energies, NOISE_PERCENTILE))
+
     def is_voiced(self, frame: np.ndarray, energy: float) -> bool:
+        """webrtcvad's verdict on frames above the energy floor and, with ``noise_margin_db``,
+        ``noise_margin_db`` above the room's noise: at 10 dB SNR webrtcvad calls babble and hum
+        speech, and the pauses between sentences never reach the hangover."""
         if energy < self.floor:
+            return False
+        if self.options.noise_margin_db and energy < self.noise_level() * self.margin:
             return False
         pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype("<i2").tobytes()
         return self.vad.is_speech(pcm, SAMPLE_RATE)
@@ -141,6 +161,7 @@ class VadSegmenter:
     def _frame(self, frame: np.ndarray, opened: list[Utterance], closed: list[Utterance]) -> None:
         energy = float(np.sqrt(np.mean(frame * frame)))
         voiced = self.is_voiced(frame, energy)
+        self.recent_energies.append(energy)
         self.position += len(frame)
         self.run = self.run + 1 if voiced else 0
         if self.current is None:
