@@ -94,8 +94,11 @@ def test_pauses_between_sentences_are_found_in_babble_at_10_db(eval_dir):
     noisy = speech + babble * np.sqrt(power(speech) / power(babble) / 10 ** (10 / 10))
     end_of_first = len(pause) * 2 + len(first)
 
-    def closes_in_the_pause(utterances) -> bool:  # the first sentence's utterance ends inside the pause after it
-        return any(end_of_first - 0.3 * SAMPLE_RATE <= u.speech_end and u.end <= end_of_first + len(pause) for u in utterances)
+    def closes_in_the_pause(utterances) -> bool:  # the first sentence's utterance is closed by the silence after it
+        return any(
+            end_of_first - 0.3 * SAMPLE_RATE <= u.speech_end and u.end <= end_of_first + len(pause) and u.end - u.speech_end >= 0.5 * SAMPLE_RATE
+            for u in utterances
+        )
 
     assert not closes_in_the_pause(segment(noisy.astype(np.float32), VadOptions(noise_margin_db=0)))
     adaptive = segment(noisy.astype(np.float32), VadOptions())
