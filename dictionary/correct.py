@@ -17,10 +17,7 @@ same. Such readings match exactly only, and never displace a registered reading.
 Guards against over-correction: a span must look like a noun phrase (no verbs, adjectives or
 auxiliaries; particles only inside it), a single ordinary word is replaced only when its
 reading is long, and a word used as an adjective (豊富な) is never replaced. Aliases (known
-wrong forms) are replaced directly. A phrase that starts with a particle (misheard: no phrase
-does) may be a name whatever its parts of speech when it is listed with a registered one
-(と見たと、福川 → 富田と、福川). A katakana word the analyzer does not know is split after a
-registered reading that heads it (ホーフシアクショ → 防府市アクショ).
+wrong forms) are replaced directly.
 
 Long readings need less evidence: for 6+ kana a word the analyzer knows may be spelled kanji
 by kanji (北方 as き・た・か・た); a 5+ kana exact match may end on a kana function word right
@@ -63,10 +60,7 @@ SHORT_WORD = 4  # a single ordinary word is replaced only if its reading is long
 SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → 大, 市市 → 獅子)
 MAX_DISTANCE = 2
 LONG_KEY = 5  # exact matches this long need no part-of-speech evidence (6 before: 5 found 7 more names on tune, no more false alarms)
-COPULA_NAME = 4  # a name read with a final だ as the copula (紙右だ for 上右田) has 4+ kana
 WORD_SPELLED_KEY = 6  # a known word spelled kanji by kanji (長大: ちょう・おお) matches from 6+ kana
-KATAKANA_HEAD = 4  # a name heading an unknown katakana word (ホーフシ|アクショ) has 4+ kana as written
-LIST_JOINERS = ("と", "や")  # particles joining the names of a list (富田と福川, 鹿野や須々万)
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
 
 
@@ -180,9 +174,7 @@ class Corrector:
         taken = [(c.start, c.end) for c in changes]
         # written right already: kept whole, unless a longer match contains it (花木|中央 → 華城中央)
         registered = [r for r in self._registered_in(text) if not any(r[0] < b and a < r[1] for a, b in taken)]
-        tokens, splits = _join_repeat_marks(self.analyzer.tokens(text)), set()
-        if "katakana_split" in self.rules:
-            tokens, splits = self._split_unknown_katakana(tokens)
+        tokens = _join_repeat_marks(self.analyzer.tokens(text))
         readings = [token_readings(t, "kanji_readings" in self.rules) for t in tokens]
         walks = [self._walk(tokens, readings, i) for i in range(len(tokens))]
         candidates = sorted(
@@ -194,7 +186,7 @@ class Corrector:
         )
         cut = tokens[-1].end if open_end and tokens else None
         for candidate in candidates:
-            if candidate.end == cut or _cuts_katakana(text, candidate.start, candidate.end, splits):
+            if candidate.end == cut or _cuts_katakana(text, candidate.start, candidate.end):
                 continue
             if any(candidate.start < end and start < candidate.end for start, end in taken):
                 continue
@@ -211,91 +203,18 @@ class Corrector:
                 how = "reads" if candidate.distance == 0 else f"is {candidate.distance} kana from"
                 reason = f"{original} ({candidate.reading}) {how} {entry.surface} ({entry.reading})"
             changes.append(Change(candidate.start, candidate.end, original, entry.surface, entry, reason))
-        anchors = [(start, end) for start, end, _ in registered] + [(c.start, c.end) for c in changes]
-        if "listed" in self.rules:
-            changes += self._listed_changes(text, tokens, anchors, cut, splits)
         changes.sort(key=lambda c: c.start)
         found = [entry for _, _, entry in registered] + [c.entry for c in changes]
         return Correction(_replaced(text, changes), tuple(changes), tuple(found))
 
     def correct_piece(self, text: str, end: int, open_end: bool = False) -> Correction:
         """Correct ``text[:end]`` (text being committed) with the rest of ``text`` (what follows
-        it so far) as context, making only changes inside it: a name listed after the comma
-        the piece ends with (と見たと、|福川), or a word cut at ``end``, is judged whole."""
+        it so far) as context, making only changes inside it: a word cut at ``end`` is judged
+        whole."""
         whole = self.correct(text, open_end)
         changes = [c for c in whole.changes if c.end <= end]
         piece = _replaced(text[:end], changes)
         return Correction(piece, tuple(changes), tuple(entry for _, _, entry in self._registered_in(piece)))
-
-    def _listed_changes(
-        self, text: str, tokens: list[Token], anchors: list[tuple[int, int]], cut: int | None, splits: set[int]
-    ) -> list[Change]:
-        """A phrase does not start with a particle: where one seems to (と見たと、福川の…) the
-        words were misheard. Such a phrase, listed with a registered name (joined to it by
-        と/や), is that entry if it has an entry's reading exactly, registered or common
-        (と見た: とみた, 富田). Names found this way anchor the next ones."""
-        changes: list[Change] = []
-        occupied = list(anchors)
-        frontier = list(anchors)
-        while frontier:
-            anchor = frontier.pop()
-            for side in _listed_spans(tokens, anchor):
-                for span in side:
-                    start, end = span[0].start, span[-1].end
-                    if end == cut or any(start < b and a < end for a, b in occupied):
-                        continue
-                    match = self._exact_match(span)
-                    if match is None or _cuts_katakana(text, start, end, splits):
-                        continue
-                    entry, reading = match
-                    original = text[start:end]
-                    reason = f"{original} ({reading}) sounds like {entry.surface} and is listed with {text[anchor[0]:anchor[1]]}"
-                    changes.append(Change(start, end, original, entry.surface, entry, reason))
-                    occupied.append((start, end))
-                    frontier.append((start, end))
-                    break
-        return changes
-
-    def _split_unknown_katakana(self, tokens: list[Token]) -> tuple[list[Token], set[int]]:
-        """Split a katakana word the analyzer does not know where a registered reading heads it:
-        the recognizer writes a name it does not know in katakana, run together with the next
-        word (ホーフシアクショ → ホーフシ|アクショ). Returns the tokens and the offsets split at."""
-        result: list[Token] = []
-        splits: set[int] = set()
-        for token in tokens:
-            while token.unknown and all(map(_is_katakana, token.surface)):
-                head = self._registered_head(to_hiragana(token.surface[:-1]))
-                if head < KATAKANA_HEAD:
-                    break
-                name, rest = token.surface[:head], token.surface[head:]
-                result.append(dataclasses.replace(token, surface=name, kana=name, pos_detail="固有名詞", end=token.start + head))
-                token = dataclasses.replace(token, surface=rest, kana=rest, start=token.start + head)
-                splits.add(token.start)
-            result.append(token)
-        return result, splits
-
-    def _registered_head(self, hiragana: str) -> int:
-        """The length of the longest start of ``hiragana`` that reads a registered key (0: none)."""
-        head, key = 0, ""
-        for n, kana in enumerate(hiragana, 1):
-            key = extend_key(key, kana)
-            if key not in self.key_prefixes:
-                break
-            if key in self.by_key:
-                head = n
-        return head
-
-    def _exact_match(self, span: list[Token]) -> tuple[Entry, str] | None:
-        """The entry with a span's reading exactly (registered, else common; 3+ kana), and that
-        reading; a span of particles and auxiliaries only (のだ, との) is not a name."""
-        if all(t.pos in FUNCTION_POS for t in span):
-            return None
-        for reading in _joined_readings([token_readings(t) for t in span], MAX_READINGS_PER_SPAN):
-            key = normalize_reading(reading)
-            entry = self.by_key.get(key) or self.common_keys.get(key)
-            if entry is not None and len(key) > 2:
-                return entry, reading
-        return None
 
     def _registered_in(self, text: str) -> list[tuple[int, int, Entry]]:
         """Registered surfaces written in ``text`` (longest at each position, no overlaps)."""
@@ -354,8 +273,6 @@ class Corrector:
                 spelled = walks[i][j - i] if j - i < len(walks[i]) else {}
                 if "kanji_readings" in self.rules:
                     yield from self._spelled_matches(span, spelled)
-                if "copula" in self.rules and following is not None and following.surface == "だ" and following.pos == "助動詞":
-                    yield from self._copula_matches(span, following, spelled)
 
     def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
         """The readings :meth:`_spell` reaches from token ``i`` to each later token, while any
@@ -453,19 +370,6 @@ class Corrector:
                 continue
             if self._plausible(span, len(key), 0):
                 yield _Candidate(span[0].start, span[-1].end, entry, 0, len(span), reading, common)
-
-    def _copula_matches(self, span: list[Token], copula: Token, reached: dict[str, str]) -> Iterable[_Candidate]:
-        """A name ending in た/だ that the recognizer did not know is often written with the
-        copula だ (上右田 かみみぎた as 紙右だ): a span of two or more words with its だ matches
-        such an entry exactly (4+ kana)."""
-        if len(span) < 2 or any(t.surface in self.surfaces for t in span):
-            return  # 中島だ, 正義だ: a word the analyzer knows (or a registered one) is followed by だ
-        for key, reading in reached.items():
-            for tail in ("た", "だ"):
-                entry = self.by_key.get(extend_key(key, tail))
-                if entry is not None and len(entry.key) >= COPULA_NAME:
-                    yield _Candidate(span[0].start, copula.end, entry, 0, len(span) + 1, reading + "だ")
-                    return
 
     def _matches(self, span: list[Token], reading: str, fuzzy_only: bool = False) -> Iterable[_Candidate]:
         key = normalize_reading(reading)
@@ -566,32 +470,6 @@ def _char_reading(char: str) -> str:
     return to_hiragana(tokens[0].kana) if tokens and tokens[0].kana else ""
 
 
-def _listed_spans(tokens: list[Token], anchor: tuple[int, int]) -> list[list[list[Token]]]:
-    """Phrases that start with a particle and are joined to the name at ``anchor`` by と/や:
-    before it (と見た|と、福川) and after it (福川と、|と見た), the longest first on each side."""
-    sides: list[list[list[Token]]] = []
-    before = max((k for k, t in enumerate(tokens) if t.end <= anchor[0]), default=-1)
-    while before >= 0 and _is_punctuation(tokens[before]):
-        before -= 1
-    if before > 0 and tokens[before].surface in LIST_JOINERS:
-        first = before - 1
-        while first > 0 and not _is_punctuation(tokens[first - 1]):
-            first -= 1
-        if before - first <= MAX_SPAN_TOKENS and tokens[first].pos == "助詞":
-            sides.append([tokens[first:before]])
-    after = next((k for k, t in enumerate(tokens) if t.start >= anchor[1]), len(tokens))
-    if after + 2 < len(tokens) and tokens[after].surface in LIST_JOINERS and _is_punctuation(tokens[after + 1]):
-        first = after + 2
-        spans = []
-        for last in range(first, min(len(tokens), first + MAX_SPAN_TOKENS)):
-            if _is_punctuation(tokens[last]):
-                break
-            spans.append(tokens[first : last + 1])
-        if tokens[first].pos == "助詞":
-            sides.append(spans[::-1])
-    return sides
-
-
 def _is_punctuation(token: Token) -> bool:
     return token.pos in ("補助記号", "記号", "空白")
 
@@ -653,12 +531,9 @@ def _strictly_within(written: tuple[int, int, Entry], candidate: _Candidate) -> 
     return candidate.start <= start and end <= candidate.end and end - start < candidate.end - candidate.start
 
 
-def _cuts_katakana(text: str, start: int, end: int, splits: set[int]) -> bool:
-    """A span that starts or ends inside a katakana word (おス of おスマイ) is not a name, unless
-    it is cut where a registered reading ends (``splits``)."""
-    return any(
-        0 < i < len(text) and i not in splits and _is_katakana(text[i - 1]) and _is_katakana(text[i]) for i in (start, end)
-    )
+def _cuts_katakana(text: str, start: int, end: int) -> bool:
+    """A span that starts or ends inside a katakana word (おス of おスマイ) is not a name."""
+    return any(0 < i < len(text) and _is_katakana(text[i - 1]) and _is_katakana(text[i]) for i in (start, end))
 
 
 def _is_katakana(char: str) -> bool:
