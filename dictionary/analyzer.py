@@ -22,7 +22,6 @@ class Token:
     pos_detail: str  # 固有名詞, 普通名詞, ...
     start: int
     end: int
-    unknown: bool = False  # not in the analyzer's dictionary (a katakana run it cannot split)
 
 
 def has_kanji(text: str) -> bool:
@@ -38,14 +37,14 @@ class Analyzer:
 
     def tokens(self, text: str) -> list[Token]:
         with self._lock:
-            words = [(w.surface, w.feature, w.white_space, w.is_unk) for w in self._parse(text)]
+            words = [(w.surface, w.feature, w.white_space) for w in self._parse(text)]
         tokens, position = [], 0
-        for surface, feature, space, unknown in words:
+        for surface, feature, space in words:
             position += len(space)
             start = text.find(surface, position) if surface else position
             start = position if start < 0 else start
             kana = feature.kana if feature.kana not in (None, "*") else ""
-            tokens.append(Token(surface, kana or "", feature.pos1, feature.pos2, start, start + len(surface), unknown))
+            tokens.append(Token(surface, kana or "", feature.pos1, feature.pos2, start, start + len(surface)))
             position = start + len(surface)
         return tokens
 

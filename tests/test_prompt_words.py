@@ -43,4 +43,4 @@ def test_the_final_is_primed_with_names_heard_by_the_partials():
     prompts = [hotwords for _, hotwords in recognizer.calls]
     assert "" in prompts  # the partials: no names
     assert any("徳山" in p and "防府市" not in p for p in prompts)  # a final: the name it sounded like, only
-    assert [e.display_text for e in collector.finals] == ["徳山駅から来ました"]
+    assert {e.display_text for e in collector.finals} == {"徳山駅から来ました"}  # d01 is two sentences: one or two finals
