@@ -19,10 +19,8 @@ auxiliaries; particles only inside it), a single ordinary word is replaced only 
 reading is long, and a word used as an adjective (豊富な) is never replaced. Aliases (known
 wrong forms) are replaced directly.
 
-Long readings need less evidence: for 6+ kana a word the analyzer knows may be spelled kanji
-by kanji (北方 as き・た・か・た); a 5+ kana exact match may end on a kana function word right
-before a noun (いしかり|し|役所); a fuzzy match of 7+ kana may read a lone kanji any way it can
-be read (町 as ちょう) and run across の (竹の口新町 → 滝の口新町).
+Long readings need less evidence: a fuzzy match of 7+ kana may read a lone kanji any way it
+can be read (町 as ちょう).
 """
 
 from __future__ import annotations
@@ -47,8 +45,7 @@ from dictionary.options import RULES, DictionaryOptions
 MAX_SPAN_TOKENS = 6
 MAX_READINGS_PER_SPAN = 8
 FUZZY_KANJI_KEY = 7  # such fuzzy matches need readings of 7+ kana (小椅子町 is not 鯉池町)
-FUZZY_READINGS_PER_SPAN = 16
-FUZZY_NO_KEY = 7  # a fuzzy match across の needs 7+ kana (多忙のくち is not 滝の口)  # readings of a span tried with each lone kanji read any way (fuzzy only)
+FUZZY_READINGS_PER_SPAN = 16  # readings of a span tried with each lone kanji read any way (fuzzy only)
 DIGIT_READINGS = {
     "0": ("ぜろ", "れい"), "1": ("いち",), "2": ("に",), "3": ("さん",), "4": ("よん", "し"),
     "5": ("ご",), "6": ("ろく",), "7": ("なな", "しち"), "8": ("はち",), "9": ("きゅう", "く"),
@@ -60,7 +57,6 @@ SHORT_WORD = 4  # a single ordinary word is replaced only if its reading is long
 SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → 大, 市市 → 獅子)
 MAX_DISTANCE = 2
 LONG_KEY = 5  # exact matches this long need no part-of-speech evidence (6 before: 5 found 7 more names on tune, no more false alarms)
-WORD_SPELLED_KEY = 6  # a known word spelled kanji by kanji (長大: ちょう・おお) matches from 6+ kana
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
 
 
@@ -276,27 +272,16 @@ class Corrector:
 
     def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
         """The readings :meth:`_spell` reaches from token ``i`` to each later token, while any
-        still begins a registered key (most walks end after a token or two). With
-        ``word_kanji_readings`` a word the analyzer knows may also be spelled kanji by kanji
-        (長大 as ちょう・おお); such readings count only from ``WORD_SPELLED_KEY`` kana."""
+        still begins a registered key (most walks end after a token or two)."""
         walk: list[dict[str, str]] = []
-        strict, loose = {"": ""}, {}
-        spelled_words = "word_kanji_readings" in self.rules and "kanji_readings" in self.rules
+        reached = {"": ""}
         for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS)):
             if not readings[j] or _is_punctuation(tokens[j]):
                 break
-            token = tokens[j]
-            reached = self._spell(strict, token, readings[j])
-            further: dict[str, str] = {}
-            if spelled_words:
-                further = self._spell(loose, token, readings[j])
-                if has_kanji(token.surface) and len(token.surface.replace("々", "")) > 1:
-                    for key, reading in self._spell_kanji({**strict, **loose}, token.surface).items():
-                        further.setdefault(key, reading)
-            strict, loose = reached, {k: r for k, r in further.items() if k not in reached}
-            if not strict and not loose:
+            reached = self._spell(reached, tokens[j], readings[j])
+            if not reached:
                 break
-            walk.append({**strict, **{k: r for k, r in loose.items() if len(k) >= WORD_SPELLED_KEY}})
+            walk.append(reached)
         return walk
 
     def _long_matches(self, tokens: list[Token], walks: list[list[dict[str, str]]]) -> Iterable[_Candidate]:
@@ -309,21 +294,8 @@ class Corrector:
             for j, reached in enumerate(walk, i):
                 for key, reading in reached.items():
                     entry = self.by_key.get(key)
-                    if entry is not None and len(key) >= LONG_KEY and (tokens[j].pos not in FUNCTION_POS or self._ends_before_noun(tokens, j)):
+                    if entry is not None and len(key) >= LONG_KEY and tokens[j].pos not in FUNCTION_POS:
                         yield _Candidate(tokens[i].start, tokens[j].end, entry, 0, j - i + 1, reading)
-
-    def _ends_before_noun(self, tokens: list[Token], j: int) -> bool:
-        """A function word in kana right before a noun may end a long match: the recognizer
-        writes the last kana of a name it does not know as one (石の巻き|し|役所: いしのまきし)."""
-        following = tokens[j + 1] if j + 1 < len(tokens) else None
-        return (
-            "function_end" in self.rules
-            and _kana_only(tokens[j])
-            and following is not None
-            and following.start == tokens[j].end
-            and following.pos in ("名詞", "接尾辞")
-            and has_kanji(following.surface)
-        )
 
     def _spell(self, states: dict[str, str], token: Token, whole: tuple[str, ...]) -> dict[str, str]:
         """Extend partial readings by ``token``: read as a whole (``whole``), or, for a kanji the
@@ -389,15 +361,11 @@ class Corrector:
             return
         if "fuzzy" not in self.rules or limit == 0 or not self._plausible(span, len(key), limit):
             return
-        if any(t.pos == "助詞" and not (len(key) >= FUZZY_NO_KEY and self._name_no(span, t)) for t in span):
+        if any(t.pos == "助詞" for t in span):
             return  # only an exact reading may run across a particle (くしがはま); 場合は遠 is not 梅光園
         for other, distance in self._near(key):
             if self._plausible(span, len(key), distance):
                 yield _Candidate(start, end, self.by_key[other], distance, len(span), reading)
-
-    def _name_no(self, span: list[Token], token: Token) -> bool:
-        """の inside a span, between two words, may be part of a name (火の口, 西之一色)."""
-        return "fuzzy_no" in self.rules and token.surface == "の" and span[0] is not token and span[-1] is not token
 
     def _plausible(self, span: list[Token], key_length: int, distance: int) -> bool:
         return "ordinary_word_guard" not in self.rules or _plausible(span, key_length, distance)
