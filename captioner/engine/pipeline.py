@@ -259,8 +259,10 @@ class CaptionPipeline:
         if speculative is None or speculative[0] != utterance.speech_end:
             return self._task("speculative", utterance)
         if self._sentence_ended(silence, speculative[2]):
-            self._take([], [self.segmenter.close_open()])  # the final is ready: no need to wait for the hangover
-            return self._final_task()
+            closed = self.segmenter.close_open()  # the final is ready: no need to wait for the hangover
+            if closed is not None:
+                self._take([], [closed])
+                return self._final_task()
         return None
 
     def _sentence_ended(self, silence: int, speculative: Hypothesis) -> bool:
