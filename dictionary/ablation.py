@@ -8,6 +8,12 @@ right, false alarms (all, and in distractor sentences), CER and CER after numera
 normalization, pooled over the given runs. The text is corrected per reference as a whole
 (the live stage corrects it piece by piece as it is committed; ``all`` shows how close that is
 to the bench's own figures, ``bench`` in the output).
+
+``wrong_replacements`` counts the corrections whose new word is not in the reference (a
+false alarm, or the wrong one of two registered names), so it is not inflated by words inside
+words. ``--fill N`` loads the set's words plus real town names up to N entries (whole
+prefectures, :func:`dictionary.bench.fill_entries`), as a city that loads its prefecture does:
+false alarms must be measured with thousands of words loaded.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 from captioner.core import metrics
 from captioner.core.errors import CaptionerError
 from captioner.core.evalset import load_references
+from dictionary.bench import fill_entries
 from dictionary.correct import Corrector
 from dictionary.options import RULES, DictionaryOptions
 from dictionary.store import load_word_file
@@ -61,7 +68,7 @@ def load_run(path: Path) -> Run:
     )
 
 
-def figures(runs: list[Run], hypotheses: list[list[str]]) -> dict[str, Any]:
+def figures(runs: list[Run], hypotheses: list[list[str]], wrong: int | None = None) -> dict[str, Any]:
     """Names, false alarms and CERs of ``hypotheses`` (per run, per reference), pooled."""
     refs = [r for run in runs for r in run.refs]
     hyps = [h for per_run in hypotheses for h in per_run]
@@ -77,33 +84,47 @@ def figures(runs: list[Run], hypotheses: list[list[str]]) -> dict[str, Any]:
         "name_recall": round(hits / occurrences, 3) if occurrences else None,
         "false_alarms": false_alarms,
         "distractor_false_alarms": distractor_false_alarms,
+        **({"wrong_replacements": wrong} if wrong is not None else {}),
         "cer": round(metrics.cer(refs, hyps), 4),
         "cer_numbers": round(metrics.cer_numbers(refs, hyps), 4),
     }
 
 
-def corrected(runs: list[Run], options: DictionaryOptions) -> list[list[str]]:
-    out = []
+def corrected(runs: list[Run], options: DictionaryOptions) -> dict[str, Any]:
+    """The figures of the recognizer's text corrected with ``options``."""
+    texts, wrong = [], 0
     for run in runs:
         corrector = Corrector(run.entries, options)
-        out.append([corrector.correct(text).text for text in run.raw])
-    return out
+        per_run = []
+        for ref, raw in zip(run.refs, run.raw):
+            correction = corrector.correct(raw)
+            wrong += sum(1 for change in correction.changes if change.replacement not in ref)
+            per_run.append(correction.text)
+        texts.append(per_run)
+    return figures(runs, texts, wrong)
 
 
-def run_ablation(paths: list[Path], options: DictionaryOptions | None = None) -> dict[str, Any]:
-    """Every row of the ablation (see the module doc) for the bench outputs at ``paths``."""
+def run_ablation(paths: list[Path], options: DictionaryOptions | None = None, fill: int = 0) -> dict[str, Any]:
+    """Every row of the ablation (see the module doc) for the bench outputs at ``paths``; with
+    ``fill``, each set's words are topped up with town names to that many entries."""
     base = dataclasses.replace(options or DictionaryOptions(), rules_off=[], fuzzy=True, common_readings=True)
     runs = [load_run(p) for p in paths]
+    source = ""
+    for run in runs:
+        if fill > len(run.entries):
+            run.entries, source = fill_entries(run.entries, fill)
     rows: dict[str, Any] = {
         "bench": figures(runs, [run.shown for run in runs]),
         "none": figures(runs, [run.raw for run in runs]),
-        "all": figures(runs, corrected(runs, base)),
+        "all": corrected(runs, base),
     }
     for rule in RULES:
-        rows[f"all but {rule}"] = figures(runs, corrected(runs, dataclasses.replace(base, rules_off=[rule])))
+        rows[f"all but {rule}"] = corrected(runs, dataclasses.replace(base, rules_off=[rule]))
     return {
         "runs": [str(p) for p in paths],
         "sets": [str(run.set_dir) for run in runs],
+        "entries": [len(run.entries) for run in runs],
+        **({"filled_with": source} if source else {}),
         "references": sum(len(run.refs) for run in runs),
         "rules": RULES,
         "rows": rows,

@@ -68,6 +68,7 @@ def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
 
     ablate = sub.add_parser("ablate", parents=[common], help="benchmark (JSON): names, false alarms and CER with each correction rule turned off")
     ablate.add_argument("runs", metavar="BENCH.json", type=Path, nargs="+", help="outputs of `captioner bench SET_DIR --output FILE`")
+    ablate.add_argument("--fill", type=int, default=0, metavar="N", help="top each set's words up to N entries with real town names (false alarms with a prefecture loaded)")
     ablate.set_defaults(handler=cmd_ablate)
 
 
@@ -256,7 +257,7 @@ def cmd_ablate(args: argparse.Namespace) -> int:
 
     from dictionary.ablation import run_ablation
 
-    result = run_ablation(args.runs, _config(args).dictionary)
+    result = run_ablation(args.runs, _config(args).dictionary, fill=args.fill)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 

@@ -41,6 +41,7 @@ from dictionary.entries import (
     to_hiragana,
 )
 from dictionary.options import RULES, DictionaryOptions
+from dictionary.sounds_like import SoundAlikeIndex
 
 MAX_SPAN_TOKENS = 6
 MAX_READINGS_PER_SPAN = 8
@@ -57,6 +58,7 @@ SHORT_WORD = 4  # a single ordinary word is replaced only if its reading is long
 SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → 大, 市市 → 獅子)
 MAX_DISTANCE = 2
 LONG_KEY = 5  # exact matches this long need no part-of-speech evidence (6 before: 5 found 7 more names on tune, no more false alarms)
+LOOSE_END_BLOCK = FUNCTION_POS
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
 
 
@@ -94,6 +96,7 @@ class _Candidate:
     tokens: int
     reading: str
     common: bool = False  # matched the surface's common reading, not the registered one
+    loose: bool = False  # found by :mod:`dictionary.sounds_like`: weaker evidence, tried last
 
 
 def allowed_distance(length: int) -> int:
@@ -154,6 +157,7 @@ class Corrector:
         self.fuzzy_index: dict[str, set[str]] = {}
         self.key_lengths = {len(key) for key in self.by_key}
         self._near = lru_cache(maxsize=NEAR_CACHE)(self._near_keys)  # spans recur in every partial
+        self.sound_alike = SoundAlikeIndex(self.by_key) if "sound_alike" in self.rules else None
         if "fuzzy" in self.rules:
             for key in self.by_key:
                 for variant in _deletes(key, allowed_distance(len(key))):
@@ -177,8 +181,9 @@ class Corrector:
             itertools.chain(
                 self._candidates(tokens, readings, walks),
                 self._long_matches(tokens, walks) if "long_matches" in self.rules else (),
+                self._sound_alike_matches(tokens, readings),
             ),
-            key=lambda c: (c.distance, -(c.end - c.start), -c.entry.priority),
+            key=lambda c: (c.distance + c.loose, -(c.end - c.start), -c.entry.priority),
         )
         cut = tokens[-1].end if open_end and tokens else None
         for candidate in candidates:
@@ -187,7 +192,7 @@ class Corrector:
             if any(candidate.start < end and start < candidate.end for start, end in taken):
                 continue
             inside = [r for r in registered if candidate.start < r[1] and r[0] < candidate.end]
-            if not all(_strictly_within(r, candidate) for r in inside):
+            if not all(_strictly_within(r, candidate) for r in inside) or inside and candidate.loose:
                 continue
             registered = [r for r in registered if r not in inside]
             taken.append((candidate.start, candidate.end))
@@ -197,6 +202,7 @@ class Corrector:
                 reason = f"{original} ({candidate.reading}) is a common reading of {entry.surface} (registered: {entry.reading})"
             else:
                 how = "reads" if candidate.distance == 0 else f"is {candidate.distance} kana from"
+                how = f"sounds like (whatever its words), {how}" if candidate.loose else how
                 reason = f"{original} ({candidate.reading}) {how} {entry.surface} ({entry.reading})"
             changes.append(Change(candidate.start, candidate.end, original, entry.surface, entry, reason))
         changes.sort(key=lambda c: c.start)
@@ -269,6 +275,24 @@ class Corrector:
                 spelled = walks[i][j - i] if j - i < len(walks[i]) else {}
                 if "kanji_readings" in self.rules:
                     yield from self._spelled_matches(span, spelled)
+
+    def _sound_alike_matches(self, tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[_Candidate]:
+        """:mod:`dictionary.sounds_like` matches in each run of tokens between punctuation; a
+        match may not start or end on a particle, nor be one ordinary word (the guard's rule)."""
+        if self.sound_alike is None:
+            return
+        run: list[int] = []
+        for i in range(len(tokens) + 1):
+            if i < len(tokens) and readings[i] and not _is_punctuation(tokens[i]):
+                run.append(i)
+                continue
+            for found in self.sound_alike.find(tuple(normalize_reading(readings[k][0]) for k in run)) if run else ():
+                span = tokens[run[found.first] : run[found.last] + 1]
+                if span[0].pos in FUNCTION_POS or span[-1].pos in LOOSE_END_BLOCK:
+                    continue
+                if self._plausible(span, len(found.key), found.distance):
+                    yield _Candidate(span[0].start, span[-1].end, self.by_key[found.key], found.distance, len(span), found.reading, loose=True)
+            run = []
 
     def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
         """The readings :meth:`_spell` reaches from token ``i`` to each later token, while any

@@ -15,6 +15,7 @@ RULES = {
     "common_readings": "a proper noun's common reading matches (also the common_readings option)",
     "kanji_readings": "each kanji may take any of its readings (集南市: しゅう・なん・し)",
     "fuzzy_kanji_readings": "fuzzy matches may read a lone kanji any way it can be read (小|椅子|町: こ・いす・ちょう)",
+    "sound_alike": "readings of 5+ kana match any run of words that sounds close (a third of the kana may differ)",
     "long_matches": "exact readings of 5+ kana match whatever their parts of speech",
     "ordinary_word_guard": "guard: a single ordinary word is replaced only when its reading is long",
     "adjective_guard": "guard: a word used as an adjective (豊富な) is never replaced",

@@ -1,0 +1,93 @@
+"""Registered readings found loosely in a sentence's reading, whatever words it was written in.
+
+The recognizer writes a name it does not know as whatever words sound close to it (石の巻きし
+for 石巻市, 引判等6昇名書 for 印鑑登録証明書): the morphemes, their parts of speech and often a
+kana or two are wrong, so matching word by word misses them. Here the sentence is read token by
+token (normalized readings, :func:`dictionary.entries.normalize_reading`) and each registered
+reading of ``MIN_KEY``+ kana is compared with the reading of every run of whole tokens of about
+its length; it matches within ``RATIO`` of its length in kana edits (Levenshtein, in C++).
+An index of kana pairs keeps the comparisons to the few readings that share enough pairs with
+the sentence (≈ 0.3 ms per sentence with 5,000 words).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz.distance import Indel, Levenshtein
+
+MIN_KEY = 5  # shorter readings match ordinary words too easily (measured on the tune split)
+RATIO = 0.34  # kana edits allowed per kana of the registered reading (5-kana: 1, 9-kana: 3)
+SIMILARITY = 0.7  # and the kana in common (Indel similarity) at least this share: substitutions count twice
+CACHE = 4096  # token runs remembered (partials repeat their beginning)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A registered ``key`` read in tokens ``first``..``last`` (of the run) with ``distance`` edits."""
+
+    key: str
+    first: int
+    last: int
+    distance: int
+    reading: str
+
+
+class SoundAlikeIndex:
+    """Registered readings searchable in a run of token readings. Build a new one when they change."""
+
+    def __init__(self, keys: Iterable[str], min_key: int = MIN_KEY, ratio: float = RATIO) -> None:
+        self.min_key, self.ratio = min_key, ratio
+        self.keys = [k for k in dict.fromkeys(keys) if len(k) >= min_key]
+        self.pairs: dict[str, list[int]] = {}
+        self.needed: list[int] = []  # pairs a key must share: each edit breaks at most two
+        for index, key in enumerate(self.keys):
+            pairs = _pairs(key)
+            for pair in pairs:
+                self.pairs.setdefault(pair, []).append(index)
+            self.needed.append(max(1, len(pairs) - 2 * self.allowed(key)))
+        self.find = lru_cache(maxsize=CACHE)(self._find)
+
+    def allowed(self, key: str) -> int:
+        return int(len(key) * self.ratio)
+
+    def _find(self, parts: tuple[str, ...]) -> tuple[Found, ...]:
+        """Each registered reading found in the run ``parts`` (normalized token readings), at
+        its closest run of tokens (fewest edits, then the longest)."""
+        joined = "".join(parts)
+        if len(joined) < self.min_key:
+            return ()
+        shared: dict[int, int] = {}
+        for pair in _pairs(joined):
+            for index in self.pairs.get(pair, ()):
+                shared[index] = shared.get(index, 0) + 1
+        starts = list(itertools.accumulate(map(len, parts), initial=0))
+        found = []
+        for index, count in shared.items():
+            if count < self.needed[index]:
+                continue
+            key = self.keys[index]
+            limit = self.allowed(key)
+            best: tuple[int, int, int, int] | None = None  # (distance, -tokens, first, last)
+            for first in range(len(parts)):
+                for last in range(first, len(parts)):
+                    length = starts[last + 1] - starts[first]
+                    if length > len(key) + limit:
+                        break
+                    if length < len(key) - limit:
+                        continue
+                    distance = Levenshtein.distance(key, joined[starts[first] : starts[last + 1]], score_cutoff=limit)
+                    candidate = (distance, first - last, first, last)
+                    if distance <= limit and (best is None or candidate < best) and Indel.normalized_similarity(key, joined[starts[first] : starts[last + 1]]) >= SIMILARITY:
+                        best = candidate
+            if best is not None:
+                distance, _, first, last = best
+                found.append(Found(key, first, last, distance, joined[starts[first] : starts[last + 1]]))
+        return tuple(found)
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}

@@ -1,0 +1,88 @@
+"""Names the recognizer wrote as other words (石の巻きし, タキチョークムガ): :mod:`dictionary.sounds_like`
+and the corrector's ``sound_alike`` rule, with the real analyzer."""
+
+from __future__ import annotations
+
+import pytest
+
+from dictionary.bench import fill_entries
+from dictionary.correct import Corrector
+from dictionary.entries import Entry
+from dictionary.options import DictionaryOptions
+from dictionary.sounds_like import SoundAlikeIndex
+
+
+def test_a_reading_is_found_across_tokens_with_a_kana_wrong():
+    index = SoundAlikeIndex(["いまばりし", "たきちょくむら"])
+    found = index.find(("きょ", "は", "いま", "がり", "し", "やくしょ"))
+    assert [(f.key, f.first, f.last, f.distance) for f in found] == [("いまばりし", 2, 4, 1)]
+    assert found[0].reading == "いまがりし"
+
+
+def test_too_far_or_too_short_readings_are_not_found():
+    index = SoundAlikeIndex(["いまばりし", "ふくい"])
+    assert index.keys == ["いまばりし"]  # 3 kana: would match anything
+    assert index.find(("いま", "はれ", "し")) == ()  # 2 of 5 kana wrong
+    assert index.find(("ふくい", "の")) == ()
+
+
+def test_the_closest_run_of_whole_tokens_wins():
+    found = SoundAlikeIndex(["じどふよてあて"]).find(("じど", "く", "ふ", "お", "てあて", "の"))
+    assert [(f.first, f.last) for f in found] == [(0, 4)]
+
+
+ENTRIES = [
+    Entry("今治市", "いまばりし"),
+    Entry("多伎町久村", "たきちょうくむら"),
+    Entry("児童扶養手当", "じどうふようてあて"),
+    Entry("八代", "やしろ"),
+    Entry("山城町", "やましろちょう"),
+    Entry("商工センター", "しょうこうせんたー"),
+    Entry("開成町", "かいせいちょう"),
+]
+
+
+@pytest.mark.parametrize(
+    ("heard", "shown"),
+    [
+        ("今がり仕役所へお越しください", "今治市役所へお越しください"),
+        ("タキチョークムガニおスマイの方", "多伎町久村おスマイの方"),
+        ("自動工夫を手当ての届けは", "児童扶養手当の届けは"),
+    ],
+)
+def test_a_name_written_as_other_words_is_corrected(heard, shown):
+    correction = Corrector(ENTRIES).correct(heard)
+    assert correction.text == shown
+    assert "sounds like" in correction.changes[0].reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "八代地区のツルの観察会",  # a registered word written right is never part of a loose match
+        "地域包括支援センターで相談できます",  # しえんせんた is two kana from しょこせんた
+        "市役所の開庁時間は九時からです",  # one ordinary word (かいちょう) is not a name
+    ],
+)
+def test_right_text_is_left_alone(text):
+    assert Corrector(ENTRIES).correct(text).text == text
+
+
+def test_the_rule_can_be_turned_off():
+    off = Corrector(ENTRIES, DictionaryOptions(rules_off=["sound_alike"]))
+    assert off.correct("今がり仕役所へお越しください").text == "今がり仕役所へお越しください"
+
+
+def test_ordinary_sentences_stay_as_they_are_with_5000_words_loaded():
+    entries, _ = fill_entries(ENTRIES, 5000)
+    corrector = Corrector(entries)
+    sentences = [
+        "住民票の写しは一通三百円です。",
+        "転出届は引っ越しの十四日前から出せます。",
+        "国民健康保険の保険証を郵送しました。",
+        "粗大ごみは事前に申し込みが必要です。",
+        "こちらの用紙にお名前とご住所を書いてください。",
+        "マイナンバーカードの暗証番号を入力してください。",
+    ]
+    for sentence in sentences:
+        assert corrector.correct(sentence).text == sentence
