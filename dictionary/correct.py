@@ -58,7 +58,7 @@ SHORT_WORD = 4  # a single ordinary word is replaced only if its reading is long
 SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → 大, 市市 → 獅子)
 MAX_DISTANCE = 2
 LONG_KEY = 5  # exact matches this long need no part-of-speech evidence (6 before: 5 found 7 more names on tune, no more false alarms)
-LOOSE_END_BLOCK = FUNCTION_POS
+LOOSE_END_BLOCK = {"助詞"}  # a name may end in a kana the analyzer took for an auxiliary (巻き|し)
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
 
 

@@ -21,7 +21,8 @@ from rapidfuzz.distance import Indel, Levenshtein
 
 MIN_KEY = 5  # shorter readings match ordinary words too easily (measured on the tune split)
 RATIO = 0.34  # kana edits allowed per kana of the registered reading (5-kana: 1, 9-kana: 3)
-SIMILARITY = 0.7  # and the kana in common (Indel similarity) at least this share: substitutions count twice
+SIMILARITY = 0.75  # and this share of kana in common (Indel similarity: a substituted kana counts twice)
+SHORTER = 0  # kana the run may lack: none (本調 is not 本郷町, 3番 not 三番町)
 CACHE = 4096  # token runs remembered (partials repeat their beginning)
 
 
@@ -77,7 +78,7 @@ class SoundAlikeIndex:
                     length = starts[last + 1] - starts[first]
                     if length > len(key) + limit:
                         break
-                    if length < len(key) - limit:
+                    if length < len(key) - min(limit, SHORTER):
                         continue
                     distance = Levenshtein.distance(key, joined[starts[first] : starts[last + 1]], score_cutoff=limit)
                     candidate = (distance, first - last, first, last)

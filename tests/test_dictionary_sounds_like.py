@@ -39,6 +39,8 @@ ENTRIES = [
     Entry("山城町", "やましろちょう"),
     Entry("商工センター", "しょうこうせんたー"),
     Entry("開成町", "かいせいちょう"),
+    Entry("本郷町", "ほんごうちょう"),
+    Entry("三番町", "さんばんちょう"),
 ]
 
 
@@ -62,6 +64,8 @@ def test_a_name_written_as_other_words_is_corrected(heard, shown):
         "八代地区のツルの観察会",  # a registered word written right is never part of a loose match
         "地域包括支援センターで相談できます",  # しえんせんた is two kana from しょこせんた
         "市役所の開庁時間は九時からです",  # one ordinary word (かいちょう) is not a name
+        "市役所の本調舎で手続きができます",  # ほんちょ lacks a kana of ほんごちょ: names are not heard short
+        "受付番号は3番ですので、お待ちください",  # さんばん is not さんばんちょう
     ],
 )
 def test_right_text_is_left_alone(text):
