@@ -20,7 +20,8 @@ reading is long, and a word used as an adjective (豊富な) is never replaced. 
 wrong forms) are replaced directly.
 
 Long readings need less evidence: a fuzzy match of 7+ kana may read a lone kanji any way it
-can be read (町 as ちょう).
+can be read (町 as ちょう). Last, a name written as other words (石の巻きし) is found on the
+sentence's reading, whatever the words' parts of speech (:mod:`dictionary.sounds_like`).
 """
 
 from __future__ import annotations
