@@ -71,3 +71,18 @@ def test_the_command_prints_json_and_reports_a_bad_file(tmp_path):
     bad.write_text("{}", encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "captioner", "dict", "ablate", str(bad)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode != 0 and "not the output of `captioner bench --output`" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_fill_loads_thousands_of_words_and_counts_wrong_replacements(tmp_path):
+    bench = make_run(tmp_path)
+    result = run_ablation([bench], fill=2000)
+    assert result["entries"] == [2000]
+    rows = result["rows"]
+    assert rows["all"]["names"] == "2/2" and rows["all"]["wrong_replacements"] == 0
+    assert "wrong_replacements" not in rows["none"]  # nothing is corrected there
+    # the recognizer wrote a registered reading where the clerk said something else
+    data = json.loads(bench.read_text(encoding="utf-8"))
+    data["transcript"][2]["hyp"] = "ふくがわの書類は郵送します"
+    bench.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    rows = run_ablation([bench], fill=2000)["rows"]
+    assert rows["all"]["wrong_replacements"] == 1 and rows["all"]["distractor_false_alarms"] == 1
