@@ -5,7 +5,8 @@ for 石巻市, 引判等6昇名書 for 印鑑登録証明書): the morphemes, th
 kana or two are wrong, so matching word by word misses them. Here the sentence is read token by
 token (normalized readings, :func:`dictionary.entries.normalize_reading`) and each registered
 reading of ``MIN_KEY``+ kana is compared with the reading of every run of whole tokens of about
-its length; it matches within ``RATIO`` of its length in kana edits (Levenshtein, in C++).
+its length, never shorter; it matches within ``RATIO`` of its length in kana edits
+(Levenshtein, in C++) with ``SIMILARITY`` of its kana in common.
 An index of kana pairs keeps the comparisons to the few readings that share enough pairs with
 the sentence (≈ 0.3 ms per sentence with 5,000 words).
 """
@@ -22,7 +23,6 @@ from rapidfuzz.distance import Indel, Levenshtein
 MIN_KEY = 5  # shorter readings match ordinary words too easily (measured on the tune split)
 RATIO = 0.34  # kana edits allowed per kana of the registered reading (5-kana: 1, 9-kana: 3)
 SIMILARITY = 0.75  # and this share of kana in common (Indel similarity: a substituted kana counts twice)
-SHORTER = 0  # kana the run may lack: none (本調 is not 本郷町, 3番 not 三番町)
 CACHE = 4096  # token runs remembered (partials repeat their beginning)
 
 
@@ -75,14 +75,14 @@ class SoundAlikeIndex:
             best: tuple[int, int, int, int] | None = None  # (distance, -tokens, first, last)
             for first in range(len(parts)):
                 for last in range(first, len(parts)):
-                    length = starts[last + 1] - starts[first]
-                    if length > len(key) + limit:
+                    heard = joined[starts[first] : starts[last + 1]]
+                    if len(heard) > len(key) + limit:
                         break
-                    if length < len(key) - min(limit, SHORTER):
+                    if len(heard) < len(key):  # a name is not heard with kana missing (本調 is not 本郷町)
                         continue
-                    distance = Levenshtein.distance(key, joined[starts[first] : starts[last + 1]], score_cutoff=limit)
+                    distance = Levenshtein.distance(key, heard, score_cutoff=limit)
                     candidate = (distance, first - last, first, last)
-                    if distance <= limit and (best is None or candidate < best) and Indel.normalized_similarity(key, joined[starts[first] : starts[last + 1]]) >= SIMILARITY:
+                    if distance <= limit and (best is None or candidate < best) and Indel.normalized_similarity(key, heard) >= SIMILARITY:
                         best = candidate
             if best is not None:
                 distance, _, first, last = best
