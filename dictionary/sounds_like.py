@@ -8,7 +8,8 @@ reading of ``MIN_KEY``+ kana is compared with the reading of every run of whole 
 its length, never shorter; it matches within ``RATIO`` of its length in kana edits
 (Levenshtein, in C++) with ``SIMILARITY`` of its kana in common.
 An index of kana pairs keeps the comparisons to the few readings that share enough pairs with
-the sentence (≈ 0.3 ms per sentence with 5,000 words).
+the sentence, and a partial-ratio check (rapidfuzz) to the few close ones: about 0.8 ms more
+per corrected sentence with 5,000 words (tune split, whole finals).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel, Levenshtein
 
 MIN_KEY = 5  # shorter readings match ordinary words too easily (measured on the tune split)
 RATIO = 0.34  # kana edits allowed per kana of the registered reading (5-kana: 1, 9-kana: 3)
 SIMILARITY = 0.75  # and this share of kana in common (Indel similarity: a substituted kana counts twice)
+PREFILTER = 65.0  # partial ratio (0-100) a reading needs before runs are compared: on tune the same matches, 40 % less time
 CACHE = 4096  # token runs remembered (partials repeat their beginning)
 
 
@@ -68,9 +71,9 @@ class SoundAlikeIndex:
         starts = list(itertools.accumulate(map(len, parts), initial=0))
         found = []
         for index, count in shared.items():
-            if count < self.needed[index]:
-                continue
             key = self.keys[index]
+            if count < self.needed[index] or PREFILTER and not fuzz.partial_ratio(key, joined, score_cutoff=PREFILTER):
+                continue
             limit = self.allowed(key)
             best: tuple[int, int, int, int] | None = None  # (distance, -tokens, first, last)
             for first in range(len(parts)):
