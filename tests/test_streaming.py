@@ -99,5 +99,6 @@ def test_ends_sentence_tells_a_finished_sentence_from_a_pause_inside_one():
 
     for text in ("一か月ほどかかります", "受付は五時までです。", "よろしいでしょうか", "ご確認ください、"):
         assert ends_sentence(text), text
-    for text in ("鹿野にお住まいの方は", "身体障害者手帳の交付には、", "申請から", ""):
+    # Whisper ends whatever it heard before a pause with 。: punctuation is not the speaker's
+    for text in ("鹿野にお住まいの方は", "身体障害者手帳の交付には、", "申請から", "受付番号は3番ですので。", "こちらの用紙は。", ""):
         assert not ends_sentence(text), text

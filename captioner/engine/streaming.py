@@ -44,17 +44,19 @@ class StreamingOptions:
             raise ValueError(f"final_prefix must be one of: {', '.join(FINAL_PREFIXES)}")
 
 
-# How a Japanese sentence ends (polite forms, questions, punctuation); a pause after anything
-# else (は、で、ので、…) is a pause inside the sentence.
+# How a Japanese sentence ends (polite forms, questions); a pause after anything else (は、で、
+# ので、…) is a pause inside the sentence. Not punctuation: Whisper ends any piece of speech
+# that stops with 。, so it says nothing about the speaker (on the tune split it closed 7 of
+# 34 clean sentences early at a comma pause).
 SENTENCE_ENDS = (
-    "。", "？", "！", "?", "!", "ます", "です", "ました", "でした", "ません", "ください", "下さい",
+    "ます", "です", "ました", "でした", "ません", "ください", "下さい",
     "でしょう", "ですか", "ますか", "ませんか", "でしょうか", "ですね", "ですよ", "ますね", "ますよ",
 )  # fmt: skip
 
 
 def ends_sentence(text: str) -> bool:
     """True when ``text`` ends like a finished Japanese sentence (see SENTENCE_ENDS)."""
-    return text.rstrip(" 　、,").endswith(SENTENCE_ENDS) if text.strip() else False
+    return text.rstrip(" 　、,。.！？!?").endswith(SENTENCE_ENDS) if text.strip() else False
 
 
 def common_prefix(a: str, b: str) -> str:
