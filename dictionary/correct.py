@@ -184,7 +184,7 @@ class Corrector:
                 self._long_matches(tokens, walks) if "long_matches" in self.rules else (),
                 self._sound_alike_matches(tokens, readings),
             ),
-            key=lambda c: (c.distance + c.loose, -(c.end - c.start), -c.entry.priority),
+            key=lambda c: (c.loose, c.distance, -(c.end - c.start), -c.entry.priority),
         )
         cut = tokens[-1].end if open_end and tokens else None
         for candidate in candidates:
@@ -193,7 +193,7 @@ class Corrector:
             if any(candidate.start < end and start < candidate.end for start, end in taken):
                 continue
             inside = [r for r in registered if candidate.start < r[1] and r[0] < candidate.end]
-            if not all(_strictly_within(r, candidate) for r in inside) or inside and candidate.loose:
+            if not all(_strictly_within(r, candidate) for r in inside) or (inside and candidate.loose):
                 continue
             registered = [r for r in registered if r not in inside]
             taken.append((candidate.start, candidate.end))
@@ -278,25 +278,26 @@ class Corrector:
                     yield from self._spelled_matches(span, spelled)
 
     def _sound_alike_matches(self, tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[_Candidate]:
-        """:mod:`dictionary.sounds_like` matches in each run of tokens between punctuation; a
-        match may not start or end on a particle, nor be one ordinary word (the guard's rule)."""
+        """:mod:`dictionary.sounds_like` matches in each run of tokens between punctuation or
+        spaces. A match does not start or end on a particle or auxiliary (中島だ is not 中島田),
+        holds a particle only if exact or of ``LOOSE_PARTICLE``+ kana, and is not one ordinary
+        word (the guard's rule)."""
         if self.sound_alike is None:
             return
-        run: list[int] = []
-        for i in range(len(tokens) + 1):
-            if i < len(tokens) and readings[i] and not _is_punctuation(tokens[i]):
-                run.append(i)
-                continue
-            for found in self.sound_alike.find(tuple(normalize_reading(readings[k][0]) for k in run)) if run else ():
+        for run in _runs(tokens, readings):
+            parts, key = [], ""
+            for i in run:  # normalized as one reading: a long vowel may run across tokens (ほんご|うちょう)
+                longer = extend_key(key, readings[i][0])
+                parts.append(longer[len(key) :])
+                key = longer
+            for found in self.sound_alike.find(tuple(parts)):
                 span = tokens[run[found.first] : run[found.last] + 1]
                 if span[0].pos in FUNCTION_POS or span[-1].pos in FUNCTION_POS:
                     continue
-                particles = {t.surface for t in span if t.pos == "助詞"}
-                if found.distance and particles and len(found.key) < LOOSE_PARTICLE:
+                if found.distance and len(found.key) < LOOSE_PARTICLE and any(t.pos == "助詞" for t in span):
                     continue  # as for fuzzy matches: 竹の口 is not 滝の口
                 if self._plausible(span, len(found.key), found.distance):
                     yield _Candidate(span[0].start, span[-1].end, self.by_key[found.key], found.distance, len(span), found.reading, loose=True)
-            run = []
 
     def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
         """The readings :meth:`_spell` reaches from token ``i`` to each later token, while any
@@ -464,6 +465,22 @@ def _char_reading(char: str) -> str:
         return to_hiragana(char)
     tokens = shared_analyzer().tokens(char)
     return to_hiragana(tokens[0].kana) if tokens and tokens[0].kana else ""
+
+
+def _runs(tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[list[int]]:
+    """Indices of the runs of tokens with readings between punctuation and spaces."""
+    run: list[int] = []
+    for i, token in enumerate(tokens):
+        if run and tokens[run[-1]].end < token.start:
+            yield run
+            run = []
+        if readings[i] and not _is_punctuation(token):
+            run.append(i)
+        elif run:
+            yield run
+            run = []
+    if run:
+        yield run
 
 
 def _is_punctuation(token: Token) -> bool:

@@ -23,10 +23,10 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel, Levenshtein
 
 MIN_KEY = 5  # shorter readings match ordinary words too easily (measured on the tune split)
-RATIO = 0.34  # kana edits allowed per kana of the registered reading (5-kana: 1, 9-kana: 3)
+RATIO = 0.34  # kana edits allowed per kana of the registered reading (5 kana: 1, 6–8: 2, 9–11: 3)
 SIMILARITY = 0.75  # and this share of kana in common (Indel similarity: a substituted kana counts twice)
-PREFILTER = 65.0  # partial ratio (0-100) a reading needs before runs are compared: on tune the same matches, 40 % less time
-CACHE = 4096  # token runs remembered (partials repeat their beginning)
+PREFILTER = 65.0  # partial ratio a reading needs before runs are compared (40 % less time); keep it ≤ 100 × (1 − RATIO), what a match scores at least
+CACHE = 4096  # token runs remembered (a run before a comma comes back in every later partial)
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ class SoundAlikeIndex:
         return int(len(key) * self.ratio)
 
     def _find(self, parts: tuple[str, ...]) -> tuple[Found, ...]:
-        """Each registered reading found in the run ``parts`` (normalized token readings), at
-        its closest run of tokens (fewest edits, then the longest)."""
+        """The registered readings found in the run ``parts`` (normalized token readings): for
+        each, the closest runs of tokens (fewest edits, then the longest) that do not overlap."""
         joined = "".join(parts)
         if len(joined) < self.min_key:
             return ()
@@ -72,10 +72,10 @@ class SoundAlikeIndex:
         found = []
         for index, count in shared.items():
             key = self.keys[index]
-            if count < self.needed[index] or PREFILTER and not fuzz.partial_ratio(key, joined, score_cutoff=PREFILTER):
+            if count < self.needed[index] or not fuzz.partial_ratio(key, joined, score_cutoff=PREFILTER):
                 continue
             limit = self.allowed(key)
-            best: tuple[int, int, int, int] | None = None  # (distance, -tokens, first, last)
+            hits: list[tuple[int, int, int, int]] = []  # (distance, -tokens, first, last)
             for first in range(len(parts)):
                 for last in range(first, len(parts)):
                     heard = joined[starts[first] : starts[last + 1]]
@@ -84,12 +84,13 @@ class SoundAlikeIndex:
                     if len(heard) < len(key):  # a name is not heard with kana missing (本調 is not 本郷町)
                         continue
                     distance = Levenshtein.distance(key, heard, score_cutoff=limit)
-                    candidate = (distance, first - last, first, last)
-                    if distance <= limit and (best is None or candidate < best) and Indel.normalized_similarity(key, heard) >= SIMILARITY:
-                        best = candidate
-            if best is not None:
-                distance, _, first, last = best
-                found.append(Found(key, first, last, distance, joined[starts[first] : starts[last + 1]]))
+                    if distance <= limit and Indel.normalized_similarity(key, heard) >= SIMILARITY:
+                        hits.append((distance, first - last, first, last))
+            taken: list[tuple[int, int]] = []
+            for distance, _, first, last in sorted(hits):
+                if all(last < a or b < first for a, b in taken):
+                    taken.append((first, last))
+                    found.append(Found(key, first, last, distance, joined[starts[first] : starts[last + 1]]))
         return tuple(found)
 
 

@@ -97,8 +97,9 @@ def test_commit_agreement_three_needs_three_agreeing_partials():
 def test_ends_sentence_tells_a_finished_sentence_from_a_pause_inside_one():
     from captioner.engine.streaming import ends_sentence
 
-    for text in ("一か月ほどかかります", "受付は五時までです。", "よろしいでしょうか", "ご確認ください、"):
+    for text in ("一か月ほどかかります", "受付は五時までです。", "よろしいでしょうか", "ご確認ください、",
+                 "お持ちになりましたか？", "お済みでしたか", "お越しくださいね。", "そうですよね。"):
         assert ends_sentence(text), text
     # Whisper ends whatever it heard before a pause with 。: punctuation is not the speaker's
-    for text in ("鹿野にお住まいの方は", "身体障害者手帳の交付には、", "申請から", "受付番号は3番ですので。", "こちらの用紙は。", ""):
+    for text in ("鹿野にお住まいの方は", "身体障害者手帳の交付には、", "申請から", "受付番号は3番ですので。", "こちらの用紙は。", "何日か", "ですが", ""):
         assert not ends_sentence(text), text

@@ -48,15 +48,14 @@ class StreamingOptions:
 # ので、…) is a pause inside the sentence. Not punctuation: Whisper ends any piece of speech
 # that stops with 。, so it says nothing about the speaker (on the tune split it closed 7 of
 # 34 clean sentences early at a comma pause).
-SENTENCE_ENDS = (
-    "ます", "です", "ました", "でした", "ません", "ください", "下さい",
-    "でしょう", "ですか", "ますか", "ませんか", "でしょうか", "ですね", "ですよ", "ますね", "ますよ",
-)  # fmt: skip
+SENTENCE_ENDS = ("ます", "です", "ました", "でした", "ません", "ください", "下さい", "でしょう")
+FINAL_PARTICLES = "かねよ"  # ですか, ましたか, くださいね, ですよね
 
 
 def ends_sentence(text: str) -> bool:
-    """True when ``text`` ends like a finished Japanese sentence (see SENTENCE_ENDS)."""
-    return text.rstrip(" 　、,。.！？!?").endswith(SENTENCE_ENDS) if text.strip() else False
+    """True when ``text`` ends like a finished Japanese sentence (see SENTENCE_ENDS), final
+    particles and punctuation aside."""
+    return text.rstrip(" 　、,。.！？!?…").rstrip(FINAL_PARTICLES).endswith(SENTENCE_ENDS)
 
 
 def common_prefix(a: str, b: str) -> str:
