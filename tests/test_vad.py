@@ -80,19 +80,27 @@ def test_invalid_options_are_rejected(field, value):
         VadSegmenter(VadOptions(**{field: value}))
 
 
-def test_pauses_between_sentences_are_found_in_babble_at_10_db(eval_dir):
-    """Counter noise at 10 dB SNR (babble: other voices, reversed, mixed): webrtcvad calls it
-    speech, so the 1 s pause between two sentences never reached the hangover; frames must also
-    stand ``noise_margin_db`` above the room's noise level to count as voiced."""
+def two_sentences(eval_dir, snr_db: float | None, lead_s: int = 2) -> tuple[np.ndarray, int, int]:
+    """Two dev sentences 1 s apart after ``lead_s`` of silence, with babble (other voices,
+    reversed, mixed) at ``snr_db``; and where the first sentence starts and ends."""
     first, second = (decode_audio(str(eval_dir / f"{uid}.wav")) for uid in ("d03", "d02"))
     pause = np.zeros(SAMPLE_RATE, np.float32)
-    speech = np.concatenate([pause, pause, first, pause, second, pause])
-    voices = [decode_audio(str(eval_dir / f"d{n:02d}.wav"))[::-1] for n in range(5, 13)]
-    babble = np.concatenate([np.sum([np.resize(v[i * 997 :], 3 * SAMPLE_RATE) for v in voices], axis=0) for i in range(8)])
-    babble = np.resize(babble, len(speech))
-    power = lambda x: float(np.mean(x[np.abs(x) > 1e-4] ** 2))  # noqa: E731
-    noisy = speech + babble * np.sqrt(power(speech) / power(babble) / 10 ** (10 / 10))
-    end_of_first = len(pause) * 2 + len(first)
+    lead = np.zeros(lead_s * SAMPLE_RATE, np.float32)
+    speech = np.concatenate([lead, first, pause, second, pause])
+    if snr_db is not None:
+        voices = [decode_audio(str(eval_dir / f"d{n:02d}.wav"))[::-1] for n in range(5, 13)]
+        babble = np.concatenate([np.sum([np.resize(v[i * 997 :], 3 * SAMPLE_RATE) for v in voices], axis=0) for i in range(8)])
+        babble = np.resize(babble, len(speech))
+        speech = speech + babble * np.sqrt(power(speech) / power(babble) / 10 ** (snr_db / 10))
+    return speech.astype(np.float32), len(lead), len(lead) + len(first)
+
+
+def test_pauses_between_sentences_are_found_in_babble_at_10_db(eval_dir):
+    """Counter noise at 10 dB SNR: webrtcvad calls it speech, so the 1 s pause between two
+    sentences never reached the hangover; frames must also stand ``noise_margin_db`` above the
+    room's noise level to count as voiced."""
+    noisy, _, end_of_first = two_sentences(eval_dir, 10)
+    pause = np.zeros(SAMPLE_RATE, np.float32)
 
     def closes_in_the_pause(utterances) -> bool:  # the first sentence's utterance is closed by the silence after it
         return any(
@@ -100,7 +108,48 @@ def test_pauses_between_sentences_are_found_in_babble_at_10_db(eval_dir):
             for u in utterances
         )
 
-    assert not closes_in_the_pause(segment(noisy.astype(np.float32), VadOptions(noise_margin_db=0)))
-    adaptive = segment(noisy.astype(np.float32), VadOptions())
+    assert not closes_in_the_pause(segment(noisy, VadOptions(noise_margin_db=0)))
+    adaptive = segment(noisy, VadOptions())
     assert closes_in_the_pause(adaptive), [(u.start / SAMPLE_RATE, u.end / SAMPLE_RATE) for u in adaptive]
     assert any(end_of_first < u.start < end_of_first + len(pause) for u in adaptive)  # the second sentence is its own
+
+
+def first_partial_due(audio: np.ndarray, onset: int, rule) -> float:
+    """Seconds after ``onset`` at which ``rule(utterance)`` first holds for the open utterance."""
+    segmenter = VadSegmenter(VadOptions())
+    for position in range(0, len(audio), 480):
+        segmenter.feed(audio[position : position + 480])
+        utterance = segmenter.current
+        if utterance is not None and utterance.end > onset and rule(utterance):
+            return (position + 480 - onset) / SAMPLE_RATE
+    raise AssertionError("never due")
+
+
+def test_the_first_partial_is_due_as_soon_in_babble_as_in_quiet(eval_dir):
+    """400 ms of speech (the default first_partial_ms): at 10 dB SNR the noise floor leaves
+    quiet frames of speech unvoiced, and waiting for 400 ms of voiced frames came later than in
+    quiet. Eight dev sentences after 12 s of room noise (by then its level is known)."""
+    samples, pre_roll = 400 * SAMPLE_RATE // 1000, VadOptions().pre_roll_ms * SAMPLE_RATE // 1000
+    voiced_only = lambda u: u.voiced_samples >= samples  # noqa: E731  the rule before
+    heard = lambda u: u.has_speech(samples, pre_roll)  # noqa: E731
+    voices = [decode_audio(str(eval_dir / f"d{n:02d}.wav"))[::-1] for n in range(5, 13)]
+    babble = np.concatenate([np.sum([np.resize(v[i * 997 :], 3 * SAMPLE_RATE) for v in voices], axis=0) for i in range(8)])
+    due: dict[str, list[float]] = {"quiet": [], "quiet before": [], "noisy": [], "noisy before": []}
+    for uid in ("d01", "d02", "d03", "d04", "d13", "d14", "d15", "d16"):
+        lead = np.zeros(12 * SAMPLE_RATE, np.float32)
+        quiet = np.concatenate([lead, decode_audio(str(eval_dir / f"{uid}.wav")), lead[:SAMPLE_RATE]])
+        noise = np.resize(babble, len(quiet))
+        noisy = (quiet + noise * np.sqrt(power(quiet) / power(noise) / 10)).astype(np.float32)
+        for name, audio in (("quiet", quiet), ("noisy", noisy)):
+            due[name].append(first_partial_due(audio, len(lead), heard))
+            due[f"{name} before"].append(first_partial_due(audio, len(lead), voiced_only))
+    mean = {name: float(np.mean(values)) for name, values in due.items()}
+    assert mean["noisy before"] >= mean["quiet before"] + 0.03, mean  # the delay the rule removes
+    assert mean["noisy"] <= mean["noisy before"] - 0.03, mean
+    assert mean["noisy"] <= mean["quiet"] + 0.03, mean
+    assert mean["quiet"] <= mean["quiet before"], mean  # never later than before
+
+
+def power(audio: np.ndarray) -> float:
+    """Mean power of the audio that is not silence."""
+    return float(np.mean(audio[np.abs(audio) > 1e-4] ** 2))

@@ -279,11 +279,7 @@ class CaptionPipeline:
         options = self.config.streaming
         progress = self._progress_of(utterance)
         if progress.partial_until == 0:
-            # speech since the onset, not only the frames the VAD called voiced: in noise the
-            # noise floor leaves the quieter frames of speech out and the first partial came late
-            first = options.first_partial_ms * SAMPLE_RATE // 1000
-            since_onset = utterance.length - self.config.vad.pre_roll_ms * SAMPLE_RATE // 1000
-            due = utterance.voiced_samples >= first or since_onset >= first and utterance.voiced_samples >= first // 2
+            due = utterance.has_speech(options.first_partial_ms * SAMPLE_RATE // 1000, self.config.vad.pre_roll_ms * SAMPLE_RATE // 1000)
         else:
             # until something is shown, retry sooner: a first partial of a short start is often dropped as no speech
             wanted = options.partial_interval_ms if progress.shown else min(options.partial_interval_ms, FIRST_RETRY_MS)

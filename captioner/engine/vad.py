@@ -74,6 +74,13 @@ class Utterance:
             self.audio = [audio]
         return audio if until is None else audio[: max(0, until - self.start)]
 
+    def has_speech(self, samples: int, pre_roll: int) -> bool:
+        """``samples`` of speech heard: voiced frames, or that long since the onset (after the
+        ``pre_roll``) with half of it voiced. In noise the noise floor leaves the quieter frames
+        of speech out of the voiced ones, and a first partial waiting for them came late."""
+        since_onset = self.length - pre_roll
+        return self.voiced_samples >= samples or since_onset >= samples and self.voiced_samples >= samples // 2
+
     def append(self, frame: np.ndarray, voiced: bool, energy: float) -> None:
         self.audio.append(frame)
         self.length += len(frame)
