@@ -80,26 +80,31 @@ def test_invalid_options_are_rejected(field, value):
         VadSegmenter(VadOptions(**{field: value}))
 
 
-def two_sentences(eval_dir, snr_db: float | None, lead_s: int = 2) -> tuple[np.ndarray, int, int]:
-    """Two dev sentences 1 s apart after ``lead_s`` of silence, with babble (other voices,
-    reversed, mixed) at ``snr_db``; and where the first sentence starts and ends."""
+def babble(eval_dir) -> np.ndarray:
+    """24 s of counter noise: other voices (dev sentences, reversed) mixed."""
+    voices = [decode_audio(str(eval_dir / f"d{n:02d}.wav"))[::-1] for n in range(5, 13)]
+    return np.concatenate([np.sum([np.resize(v[i * 997 :], 3 * SAMPLE_RATE) for v in voices], axis=0) for i in range(8)])
+
+
+def with_noise(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """``speech`` with ``noise`` (repeated to its length) at ``snr_db``."""
+    noise = np.resize(noise, len(speech))
+    return (speech + noise * np.sqrt(power(speech) / power(noise) / 10 ** (snr_db / 10))).astype(np.float32)
+
+
+def two_sentences(eval_dir) -> tuple[np.ndarray, int]:
+    """Two dev sentences 1 s apart after 2 s of silence, and where the first one ends."""
     first, second = (decode_audio(str(eval_dir / f"{uid}.wav")) for uid in ("d03", "d02"))
     pause = np.zeros(SAMPLE_RATE, np.float32)
-    lead = np.zeros(lead_s * SAMPLE_RATE, np.float32)
-    speech = np.concatenate([lead, first, pause, second, pause])
-    if snr_db is not None:
-        voices = [decode_audio(str(eval_dir / f"d{n:02d}.wav"))[::-1] for n in range(5, 13)]
-        babble = np.concatenate([np.sum([np.resize(v[i * 997 :], 3 * SAMPLE_RATE) for v in voices], axis=0) for i in range(8)])
-        babble = np.resize(babble, len(speech))
-        speech = speech + babble * np.sqrt(power(speech) / power(babble) / 10 ** (snr_db / 10))
-    return speech.astype(np.float32), len(lead), len(lead) + len(first)
+    return np.concatenate([pause, pause, first, pause, second, pause]), 2 * len(pause) + len(first)
 
 
 def test_pauses_between_sentences_are_found_in_babble_at_10_db(eval_dir):
     """Counter noise at 10 dB SNR: webrtcvad calls it speech, so the 1 s pause between two
     sentences never reached the hangover; frames must also stand ``noise_margin_db`` above the
     room's noise level to count as voiced."""
-    noisy, _, end_of_first = two_sentences(eval_dir, 10)
+    speech, end_of_first = two_sentences(eval_dir)
+    noisy = with_noise(speech, babble(eval_dir), 10)
     pause = np.zeros(SAMPLE_RATE, np.float32)
 
     def closes_in_the_pause(utterances) -> bool:  # the first sentence's utterance is closed by the silence after it
@@ -132,15 +137,12 @@ def test_the_first_partial_is_due_as_soon_in_babble_as_in_quiet(eval_dir):
     samples, pre_roll = 400 * SAMPLE_RATE // 1000, VadOptions().pre_roll_ms * SAMPLE_RATE // 1000
     voiced_only = lambda u: u.voiced_samples >= samples  # noqa: E731  the rule before
     heard = lambda u: u.has_speech(samples, pre_roll)  # noqa: E731
-    voices = [decode_audio(str(eval_dir / f"d{n:02d}.wav"))[::-1] for n in range(5, 13)]
-    babble = np.concatenate([np.sum([np.resize(v[i * 997 :], 3 * SAMPLE_RATE) for v in voices], axis=0) for i in range(8)])
+    noise = babble(eval_dir)
     due: dict[str, list[float]] = {"quiet": [], "quiet before": [], "noisy": [], "noisy before": []}
     for uid in ("d01", "d02", "d03", "d04", "d13", "d14", "d15", "d16"):
         lead = np.zeros(12 * SAMPLE_RATE, np.float32)
         quiet = np.concatenate([lead, decode_audio(str(eval_dir / f"{uid}.wav")), lead[:SAMPLE_RATE]])
-        noise = np.resize(babble, len(quiet))
-        noisy = (quiet + noise * np.sqrt(power(quiet) / power(noise) / 10)).astype(np.float32)
-        for name, audio in (("quiet", quiet), ("noisy", noisy)):
+        for name, audio in (("quiet", quiet), ("noisy", with_noise(quiet, noise, 10))):
             due[name].append(first_partial_due(audio, len(lead), heard))
             due[f"{name} before"].append(first_partial_due(audio, len(lead), voiced_only))
     mean = {name: float(np.mean(values)) for name, values in due.items()}
