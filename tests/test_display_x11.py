@@ -2,6 +2,12 @@
 
 Needs the Debian package xvfb (``.ci/run`` installs it); without it the test skips, except
 under CI (``CI`` set), where it fails.
+
+No timing is asserted here (a busy machine would fail it): the window's speed, event → pixels
+p50/p95/max, frame time, fps and idle CPU, is measured by the benchmark
+``captioner bench SET_DIR --display`` (display/bench.py), whose JSON has it under
+``display.event_to_pixels_ms`` and ``display.cpu_pct_of_core``; run it under ``xvfb-run`` (or on
+the counter PC's desktop) to measure a real X11 window instead of the offscreen driver.
 """
 
 from __future__ import annotations
@@ -28,36 +34,41 @@ window = CaptionWindow(DisplayOptions(window_width=1280, window_height=720, full
 window.open()
 text = "おはようございます。周南市役所の障害福祉課でございます。身体障害者手帳の交付には、一か月ほどかかります。"
 
+sent = [0]
+
 def speak():
     for cut in range(3, len(text), 3):
         window(CaptionEvent("partial", 1, text[:cut], 0.0, 1.0, 1.0, committed=text[: max(0, cut - 6)]))
+        sent[0] += 1
         time.sleep(0.05)
     window(CaptionEvent("final", 1, text, 0.0, 5.0, 5.0, committed=text))
+    sent[0] += 1
     time.sleep(0.3)
 
 speaker = threading.Thread(target=speak)
 speaker.start()
 window.run(until=lambda: not speaker.is_alive())
 speaker.join()
-idle_cpu, wall = time.process_time(), time.perf_counter()
+shown = lambda: "".join(item.text for item in window.drawn if item.kind == "caption")
+settle = time.monotonic() + 30
+window.run(until=lambda: shown().endswith("かかります。") or time.monotonic() >= settle)  # the final caption is up
+frames = window.stats.frames
 deadline = time.monotonic() + 1.5
-window.run(until=lambda: time.monotonic() >= deadline)
-idle = (time.process_time() - idle_cpu) / (time.perf_counter() - wall)
+window.run(until=lambda: time.monotonic() >= deadline)  # nothing arrives
 window.screenshot(sys.argv[1])
-latencies = sorted(window.stats.latencies_ms)
 print(json.dumps({
     "driver": pygame.display.get_driver(),
     "size": list(window.surface().get_size()),
-    "p95": latencies[int(0.95 * (len(latencies) - 1))],
-    "events": len(latencies),
-    "idle": idle,
-    "text": "".join(item.text for item in window.drawn if item.kind == "caption"),
+    "sent": sent[0],
+    "received": window.stats.events,
+    "idle_redraws": window.stats.frames - frames,
+    "text": shown(),
 }))
 window.close()
 """
 
 
-def test_real_x11_window_is_fast_and_shows_the_captions(tmp_path):
+def test_real_x11_window_shows_the_captions_and_draws_nothing_while_idle(tmp_path):
     if shutil.which("xvfb-run") is None:
         if os.environ.get("CI"):
             pytest.fail("xvfb-run missing: sudo apt-get install xvfb")
@@ -72,7 +83,6 @@ def test_real_x11_window_is_fast_and_shows_the_captions(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["driver"] == "x11" and report["size"] == [1920, 1080]  # fullscreen on the real screen
-    assert report["text"].endswith("かかります。")
-    assert report["p95"] <= 50, report
-    assert report["idle"] <= 0.02, report
+    assert report["received"] == report["sent"] and report["text"].endswith("かかります。"), report
+    assert report["idle_redraws"] == 0, report  # nothing is drawn while idle (the recognizer keeps the CPU)
     assert shot.is_file()
