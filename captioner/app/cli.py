@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -34,19 +35,74 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    previous = None
     try:
+        previous = _ctrl_c.install()
         return args.handler(args)
-    except CaptionerError as e:
-        print(f"captioner: error: {e}", file=sys.stderr)
-        return e.exit_code
     except KeyboardInterrupt:
         return 130
+    except CaptionerError as e:
+        if _ctrl_c.pressed:  # what Ctrl+C interrupted failed as a consequence: not an error to report
+            return 130
+        print(f"captioner: error: {e}", file=sys.stderr)
+        return e.exit_code
     except BrokenPipeError:  # e.g. `captioner dict list | head`: the reader has gone, which is fine
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
         return 0
+    except Exception as e:
+        if _ctrl_c.pressed:  # Ctrl+C turned into another error, e.g. ImportError by ctranslate2's import
+            log.debug("interrupted by Ctrl+C (%s: %s)", type(e).__name__, e)
+            return 130
+        raise
     finally:
+        _ctrl_c.uninstall(previous)
         _log_leftover_threads()
+
+
+class _CtrlC:
+    """SIGINT (Ctrl+C) ends a command at any point: KeyboardInterrupt, and the press remembered.
+
+    Installed by main() for the whole command, also over an inherited SIG_IGN: a process
+    started with SIGINT ignored (a background job of a shell script, some service managers)
+    used to drop a SIGINT during start-up (loading the speech model, starting the web server)
+    and go on to caption, while the same signal a moment later stopped it
+    (``CaptionSession.run`` and the caption window install their own handlers).
+
+    The press is remembered because a KeyboardInterrupt can come out as something else: raised
+    while a native module initialises (``import ctranslate2``), it becomes ``ImportError:
+    initialization failed``. main() then exits with 130, not with a traceback.
+    """
+
+    def __init__(self) -> None:
+        self.pressed = False
+
+    def __call__(self, signum, frame) -> None:
+        self.pressed = True
+        raise KeyboardInterrupt
+
+    def install(self):
+        """Handle SIGINT (main thread only); the handler it replaces, or None."""
+        self.pressed = False
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        previous = signal.getsignal(signal.SIGINT)
+        if previous not in (signal.default_int_handler, signal.SIG_IGN, signal.SIG_DFL):
+            return None  # a caller's own handler (main() called in-process) stays
+        signal.signal(signal.SIGINT, self)
+        return previous
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl+C was pressed (its exception may have been swallowed)."""
+        if self.pressed:
+            raise KeyboardInterrupt
+
+    def uninstall(self, previous) -> None:
+        if previous is not None and signal.getsignal(signal.SIGINT) is self:
+            signal.signal(signal.SIGINT, previous)
+
+
+_ctrl_c = _CtrlC()
 
 
 def _log_leftover_threads() -> None:
@@ -144,6 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     recognizer = loaded[-1] if loaded else _recognizer(config)
     sink = JsonLinesWriter() if args.jsonl else TerminalPrinter()
     with CaptionSession(config, recognizer, [sink], web=True, conversation_log=True) as session:
+        _ctrl_c.check()  # a Ctrl+C during start-up whose KeyboardInterrupt a library swallowed
         session.run(open_source())
     return 0
 
