@@ -134,11 +134,23 @@ def _clip(eval_dir, uid: str) -> np.ndarray:
     return np.concatenate(list(FileSource(eval_dir / f"{uid}.wav", pace=None).blocks()))
 
 
-def _sentence_config(hangover_ms: int, sentence_end_ms: int) -> Config:
+def _sentence_config(hangover_ms: int, sentence_end_ms: int, mid_sentence_ms: int = 0) -> Config:
     config = Config()
     config.vad.hangover_ms = hangover_ms
     config.streaming.sentence_end_ms = sentence_end_ms
+    config.streaming.mid_sentence_ms = mid_sentence_ms
     return config
+
+
+def _with_comma_pause(eval_dir, uid: str, seconds: float) -> np.ndarray:
+    """Utterance ``uid`` with ``seconds`` of silence added at its comma (the quietest 30 ms in the middle third)."""
+    speech = _clip(eval_dir, uid)
+    frames = speech[: len(speech) // 480 * 480].reshape(-1, 480)
+    energy = np.sqrt((frames**2).mean(axis=1))
+    third = len(frames) // 3
+    comma = (third + int(np.argmin(energy[third : 2 * third]))) * 480
+    pause = np.zeros(int(seconds * 16000), np.float32)
+    return np.concatenate([speech[:comma], pause, speech[comma:], np.zeros(16000, np.float32)])
 
 
 def test_a_pause_inside_a_sentence_does_not_cut_it_but_a_sentence_end_does(recognizer, eval_dir, tmp_path):
@@ -146,12 +158,7 @@ def test_a_pause_inside_a_sentence_does_not_cut_it_but_a_sentence_end_does(recog
     支所でも…」 stays inside the utterance; a 650 ms pause after a sentence ending in ます closes
     it after ``sentence_end_ms`` (500 ms), so the final is not held back by the long hangover."""
     pause = np.zeros(int(0.65 * 16000), np.float32)
-    speech = _clip(eval_dir, "d05")
-    frames = speech[: len(speech) // 480 * 480].reshape(-1, 480)  # the comma: the quietest 30 ms in the middle
-    energy = np.sqrt((frames**2).mean(axis=1))
-    third = len(frames) // 3
-    comma = (third + int(np.argmin(energy[third : 2 * third]))) * 480
-    _write_wav(tmp_path / "comma.wav", np.concatenate([speech[:comma], pause[:8000], speech[comma:], pause]))
+    _write_wav(tmp_path / "comma.wav", _with_comma_pause(eval_dir, "d05", 0.5))
     _write_wav(tmp_path / "two.wav", np.concatenate([_clip(eval_dir, "d03"), pause, _clip(eval_dir, "d02"), pause]))
 
     def finals(name, config):
@@ -165,3 +172,18 @@ def test_a_pause_inside_a_sentence_does_not_cut_it_but_a_sentence_end_does(recog
     assert len(two) == 2 and two[0].text.endswith(("ます", "ます。")), [e.text for e in two]
     assert two[0].emitted_at < (len(_clip(eval_dir, "d03")) + len(pause)) / 16000  # before the next sentence starts
     assert len(finals("two.wav", _sentence_config(800, 0))) == 1  # without it the long hangover joins them
+
+
+def test_a_long_pause_after_a_particle_is_held_open_as_mid_sentence(recognizer, eval_dir, tmp_path):
+    """A 1 s pause (+ the speaker's own) after 「鹿野や須々万にお住まいの方は、」 is longer than the
+    800 ms hangover: it cut the sentence in two; the speculative final stops at は, so the
+    pipeline holds the utterance open for ``mid_sentence_ms`` and the sentence stays whole."""
+    _write_wav(tmp_path / "comma.wav", _with_comma_pause(eval_dir, "d05", 1.0))
+
+    def finals(config):
+        events, _ = run(recognizer, tmp_path / "comma.wav", pace=1.0, config=config)
+        return [e.text for e in events if e.is_final and e.text]
+
+    assert len(finals(_sentence_config(800, 500))) == 2
+    whole = finals(_sentence_config(800, 500, 1500))
+    assert len(whole) == 1 and "でも" in whole[0], whole

@@ -103,3 +103,13 @@ def test_ends_sentence_tells_a_finished_sentence_from_a_pause_inside_one():
     # Whisper ends whatever it heard before a pause with 。: punctuation is not the speaker's
     for text in ("鹿野にお住まいの方は", "身体障害者手帳の交付には、", "申請から", "受付番号は3番ですので。", "こちらの用紙は。", "何日か", "ですが", ""):
         assert not ends_sentence(text), text
+
+
+def test_stops_mid_sentence_hears_a_sentence_going_on():
+    from captioner.engine.streaming import stops_mid_sentence
+
+    # a particle, a て/で form or a conjunction before the pause; Whisper's 。 after it aside
+    for text in ("鹿野にお住まいの方は", "身体障害者手帳の交付には、", "申請から", "受付番号は3番ですので。", "書類を書いて。", "一通300円で", "お名前と"):
+        assert stops_mid_sentence(text), text
+    for text in ("一か月ほどかかります", "受付は五時までです。", "よろしいでしょうか", "はい", "市役所", "3番窓口", ""):
+        assert not stops_mid_sentence(text), text

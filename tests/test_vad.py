@@ -155,3 +155,21 @@ def test_the_first_partial_is_due_as_soon_in_babble_as_in_quiet(eval_dir):
 def power(audio: np.ndarray) -> float:
     """Mean power of the audio that is not silence."""
     return float(np.mean(audio[np.abs(audio) > 1e-4] ** 2))
+
+
+def test_hold_keeps_an_utterance_open_through_one_pause(eval_dir):
+    """``hold`` (the pipeline heard a sentence going on) lets a pause longer than the hangover
+    pass; the next voiced frame restores the hangover, so the pause after the sentence closes it."""
+    speech = decode_audio(str(eval_dir / "d13.wav"))
+    pause = np.zeros(SAMPLE_RATE, np.float32)  # 1 s: longer than the 800 ms hangover
+    audio = np.concatenate([speech, pause, speech, pause, speech])
+    assert len(segment(audio, VadOptions())) == 3
+    segmenter, closed, held = VadSegmenter(VadOptions()), [], False
+    for i in range(0, len(audio), 480):
+        closed += segmenter.feed(audio[i : i + 480]).closed
+        if not held and segmenter.current is not None and segmenter.silence >= SAMPLE_RATE // 2:
+            segmenter.hold(1200)  # at the first pause only
+            held = True
+    closed += segmenter.flush().closed
+    assert len(closed) == 2  # the first pause held, the second closed after the 800 ms hangover
+    assert closed[0].length > 2 * len(speech)

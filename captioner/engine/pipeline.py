@@ -29,7 +29,7 @@ from captioner.engine.guard import WRONG_SCRIPT, GuardOptions, Verdict, check
 from captioner.engine.memory import release_free_memory
 from captioner.engine.numbers import repair_numbers
 from captioner.engine.recognizer import AsrOptions, Hypothesis, Recognizer
-from captioner.engine.streaming import CommitPolicy, StreamingOptions, ends_sentence
+from captioner.engine.streaming import CommitPolicy, StreamingOptions, ends_sentence, stops_mid_sentence
 from captioner.engine.vad import Utterance, VadOptions, VadSegmenter
 
 log = logging.getLogger(__name__)
@@ -263,6 +263,8 @@ class CaptionPipeline:
             if closed is not None:
                 self._take([], [closed])
                 return self._final_task()
+        elif self.config.streaming.mid_sentence_ms and stops_mid_sentence(speculative[2].text):
+            self.segmenter.hold(self.config.streaming.mid_sentence_ms)  # a pause at a comma: the sentence goes on
         return None
 
     def _sentence_ended(self, silence: int, speculative: Hypothesis) -> bool:

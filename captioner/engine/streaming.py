@@ -30,10 +30,11 @@ class StreamingOptions:
     commit_agreement: int = 2  # consecutive partials that must agree to commit text; 0 = commit nothing before the final
     final_prefix: str = "free"  # "forced": the final continues the committed text; "free": see the module doc
     sentence_end_ms: int = 500  # silence that closes an utterance whose speculative final ends a sentence; 0 = only the VAD's hangover
+    mid_sentence_ms: int = 1200  # silence that closes an utterance whose speculative final stops mid-sentence (…は、…ので、); 0 = the VAD's hangover
     context_max_gap_s: float = 20.0
 
     def validate(self) -> None:
-        for name in ("first_partial_ms", "partial_interval_ms", "final_tail_ms", "sentence_end_ms"):
+        for name in ("first_partial_ms", "partial_interval_ms", "final_tail_ms", "sentence_end_ms", "mid_sentence_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.commit_without_boundary_chars < 4:
@@ -56,6 +57,17 @@ def ends_sentence(text: str) -> bool:
     """True when ``text`` ends like a finished Japanese sentence (see SENTENCE_ENDS), final
     particles and punctuation aside."""
     return text.rstrip(" 　、,。.！？!?…").rstrip(FINAL_PARTICLES).endswith(SENTENCE_ENDS)
+
+
+# How a pause inside a Japanese sentence sounds in text: after a particle, a て/で form or a
+# conjunction (…は、…ので、…ましたら、). Whisper's own 、 at the end counts too.
+MID_SENTENCE_ENDS = tuple("はがをにでともへてばし") + ("から", "まで", "より", "けど", "けれど", "たら", "なら", "、", ",")
+
+
+def stops_mid_sentence(text: str) -> bool:
+    """True when ``text`` stops where a Japanese sentence goes on (see MID_SENTENCE_ENDS),
+    Whisper's closing 。 aside (it ends any piece of speech that stops with one)."""
+    return text.rstrip(" 　。.").endswith(MID_SENTENCE_ENDS)
 
 
 def common_prefix(a: str, b: str) -> str:

@@ -112,6 +112,8 @@ class VadSegmenter:
         self.history: list[tuple[np.ndarray, bool, float]] = []  # recent frames before onset
         self.run = 0  # consecutive voiced frames
         self.silence = 0  # samples of silence since the last voiced frame
+        self.base_hangover = SAMPLE_RATE * options.hangover_ms // 1000
+        self.hangover = self.base_hangover  # silence that closes the open utterance now (see hold)
         self.current: Utterance | None = None
         self.recent_energies: deque[float] = deque(maxlen=NOISE_WINDOW_S * 1000 // options.frame_ms)
         self.margin = 10 ** (options.noise_margin_db / 20)
@@ -148,6 +150,12 @@ class VadSegmenter:
         self.run = 0
         return self._close()
 
+    def hold(self, hangover_ms: int) -> None:
+        """Keep the open utterance open through this pause until ``hangover_ms`` of silence (the
+        pipeline knows the sentence goes on); the next voiced frame restores the hangover."""
+        if self.current is not None:
+            self.hangover = max(self.hangover, SAMPLE_RATE * hangover_ms // 1000)
+
     def noise_level(self) -> float:
         """The room's noise: the quietest tenth of the last NOISE_WINDOW_S seconds' frames."""
         if len(self.recent_energies) < NOISE_MIN_FRAMES:
@@ -176,9 +184,11 @@ class VadSegmenter:
             return
         utterance = self.current
         utterance.append(frame, voiced, energy)
-        self.silence = 0 if voiced else self.silence + len(frame)
-        hangover = SAMPLE_RATE * self.options.hangover_ms // 1000
-        if self.silence >= hangover:
+        if voiced:
+            self.silence, self.hangover = 0, self.base_hangover
+        else:
+            self.silence += len(frame)
+        if self.silence >= self.hangover:
             closed.append(self._close())
         elif utterance.length >= self.options.max_utterance_s * SAMPLE_RATE:
             closed.append(self._cut_at_quietest(opened))
@@ -204,6 +214,7 @@ class VadSegmenter:
         assert utterance is not None
         utterance.closed = True
         self.history = []
+        self.hangover = self.base_hangover
         return utterance
 
     def _cut_at_quietest(self, opened: list[Utterance]) -> Utterance:
