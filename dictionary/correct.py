@@ -484,7 +484,9 @@ def _runs(tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[list
 
 
 def _is_punctuation(token: Token) -> bool:
-    return token.pos in ("補助記号", "記号", "空白")
+    """A symbol or space; not a kanji UniDic tags 記号 because it knows it only as a character
+    (引 and 刊 of 引刊登録証明書, Whisper's way of writing 印鑑登録証明書: イン|カン)."""
+    return token.pos in ("補助記号", "記号", "空白") and not has_kanji(token.surface)
 
 
 @lru_cache(maxsize=4096)
@@ -559,7 +561,7 @@ def _phrase_start(tokens: list[Token], i: int) -> bool:
     if i == 0:
         return True
     before = tokens[i - 1]
-    return before.end < tokens[i].start or before.pos in ("補助記号", "記号", "空白", *FUNCTION_POS)
+    return before.end < tokens[i].start or _is_punctuation(before) or before.pos in FUNCTION_POS
 
 
 def _may_close(span: list[Token]) -> bool:

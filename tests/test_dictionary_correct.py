@@ -343,3 +343,11 @@ def test_candidates_are_names_that_sound_like_what_was_heard(dev_entries):
     assert "徳山" in heard and len(heard) <= 4
     assert stage.prompt_words("今日はいい天気ですね") == []
     assert DictionaryStage(DictionaryOptions(), dev_entries).prompt_words("とくやま駅") == []  # off by default
+
+
+def test_kanji_the_analyzer_knows_only_as_characters_are_read_not_skipped():
+    """UniDic tags 引 and 刊 記号 (it knows them only as characters): they were taken for
+    punctuation, so 引刊登録証明書 (イン|カン|トウロク…) never matched 印鑑登録証明書."""
+    corrector = Corrector([Entry("印鑑登録証明書", "いんかんとうろくしょうめいしょ")])
+    assert corrector.correct("引刊登録証明書は2500円です").text == "印鑑登録証明書は2500円です"
+    assert corrector.correct("登録、証明書は2500円です").text == "登録、証明書は2500円です"
