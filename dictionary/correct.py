@@ -58,6 +58,8 @@ ORDINARY_POS = {"普通名詞", "一般"}
 SHORT_WORD = 4  # a single ordinary word is replaced only if its reading is longer than this
 SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → 大, 市市 → 獅子)
 MAX_DISTANCE = 2
+MIXED_KEY = 4  # written half in kanji, half in kana: exact readings this long (3 found no more on tune)
+MIXED_MIN_KANA = 2  # kana after the kanji (高い is not 高井)
 LONG_KEY = 5  # exact matches this long need no part-of-speech evidence (6 before: 5 found 7 more names on tune, no more false alarms)
 LOOSE_PARTICLE = 6  # sound-alike matches shorter than this, unless exact, never contain a particle (竹の口 is not 滝の口; tune: 5 → 6 kana kept 12 of 13 names, 3 of 6 false alarms)
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
@@ -183,6 +185,7 @@ class Corrector:
                 self._candidates(tokens, readings, walks),
                 self._long_matches(tokens, walks) if "long_matches" in self.rules else (),
                 self._sound_alike_matches(tokens, readings),
+                self._mixed_script_matches(tokens, readings) if "mixed_script" in self.rules else (),
             ),
             key=lambda c: (c.loose, c.distance, -(c.end - c.start), -c.entry.priority),
         )
@@ -298,6 +301,29 @@ class Corrector:
                     continue  # as for fuzzy matches: 竹の口 is not 滝の口
                 if self._plausible(span, len(found.key), found.distance):
                     yield _Candidate(span[0].start, span[-1].end, self.by_key[found.key], found.distance, len(span), found.reading, loose=True)
+
+    def _mixed_script_matches(self, tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[_Candidate]:
+        """Exact readings of ``MIXED_KEY``+ kana written as a word with kanji and the kana that
+        follow it, up to any character: Whisper writes part of a name in kanji, the rest in
+        kana the analyzer cuts as it likes (紙|とみに, 早|た|か, 伊|ズ|もし), whatever part of
+        speech it makes of the kanji (早 an adjective, 伊 a symbol). A lone kanji may take any
+        of its readings. Tried after every other match, as sound-alike matches are."""
+        for i, token in enumerate(tokens):
+            if not has_kanji(token.surface) or token.pos in (*FUNCTION_POS, "接尾辞") or not _phrase_start(tokens, i):
+                continue
+            if i + 1 < len(tokens) and tokens[i + 1].pos == "助詞":
+                continue  # a particle after a word is a particle: 山にしか is not 山西か
+            kana, end = "", token.end
+            for after in tokens[i + 1 : i + MAX_SPAN_TOKENS]:
+                if after.start != end or not _kana_only(after):
+                    break
+                kana, end = kana + to_hiragana(after.surface), after.end
+            heads = _any_readings(token, readings[i]) if "kanji_readings" in self.rules else readings[i]
+            for head in heads:
+                for n in range(MIXED_MIN_KANA, len(kana) + 1):
+                    key = normalize_reading(head + kana[:n])
+                    if len(key) >= MIXED_KEY and key in self.by_key:
+                        yield _Candidate(token.start, token.end + n, self.by_key[key], 0, 2, head + kana[:n], loose=True)
 
     def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
         """The readings :meth:`_spell` reaches from token ``i`` to each later token, while any

@@ -17,6 +17,7 @@ RULES = {
     "fuzzy_kanji_readings": "fuzzy matches may read a lone kanji any way it can be read (小|椅子|町: こ・いす・ちょう)",
     "sound_alike": "readings of 5+ kana match any run of words that sounds close (a third of the kana may differ)",
     "long_matches": "exact readings of 5+ kana match whatever their parts of speech",
+    "mixed_script": "exact readings of 4+ kana match a word written half in kanji, half in kana (紙とみに: 上富井に)",
     "ordinary_word_guard": "guard: a single ordinary word is replaced only when its reading is long",
     "adjective_guard": "guard: a word used as an adjective (豊富な) is never replaced",
     "particle_guard": "guard: a particle after a word does not start a name (をご is not 麻郷)",

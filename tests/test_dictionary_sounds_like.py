@@ -105,3 +105,36 @@ def test_ordinary_sentences_stay_as_they_are_with_5000_words_loaded():
     ]
     for sentence in sentences:
         assert corrector.correct(sentence).text == sentence
+
+
+MIXED = [Entry("上富井", "かみとみ"), Entry("早高", "はやたか"), Entry("出雲市", "いずもし"), Entry("長面", "ながつら"), Entry("山西", "やまにし")]
+
+
+@pytest.mark.parametrize(
+    ("heard", "shown"),
+    [
+        ("紙とみにお住まいの方の", "上富井にお住まいの方の"),  # 紙|とみに: the name ends inside a word
+        ("資源ごみは、早たかと日々では", "資源ごみは、早高と日々では"),  # 早 an adjective, た an auxiliary
+        ("伊ズもしの経自動車税は", "出雲市の経自動車税は"),  # 伊 and ズ tagged as symbols
+        ("6月15日までに長つらのお宅へ", "6月15日までに長面のお宅へ"),  # 長 read なが, not ちょう
+    ],
+)
+def test_a_name_written_half_in_kanji_half_in_kana_is_corrected(heard, shown):
+    assert Corrector(MIXED).correct(heard).text == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "山にしかない花です",  # a particle after a word is a particle: not 山西か
+        "紙とみかんを買いました",  # かみとみかん: no name reads so
+        "上富井にお住まいの方の",  # written right
+    ],
+)
+def test_mixed_script_leaves_other_text_alone(text):
+    assert Corrector(MIXED).correct(text).text == text
+
+
+def test_mixed_script_can_be_turned_off():
+    off = Corrector(MIXED, DictionaryOptions(rules_off=["mixed_script"]))
+    assert off.correct("紙とみにお住まいの方の").text == "紙とみにお住まいの方の"
