@@ -189,9 +189,9 @@ class Corrector:
             ),
             key=lambda c: (c.loose, c.distance, -(c.end - c.start), -c.entry.priority),
         )
-        cut = tokens[-1].end if open_end and tokens else None
+        last_word = tokens[-1].start if open_end and tokens else None  # may still grow: nothing ends in it
         for candidate in candidates:
-            if candidate.end == cut or _cuts_katakana(text, candidate.start, candidate.end):
+            if last_word is not None and candidate.end > last_word or _cuts_katakana(text, candidate.start, candidate.end):
                 continue
             if any(candidate.start < end and start < candidate.end for start, end in taken):
                 continue

@@ -138,3 +138,9 @@ def test_mixed_script_leaves_other_text_alone(text):
 def test_mixed_script_can_be_turned_off():
     off = Corrector(MIXED, DictionaryOptions(rules_off=["mixed_script"]))
     assert off.correct("紙とみにお住まいの方の").text == "紙とみにお住まいの方の"
+
+
+def test_mixed_script_waits_for_the_end_of_a_partial():
+    """A partial's last word may still grow (紙|とみに…): a name that ends inside it waits."""
+    assert Corrector(MIXED).correct("紙とみに", open_end=True).text == "紙とみに"
+    assert Corrector(MIXED).correct("紙とみにお住まいの", open_end=True).text == "上富井にお住まいの"
