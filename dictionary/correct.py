@@ -61,6 +61,7 @@ MAX_DISTANCE = 2
 MIXED_KEY = 4  # written half in kanji, half in kana: exact readings this long (3 found no more on tune)
 MIXED_MIN_KANA = 2  # kana after the kanji (高い is not 高井)
 LONG_KEY = 5  # exact matches this long need no part-of-speech evidence (6 before: 5 found 7 more names on tune, no more false alarms)
+EXACT_ACROSS_FUNCTION = 6  # an exact sound-alike reading this long may start or end on a particle or auxiliary (tune: +3 names, no false alarm)
 LOOSE_PARTICLE = 6  # sound-alike matches shorter than this, unless exact, never contain a particle (竹の口 is not 滝の口; tune: 5 → 6 kana kept 12 of 13 names, 3 of 6 false alarms)
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
 
@@ -282,7 +283,8 @@ class Corrector:
 
     def _sound_alike_matches(self, tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[_Candidate]:
         """:mod:`dictionary.sounds_like` matches in each run of tokens between punctuation or
-        spaces. A match does not start or end on a particle or auxiliary (中島だ is not 中島田),
+        spaces. A match does not start or end on a particle or auxiliary (中島だ is not 中島田)
+        unless it reads the name exactly with ``EXACT_ACROSS_FUNCTION``+ kana,
         holds a particle only if exact or of ``LOOSE_PARTICLE``+ kana, and is not one ordinary
         word (the guard's rule)."""
         if self.sound_alike is None:
@@ -295,8 +297,8 @@ class Corrector:
                 key = longer
             for found in self.sound_alike.find(tuple(parts)):
                 span = tokens[run[found.first] : run[found.last] + 1]
-                if span[0].pos in FUNCTION_POS or span[-1].pos in FUNCTION_POS:
-                    continue
+                if (span[0].pos in FUNCTION_POS or span[-1].pos in FUNCTION_POS) and (found.distance or len(found.key) < EXACT_ACROSS_FUNCTION):
+                    continue  # 中島だ is not 中島田; 石の巻きし (い|し|の|まき|し: an auxiliary last) is 石巻市
                 if found.distance and len(found.key) < LOOSE_PARTICLE and any(t.pos == "助詞" for t in span):
                     continue  # as for fuzzy matches: 竹の口 is not 滝の口
                 if self._plausible(span, len(found.key), found.distance):

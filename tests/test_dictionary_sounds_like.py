@@ -51,6 +51,7 @@ ENTRIES = [
     Entry("中島田", "なかじまだ"),
     Entry("本郷新町", "ほんごうしんまち"),
     Entry("本郷", "ほんごう"),
+    Entry("石巻市", "いしのまきし"),
 ]
 
 
@@ -61,6 +62,7 @@ ENTRIES = [
         ("タキチョークムガニおスマイの方", "多伎町久村おスマイの方"),
         ("自動工夫を手当ての届けは", "児童扶養手当の届けは"),
         ("今がり仕の方は今がり仕役所へ", "今治市の方は今治市役所へ"),
+        ("石の巻きし役所の本調者で", "石巻市役所の本調者で"),  # exact, 6 kana: may end on an auxiliary (し)
     ],
 )
 def test_a_name_written_as_other_words_is_corrected(heard, shown):
