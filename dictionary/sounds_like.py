@@ -5,7 +5,7 @@ for 石巻市, 引判等6昇名書 for 印鑑登録証明書): the morphemes, th
 kana or two are wrong, so matching word by word misses them. Here the sentence is read token by
 token (normalized readings, :func:`dictionary.entries.normalize_reading`) and each registered
 reading of ``MIN_KEY``+ kana is compared with the reading of every run of whole tokens of about
-its length, never shorter; it matches within ``RATIO`` of its length in kana edits
+its length, never shorter (one kana shorter for ``ONE_MISSING_KEY``+ kana); it matches within ``RATIO`` of its length in kana edits
 (Levenshtein, in C++) with ``SIMILARITY`` of its kana in common.
 An index of kana pairs keeps the comparisons to the few readings that share enough pairs with
 the sentence, and a partial-ratio check (rapidfuzz) to the few close ones: about 0.8 ms more
@@ -22,6 +22,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel, Levenshtein
 
+ONE_MISSING_KEY = 8  # readings this long may be heard with one kana missing (tune: +4 names, no false alarm; 7: +3 false alarms)
 MIN_KEY = 5  # shorter readings match ordinary words too easily (measured on the tune split)
 RATIO = 0.34  # kana edits allowed per kana of the registered reading (5 kana: 1, 6–8: 2, 9–11: 3)
 SIMILARITY = 0.75  # and this share of kana in common (Indel similarity: a substituted kana counts twice)
@@ -81,7 +82,7 @@ class SoundAlikeIndex:
                     heard = joined[starts[first] : starts[last + 1]]
                     if len(heard) > len(key) + limit:
                         break
-                    if len(heard) < len(key):  # a name is not heard with kana missing (本調 is not 本郷町)
+                    if len(heard) < len(key) - (len(key) >= ONE_MISSING_KEY):  # 本調 is not 本郷町
                         continue
                     distance = Levenshtein.distance(key, heard, score_cutoff=limit)
                     if distance <= limit and Indel.normalized_similarity(key, heard) >= SIMILARITY:
