@@ -315,17 +315,20 @@ class Corrector:
                 continue
             if i + 1 < len(tokens) and tokens[i + 1].pos == "助詞":
                 continue  # a particle after a word is a particle: 山にしか is not 山西か
-            kana, end = "", token.end
+            kana: list[str] = []  # one reading per character of the text after the word
+            end = token.end
             for after in tokens[i + 1 : i + MAX_SPAN_TOKENS]:
                 if after.start != end or not _kana_only(after):
                     break
-                kana, end = kana + to_hiragana(after.surface), after.end
+                kana += [to_hiragana(char) for char in after.surface]
+                end = after.end
             heads = _any_readings(token, readings[i]) if "kanji_readings" in self.rules else readings[i]
             for head in heads:
                 for n in range(MIXED_MIN_KANA, len(kana) + 1):
-                    key = normalize_reading(head + kana[:n])
+                    reading = head + "".join(kana[:n])
+                    key = normalize_reading(reading)
                     if len(key) >= MIXED_KEY and key in self.by_key:
-                        yield _Candidate(token.start, token.end + n, self.by_key[key], 0, 2, head + kana[:n], loose=True)
+                        yield _Candidate(token.start, token.end + n, self.by_key[key], 0, 2, reading, loose=True)
 
     def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
         """The readings :meth:`_spell` reaches from token ``i`` to each later token, while any
