@@ -22,6 +22,7 @@ RULES = {
     "adjective_guard": "guard: a word used as an adjective (豊富な) is never replaced",
     "particle_guard": "guard: a particle after a word does not start a name (をご is not 麻郷)",
     "short_reading_guard": "guard: readings of 3 kana or fewer match only kana or proper nouns",
+    "short_kana_guard": "guard: text of 2 kana or fewer written in kana is never replaced (まの is not 真野)",
 }
 
 

@@ -83,7 +83,7 @@ def test_reading_normalization_folds_what_asr_and_analyzers_disagree_on():
     [
         ("集団市悪所の障害福祉家でございます。", "周南市悪所の障害福祉家でございます。"),
         ("新体障害者て長の工夫には1ヶ月ほどかかります。", "身体障害者手帳の工夫には1ヶ月ほどかかります。"),
-        ("区市が浜とくめの地区では", "櫛ケ浜と久米の地区では"),
+        ("区市が浜とくめの地区では", "櫛ケ浜とくめの地区では"),  # くめ: 2 kana in kana stay (short_kana_guard)
         ("といし8万ぐうの近くに、", "遠石八幡宮の近くに、"),
         ("うぷるいののりはとても有名です。", "十六島ののりはとても有名です。"),
         ("さがみはらやいくのから引っ越された方も", "相模原や生野から引っ越された方も"),
@@ -141,7 +141,7 @@ def test_a_proper_noun_is_also_recognised_by_its_common_reading():
     entries = [Entry("八代", "やしろ"), Entry("佐波", "さば"), Entry("富田", "とんだ")]
     on = Corrector(entries, COMMON)
     fixed = on.correct("やつしろチクのツルの観察会は、さわの近くです。")
-    assert fixed.text == "八代チクのツルの観察会は、佐波の近くです。"
+    assert fixed.text == "八代チクのツルの観察会は、さわの近くです。"  # さわ: 2 kana in kana stay (short_kana_guard)
     assert "common reading of 八代 (registered: やしろ)" in fixed.changes[0].reason
     assert on.correct("やしろの公民館").text == "八代の公民館"  # the registered one still works
     off = Corrector(entries)  # off by default (it cost false alarms on held-out data)
@@ -322,9 +322,9 @@ def test_committed_corrections_never_change(dev_entries):
         assert corrected.display_committed.startswith(shown)
         assert corrected.display_text.startswith(corrected.display_committed)
         shown = corrected.display_committed
-    assert shown == "櫛ケ浜と、久米の地区では説明会を開きます。"
+    assert shown == "櫛ケ浜と、くめの地区では説明会を開きます。"  # くめ: 2 kana in kana stay
     assert corrected.text.startswith("区市が浜")  # the original is kept on the event
-    assert corrected.readings == {"櫛ケ浜": "くしがはま", "久米": "くめ"}  # for furigana
+    assert corrected.readings == {"櫛ケ浜": "くしがはま"}  # for furigana
 
 
 def test_hotwords_follow_priority_then_recent_use(dev_entries):
@@ -351,3 +351,13 @@ def test_kanji_the_analyzer_knows_only_as_characters_are_read_not_skipped():
     corrector = Corrector([Entry("印鑑登録証明書", "いんかんとうろくしょうめいしょ")])
     assert corrector.correct("引刊登録証明書は2500円です").text == "印鑑登録証明書は2500円です"
     assert corrector.correct("登録、証明書は2500円です").text == "登録、証明書は2500円です"
+
+
+def test_two_kana_written_in_kana_are_never_a_name():
+    """まの and いの are fragments of any misheard word as often as names (tune: 4 of the false
+    alarms); the guard keeps them, and can be turned off."""
+    entries = [Entry("真野", "まの"), Entry("飯野", "いいの")]
+    for text in ("一部にまの断水のお知らせがあります", "倉敷市からいの還付金は"):
+        assert Corrector(entries).correct(text).text == text
+    off = Corrector(entries, DictionaryOptions(rules_off=["short_kana_guard"]))
+    assert off.correct("一部にまの断水のお知らせがあります").text != "一部にまの断水のお知らせがあります"
