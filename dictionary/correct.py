@@ -98,10 +98,9 @@ class _Candidate:
     end: int
     entry: Entry
     distance: int
-    tokens: int
     reading: str
     common: bool = False  # matched the surface's common reading, not the registered one
-    loose: bool = False  # found by :mod:`dictionary.sounds_like`: weaker evidence, tried last
+    loose: bool = False  # a sound-alike or mixed-script match: weaker evidence, tried last
 
 
 def allowed_distance(length: int) -> int:
@@ -305,7 +304,7 @@ class Corrector:
                 if found.distance and len(found.key) < LOOSE_PARTICLE and any(t.pos == "助詞" for t in span):
                     continue  # as for fuzzy matches: 竹の口 is not 滝の口
                 if self._plausible(span, len(found.key), found.distance):
-                    yield _Candidate(span[0].start, span[-1].end, self.by_key[found.key], found.distance, len(span), found.reading, loose=True)
+                    yield _Candidate(span[0].start, span[-1].end, self.by_key[found.key], found.distance, found.reading, loose=True)
 
     def _mixed_script_matches(self, tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[_Candidate]:
         """Exact readings of ``MIXED_KEY``+ kana written as a word with kanji and the kana that
@@ -327,11 +326,11 @@ class Corrector:
                 end = after.end
             heads = _any_readings(token, readings[i]) if "kanji_readings" in self.rules else readings[i]
             for head in heads:
-                for n in range(MIXED_MIN_KANA, len(kana) + 1):
-                    reading = head + "".join(kana[:n])
-                    key = normalize_reading(reading)
-                    if len(key) >= MIXED_KEY and key in self.by_key:
-                        yield _Candidate(token.start, token.end + n, self.by_key[key], 0, 2, reading, loose=True)
+                key = normalize_reading(head)
+                for n, char in enumerate(kana, 1):
+                    key = extend_key(key, char)
+                    if n >= MIXED_MIN_KANA and len(key) >= MIXED_KEY and key in self.by_key:
+                        yield _Candidate(token.start, token.end + n, self.by_key[key], 0, head + "".join(kana[:n]), loose=True)
 
     def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
         """The readings :meth:`_spell` reaches from token ``i`` to each later token, while any
@@ -358,7 +357,7 @@ class Corrector:
                 for key, reading in reached.items():
                     entry = self.by_key.get(key)
                     if entry is not None and len(key) >= LONG_KEY and tokens[j].pos not in FUNCTION_POS:
-                        yield _Candidate(tokens[i].start, tokens[j].end, entry, 0, j - i + 1, reading)
+                        yield _Candidate(tokens[i].start, tokens[j].end, entry, 0, reading)
 
     def _spell(self, states: dict[str, str], token: Token, whole: tuple[str, ...]) -> dict[str, str]:
         """Extend partial readings by ``token``: read as a whole (``whole``), or, for a kanji the
@@ -404,7 +403,7 @@ class Corrector:
             if entry is None or len(key) <= SHORT_KEY:
                 continue
             if self._plausible(span, len(key), 0):
-                yield _Candidate(span[0].start, span[-1].end, entry, 0, len(span), reading, common)
+                yield _Candidate(span[0].start, span[-1].end, entry, 0, reading, common)
 
     def _matches(self, span: list[Token], reading: str, fuzzy_only: bool = False) -> Iterable[_Candidate]:
         key = normalize_reading(reading)
@@ -413,11 +412,11 @@ class Corrector:
         start, end = span[0].start, span[-1].end
         entry = None if fuzzy_only else self.by_key.get(key)
         if entry is not None and self._plausible(span, len(key), 0):
-            yield _Candidate(start, end, entry, 0, len(span), reading)
+            yield _Candidate(start, end, entry, 0, reading)
             return
         entry = None if fuzzy_only else self.common_keys.get(key)
         if entry is not None and self._plausible(span, len(key), 0):
-            yield _Candidate(start, end, entry, 0, len(span), reading, common=True)
+            yield _Candidate(start, end, entry, 0, reading, common=True)
             return
         limit = allowed_distance(len(key))
         if fuzzy_only and len(key) < FUZZY_KANJI_KEY:
@@ -428,7 +427,7 @@ class Corrector:
             return  # only an exact reading may run across a particle (くしがはま); 場合は遠 is not 梅光園
         for other, distance in self._near(key):
             if self._plausible(span, len(key), distance):
-                yield _Candidate(start, end, self.by_key[other], distance, len(span), reading)
+                yield _Candidate(start, end, self.by_key[other], distance, reading)
 
     def _plausible(self, span: list[Token], key_length: int, distance: int) -> bool:
         return "ordinary_word_guard" not in self.rules or _plausible(span, key_length, distance)
