@@ -15,7 +15,9 @@ words. ``--fill N`` loads the set's words plus real town names up to N entries (
 prefectures, :func:`dictionary.bench.fill_entries`), as a city that loads its prefecture does:
 false alarms must be measured with thousands of words loaded. Then only
 ``wrong_replacements`` sees the added towns (``false_alarms`` counts the set's own words), and
-the ``bench`` row is still what the live stage did with the set's own words.
+the ``bench`` row is still what the live stage did with the set's own words. Rules that need
+an utterance's partials (``NEEDS_PARTIALS``: ``shown_names``) have no row: the transcripts
+hold finals only; measure them live (``captioner bench`` with ``dictionary.rules_off``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from captioner.core.errors import CaptionerError
 from captioner.core.evalset import load_references
 from dictionary.bench import fill_entries
 from dictionary.correct import Corrector
-from dictionary.options import RULES, DictionaryOptions
+from dictionary.options import NEEDS_PARTIALS, RULES, DictionaryOptions
 from dictionary.store import load_word_file
 
 
@@ -121,7 +123,7 @@ def run_ablation(paths: list[Path], options: DictionaryOptions | None = None, fi
         "none": figures(runs, [run.raw for run in runs]),
         "all": corrected_figures(runs, base),
     }
-    for rule in RULES:
+    for rule in [r for r in RULES if r not in NEEDS_PARTIALS]:
         rows[f"all but {rule}"] = corrected_figures(runs, dataclasses.replace(base, rules_off=[rule]))
     return {
         "runs": [str(p) for p in paths],

@@ -177,7 +177,7 @@ class Corrector:
         changes = self._alias_changes(text) if "aliases" in self.rules else []
         taken = [(c.start, c.end) for c in changes]
         # written right already: kept whole, unless a longer match contains it (花木|中央 → 華城中央)
-        registered = [r for r in self._registered_in(text) if not any(r[0] < b and a < r[1] for a, b in taken)]
+        registered = [r for r in self.registered_in(text) if not any(r[0] < b and a < r[1] for a, b in taken)]
         tokens = _join_repeat_marks(self.analyzer.tokens(text))
         readings = [token_readings(t, "kanji_readings" in self.rules) for t in tokens]
         walks = [self._walk(tokens, readings, i) for i in range(len(tokens))]
@@ -223,9 +223,9 @@ class Corrector:
         whole = self.correct(text, open_end)
         changes = [c for c in whole.changes if c.end <= end]
         piece = _replaced(text[:end], changes)
-        return Correction(piece, tuple(changes), tuple(entry for _, _, entry in self._registered_in(piece)))
+        return Correction(piece, tuple(changes), tuple(entry for _, _, entry in self.registered_in(piece)))
 
-    def _registered_in(self, text: str) -> list[tuple[int, int, Entry]]:
+    def registered_in(self, text: str) -> list[tuple[int, int, Entry]]:
         """Registered surfaces written in ``text`` (longest at each position, no overlaps)."""
         found, position = [], 0
         while position < len(text):
@@ -303,7 +303,7 @@ class Corrector:
                     continue  # 中島だ is not 中島田; 石の巻きし (い|し|の|まき|し: an auxiliary last) is 石巻市
                 if found.distance and len(found.key) < LOOSE_PARTICLE and any(t.pos == "助詞" for t in span):
                     continue  # as for fuzzy matches: 竹の口 is not 滝の口
-                if self._plausible(span, len(found.key), found.distance):
+                if self.plausible(span, len(found.key), found.distance):
                     yield _Candidate(span[0].start, span[-1].end, self.by_key[found.key], found.distance, found.reading, loose=True)
 
     def _mixed_script_matches(self, tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[_Candidate]:
@@ -402,7 +402,7 @@ class Corrector:
             entry = entry or self.common_keys.get(key)
             if entry is None or len(key) <= SHORT_KEY:
                 continue
-            if self._plausible(span, len(key), 0):
+            if self.plausible(span, len(key), 0):
                 yield _Candidate(span[0].start, span[-1].end, entry, 0, reading, common)
 
     def _matches(self, span: list[Token], reading: str, fuzzy_only: bool = False) -> Iterable[_Candidate]:
@@ -411,25 +411,26 @@ class Corrector:
             return
         start, end = span[0].start, span[-1].end
         entry = None if fuzzy_only else self.by_key.get(key)
-        if entry is not None and self._plausible(span, len(key), 0):
+        if entry is not None and self.plausible(span, len(key), 0):
             yield _Candidate(start, end, entry, 0, reading)
             return
         entry = None if fuzzy_only else self.common_keys.get(key)
-        if entry is not None and self._plausible(span, len(key), 0):
+        if entry is not None and self.plausible(span, len(key), 0):
             yield _Candidate(start, end, entry, 0, reading, common=True)
             return
         limit = allowed_distance(len(key))
         if fuzzy_only and len(key) < FUZZY_KANJI_KEY:
             return
-        if "fuzzy" not in self.rules or limit == 0 or not self._plausible(span, len(key), limit):
+        if "fuzzy" not in self.rules or limit == 0 or not self.plausible(span, len(key), limit):
             return
         if any(t.pos == "助詞" for t in span):
             return  # only an exact reading may run across a particle (くしがはま); 場合は遠 is not 梅光園
         for other, distance in self._near(key):
-            if self._plausible(span, len(key), distance):
+            if self.plausible(span, len(key), distance):
                 yield _Candidate(start, end, self.by_key[other], distance, reading)
 
-    def _plausible(self, span: list[Token], key_length: int, distance: int) -> bool:
+    def plausible(self, span: list[Token], key_length: int, distance: int) -> bool:
+        """False when the ordinary-word guard forbids replacing ``span`` (群れ, 胸, 可能 are words)."""
         return "ordinary_word_guard" not in self.rules or _plausible(span, key_length, distance)
 
     def _near_keys(self, key: str) -> tuple[tuple[str, int], ...]:

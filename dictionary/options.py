@@ -17,6 +17,7 @@ RULES = {
     "fuzzy_kanji_readings": "fuzzy matches may read a lone kanji any way it can be read (小|椅子|町: こ・いす・ちょう)",
     "sound_alike": "readings of 5+ kana match any run of words that sounds close (a third of the kana may differ)",
     "long_matches": "exact readings of 5+ kana match whatever their parts of speech",
+    "shown_names": "a name 2+ partials of the utterance showed is put back where its final lost it (開放に → 開北に)",
     "mixed_script": "exact readings of 4+ kana match a word written half in kanji, half in kana (紙とみに: 上富井に)",
     "ordinary_word_guard": "guard: a single ordinary word is replaced only when its reading is long",
     "adjective_guard": "guard: a word used as an adjective (豊富な) is never replaced",
@@ -24,6 +25,8 @@ RULES = {
     "short_reading_guard": "guard: readings of 3 kana or fewer match only kana or proper nouns",
     "short_kana_guard": "guard: text of 2 kana or fewer written in kana is never replaced (まの is not 真野)",
 }
+
+NEEDS_PARTIALS = {"shown_names"}  # rules that see the partials of an utterance (measured live, not by `dict ablate`)
 
 
 @dataclass

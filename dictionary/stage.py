@@ -13,6 +13,7 @@ from dictionary.candidates import CandidateIndex
 from dictionary.correct import Corrector
 from dictionary.entries import Entry
 from dictionary.options import DictionaryOptions
+from dictionary.shown import ShownNames, restore
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class DictionaryStage:
         self._last_used: dict[str, float] = {}  # surface → when a caption last contained it
         self._hotwords: list[str] | None = None
         self._committed: dict[int, tuple[str, str, dict[str, str]]] = {}  # utterance → (raw, corrected, readings)
+        self._shown: dict[int, ShownNames] = {}  # utterance → the names its partials showed
         self._corrector.correct("防府市の富海")  # load the analyzer now, not on the first caption
 
     @property
@@ -82,6 +84,7 @@ class DictionaryStage:
         raw, corrected, readings = self._committed.get(event.utterance_id, ("", "", {}))
         if not event.committed.startswith(raw):  # cannot happen with the commit policy
             raw, corrected, readings = "", "", {}
+        shown_before = len(corrected)  # what the screen already holds for good
         changes = []
         if len(event.committed) > len(raw):  # corrected once, seeing the tentative text after it
             fixed = corrector.correct_piece(event.text[len(raw) :], len(event.committed) - len(raw), not event.is_final)
@@ -89,21 +92,25 @@ class DictionaryStage:
             changes += fixed.changes
         fixed_tail = corrector.correct(event.text[len(raw) :], open_end=not event.is_final)
         changes += fixed_tail.changes
+        text, found = corrected + fixed_tail.text, {**readings, **fixed_tail.readings}
+        shown = self._shown.pop(event.utterance_id, ShownNames())
         if event.is_final:
             self._committed.pop(event.utterance_id, None)
+            if "shown_names" in corrector.rules:
+                text, restored = restore(corrector, text, shown, frozen=shown_before)
+                changes += restored
+                found.update((c.entry.surface, c.entry.reading) for c in restored)
         else:
             self._committed[event.utterance_id] = (raw, corrected, readings)
+            shown.add(text, set(found))
+            self._shown[event.utterance_id] = shown
         if changes:
             self._note_use(c.entry.surface for c in changes)
         details = dict(event.details)
         if changes:
             details["corrections"] = [c.reason for c in changes]
         return dataclasses.replace(
-            event,
-            corrected_text=corrected + fixed_tail.text,
-            corrected_committed=corrected,
-            details=details,
-            readings={**readings, **fixed_tail.readings},
+            event, corrected_text=text, corrected_committed=corrected, details=details, readings=found
         )
 
     def _note_use(self, surfaces) -> None:
