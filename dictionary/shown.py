@@ -45,9 +45,13 @@ class ShownNames:
                 self.last_text[name] = text
 
 
-def restore(corrector: Corrector, text: str, shown: ShownNames, frozen: int) -> tuple[str, list[Change]]:
-    """``text`` (a corrected final) with the names ``shown`` agreed on put back; nothing before
-    ``frozen`` (committed text) changes. Returns the text and the replacements."""
+def restore(
+    corrector: Corrector, text: str, shown: ShownNames, frozen: int, committed: int
+) -> tuple[str, list[Change], int]:
+    """``text`` (a corrected caption) with the names ``shown`` agreed on put back. Nothing before
+    ``frozen`` (text committed on screen already) changes, and no replacement straddles
+    ``committed`` (the end of the text being committed now). Returns the text, the
+    replacements and where the committed text ends in it."""
     changes: list[Change] = []
     for name, times in sorted(shown.counts.items(), key=lambda item: -item[1]):
         entry = corrector.surfaces.get(name)
@@ -59,14 +63,16 @@ def restore(corrector: Corrector, text: str, shown: ShownNames, frozen: int) -> 
         if region is None or region[0] < frozen:
             continue
         run = _closest_run(corrector, text, region, entry.key)
-        if run is None:
+        if run is None or run[0] < committed < run[1]:
             continue
         first, last = run
         original = text[first:last]
         reason = f"{original} is where {times} partials showed {name} ({entry.reading})"
         changes.append(Change(first, last, original, name, entry, reason))
         text = text[:first] + name + text[last:]
-    return text, changes
+        if last <= committed:
+            committed += len(name) - len(original)
+    return text, changes, committed
 
 
 def _aligned(source: str, target: str, start: int, end: int) -> tuple[int, int] | None:

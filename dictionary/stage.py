@@ -94,12 +94,16 @@ class DictionaryStage:
         changes += fixed_tail.changes
         text, found = corrected + fixed_tail.text, {**readings, **fixed_tail.readings}
         shown = self._shown.pop(event.utterance_id, ShownNames())
+        if "shown_names" in corrector.rules:  # before it is committed for good, or in the final
+            text, restored, committed_end = restore(corrector, text, shown, shown_before, len(corrected))
+            corrected = text[:committed_end]
+            changes += restored
+            for change in restored:
+                found[change.entry.surface] = change.entry.reading
+                if change.start < committed_end:
+                    readings = {**readings, change.entry.surface: change.entry.reading}
         if event.is_final:
             self._committed.pop(event.utterance_id, None)
-            if "shown_names" in corrector.rules:
-                text, restored = restore(corrector, text, shown, frozen=shown_before)
-                changes += restored
-                found.update((c.entry.surface, c.entry.reading) for c in restored)
         else:
             self._committed[event.utterance_id] = (raw, corrected, readings)
             shown.add(text, set(found))
