@@ -4,11 +4,13 @@ The recognizer decodes a growing utterance several times before its final; the f
 more decoding and can lose a name the partials had (a final 開放に for 開北に, where two partials
 read 開北). On the tune split, of the names that two or more partials of an utterance showed and
 its final did not, 33 were in the reference and 6 were not; shown by one partial only, 20 and 28.
-So a name ``SHOWN_AGREEMENT`` partials showed comes back: the final is lined up with the last
-partial that showed it (:mod:`difflib`), and the name replaces the run of whole words at that
-place that reads most like it, if that run reads at least ``SIMILARITY`` like it (normalized
-readings), lies after the committed text, holds no punctuation and no registered word, and is
-not one ordinary word (the corrector's ordinary-word guard: 福祉 is not 福井).
+So a name ``SHOWN_AGREEMENT`` partials showed comes back into each later partial and the final
+that lost it: the caption is lined up with the last partial that showed the name
+(:mod:`difflib`), and the name takes the place of the whole words there (or of the run of them
+that reads most like it) if they read at least ``SIMILARITY`` like it (normalized readings),
+lie after the text already committed on screen, hold no punctuation and no registered word, and
+are not one ordinary word (the corrector's ordinary-word guard: 福祉 is not 福井). A piece being
+committed takes the name with it; committed text never changes afterwards.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ class DictionaryStage:
         raw, corrected, readings = self._committed.get(event.utterance_id, ("", "", {}))
         if not event.committed.startswith(raw):  # cannot happen with the commit policy
             raw, corrected, readings = "", "", {}
-        shown_before = len(corrected)  # what the screen already holds for good
+        frozen = len(corrected)  # what the screen already holds for good
         changes = []
         if len(event.committed) > len(raw):  # corrected once, seeing the tentative text after it
             fixed = corrector.correct_piece(event.text[len(raw) :], len(event.committed) - len(raw), not event.is_final)
@@ -95,13 +95,12 @@ class DictionaryStage:
         text, found = corrected + fixed_tail.text, {**readings, **fixed_tail.readings}
         shown = self._shown.pop(event.utterance_id, ShownNames())
         if "shown_names" in corrector.rules:  # before it is committed for good, or in the final
-            text, restored, committed_end = restore(corrector, text, shown, shown_before, len(corrected))
+            text, restored, committed_end = restore(corrector, text, shown, frozen, len(corrected))
             corrected = text[:committed_end]
             changes += restored
-            for change in restored:
-                found[change.entry.surface] = change.entry.reading
-                if change.start < committed_end:
-                    readings = {**readings, change.entry.surface: change.entry.reading}
+            names = {c.entry.surface: c.entry.reading for c in restored}
+            found.update(names)
+            readings = {**readings, **{name: r for name, r in names.items() if name in corrected}}
         if event.is_final:
             self._committed.pop(event.utterance_id, None)
         else:
