@@ -6,7 +6,8 @@ import asyncio
 import json
 
 from captioner.core.events import CaptionEvent
-from web.hub import CaptionHub, event_texts
+from captioner.core.lines import event_texts
+from web.hub import CaptionHub
 
 
 def event(kind, uid, text, committed="", start=0.0, end=1.0, **kw) -> CaptionEvent:

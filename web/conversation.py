@@ -306,14 +306,15 @@ class Conversation:
         if not isinstance(utterance_id, int) or isinstance(utterance_id, bool):
             raise ConversationError("字幕の番号がありません")
         text = clean_input(text, MAX_REPLY, "訂正した字幕")
-        state = self.hub.state_of(utterance_id)
-        if state is None:
+        shown = self.hub.state_of(utterance_id)
+        if shown is None:
             raise ConversationError("この字幕はもう画面にありません", status=404)
-        if not state.final:
+        line = shown.line
+        if not line.final:
             raise ConversationError("話し終わってから訂正してください（まだ認識中です）", status=409)
         return CaptionEvent(
-            "final", utterance_id, text, state.start, state.end, 0.0, committed=text,
-            details={"corrected": True}, source=state.source, language=state.language, update=UPDATE_CORRECTION,
+            "final", utterance_id, text, line.start, line.end, 0.0, committed=text,
+            details={"corrected": True}, source=line.source, language=line.language, update=UPDATE_CORRECTION,
         )  # fmt: skip
 
     def _event(self, text: str, *, source: str, language: str, translations=None, details=None) -> CaptionEvent:
