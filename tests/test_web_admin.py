@@ -14,7 +14,8 @@ from web.admin import (
 )
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.server import COOKIE, AdminContext, create_app
+from web.gate import COOKIE, AdminContext
+from web.server import create_app
 
 PASSWORD = "counter-admin-1"
 HASH = hash_password(PASSWORD)

@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import http.client
 import json
+import socket
 import sqlite3
 import time
 
@@ -17,12 +18,15 @@ import websockets
 from captioner.core.events import CaptionEvent
 from tests.web_support import event
 from web.addresses import AddressChoice, lan_addresses, usable
-from web.clerk_api import default_context
-from web.conversation import INJECTED_BASE, ConversationError, Phrases
+from web.conversation.context import default_context
+from web.conversation.errors import ConversationError
+from web.conversation.phrases import Phrases
+from web.conversation.survey import SurveyError, SurveyStore, safe_cell
 from web.hub import CaptionHub
 from web.options import WebOptions
 from web.server import WebServer
-from web.survey import SurveyError, SurveyStore, safe_cell
+
+REPLY_ID = 1_000  # an utterance id for a reply fed in by hand
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +69,12 @@ def call(server, method: str, path: str, body=None, headers=None, host: str | No
         return response.status, data
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def wait(predicate, timeout=5.0):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -76,7 +86,7 @@ def test_reply_button_and_phrase_reach_every_sink():
     server, hub, received = start()
     try:
         status, answer = call(server, "POST", "/api/button", {"button": "slower", "language": "ja"})
-        assert status == 200 and answer["id"] >= INJECTED_BASE
+        assert status == 200 and isinstance(answer["id"], int)
         status, _ = call(server, "POST", "/api/reply", {"text": "住所が変わりました\n<b>", "language": "ja"})
         assert status == 200
         wait(lambda: len(received.events) == 2)
@@ -284,7 +294,7 @@ def test_lan_addresses_exclude_loopback_and_the_choice_is_kept(tmp_path):
     if not found:
         pytest.skip("this machine has no LAN IPv4 address")
     from captioner.core.paths import data_dir
-    from web.server import viewer_url
+    from web.addresses import viewer_url
 
     assert viewer_url(WebOptions(host="0.0.0.0", port=8765)) == f"http://{found[0]['address']}:8765/"  # not the host name
     kept = AddressChoice(data_dir() / "lan-address.json")
@@ -308,7 +318,7 @@ def test_translation_stage_keeps_a_replys_own_words():
 
     got = []
     stage = TranslationStage(CaptionTranslator({"en": Upper(), "vi": Upper()}), [got.append])
-    reply = CaptionEvent("final", INJECTED_BASE, "ja text", 0, 0, 0, committed="ja text", translations={"vi": "câu gốc"},
+    reply = CaptionEvent("final", REPLY_ID, "ja text", 0, 0, 0, committed="ja text", translations={"vi": "câu gốc"},
                          source="resident", language="vi")  # fmt: skip
     stage(reply)
     stage.close()
@@ -325,7 +335,7 @@ def test_conversation_log_records_replies_and_corrections(tmp_path):
     log = ConversationLog(ConversationLogOptions(enabled=True, folder=str(tmp_path / "log")))
     log(CaptionEvent("final", 3, "電話は09012345678です", 0, 1, 1, committed="電話は09012345678です"))
     log(CaptionEvent("final", 3, "電話は09012345679です", 0, 1, 0, committed="x", update="correction", details={"corrected": True}))
-    log(CaptionEvent("final", INJECTED_BASE, "はい", 1, 1, 0, committed="はい", source="resident", language="vi"))
+    log(CaptionEvent("final", REPLY_ID, "はい", 1, 1, 0, committed="はい", source="resident", language="vi"))
     today = dt.date.today()
     records = list(read_records(tmp_path / "log", today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
     assert [r["text"] for r in records] == ["電話は[電話番号]です", "はい"]  # the correction replaced it, masked
@@ -341,7 +351,7 @@ def test_caption_window_shows_replies_in_their_colour_and_corrections_marked(mon
     theme = THEMES["transparent"]
     with CaptionWindow(DisplayOptions(window_width=1280, window_height=720)) as window:
         window(event("final", 1, "ご住所は変わりましたか。", start=0, end=2))
-        window(CaptionEvent("final", INJECTED_BASE, "はい", 2, 2, 0, committed="はい", source="resident", language="ja"))
+        window(CaptionEvent("final", REPLY_ID, "はい", 2, 2, 0, committed="はい", source="resident", language="ja"))
         window(event("final", 2, "では、こちらにご記入ください。", start=2.5, end=4))
         window.step()
         window.render()
@@ -374,6 +384,7 @@ def test_reply_is_translated_into_japanese_with_an_installed_package(tmp_path):
     """A tiny real Argos package (CTranslate2 + SentencePiece, translate.tiny) for en→ja."""
     from translate.options import TranslateOptions
     from translate.packages import PackageStore
+    from translate.replies import ReplyTranslator
     from translate.tiny import build_package
 
     en_lines = ["hello.", "please wait.", "thank you.", "where is the office?"]
@@ -382,7 +393,7 @@ def test_reply_is_translated_into_japanese_with_an_installed_package(tmp_path):
     options = TranslateOptions(languages=["en"], packages_dir=str(tmp_path / "installed"), argos_packages=False)
     hub = CaptionHub()
     received = Received(hub)
-    context = default_context(WebOptions(port=0), hub, received, options)
+    context = default_context(WebOptions(port=0), hub, received, translator=ReplyTranslator(options))
     server = WebServer(WebOptions(port=0), hub, conversation=context)
     server.start()
     try:
@@ -401,7 +412,6 @@ def test_reply_is_translated_into_japanese_with_an_installed_package(tmp_path):
 def test_captioner_run_wiring_sends_replies_to_every_sink_and_the_log(recognizer, eval_dir, tmp_path):
     """``captioner run``'s session: a reply posted while captions run reaches the terminal sink
     and the conversation log, masked, as the pipeline's own captions do."""
-    import socket
     import threading
 
     from captioner.app.config import Config
@@ -410,11 +420,8 @@ def test_captioner_run_wiring_sends_replies_to_every_sink_and_the_log(recognizer
     from captioner.convlog.log import read_records
     from captioner.engine.audio import FileSource
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     config = Config()
-    config.web.port = port
+    config.web.port = free_port()
     config.dictionary.enabled = False
     config.conversation_log.enabled = True
     config.conversation_log.folder = str(tmp_path / "log")
@@ -449,3 +456,43 @@ def test_captioner_run_wiring_sends_replies_to_every_sink_and_the_log(recognizer
     resident = [r for r in records if r.get("source") == "resident"]
     assert [r["text"] for r in resident] == ["電話は[電話番号]です"]
     assert any(r.get("source") is None for r in records)  # and the pipeline's own captions
+
+
+def test_replies_take_the_sessions_utterance_ids_and_its_reply_translator(tmp_path):
+    """``captioner run``'s session hands the web its utterance ids (the pipeline's counter) and
+    its translation stage's reply translator: a reply gets the session's next id, and a reply
+    in English without an en→ja package gets that translator's note."""
+    from captioner.app.config import Config
+    from captioner.app.session import CaptionSession
+
+    config = Config()
+    config.web.port = free_port()
+    config.dictionary.enabled = False
+    config.translate.languages = ["en"]
+    config.translate.packages_dir = str(tmp_path / "no-packages")
+    config.translate.argos_packages = False
+
+    class Server:  # stands for http.client against the running captioner
+        port = config.web.port
+
+    got = []
+    with CaptionSession(config, None, [got.append], web=True) as session:
+        assert session.server.app_kwargs["replies"] is session.translation.replies
+        first = next(session.ids)  # as the pipeline draws one for an utterance
+        status, answer = call(Server, "POST", "/api/reply", {"text": "I moved.", "language": "en"})
+        assert status == 200 and answer["id"] == first + 1
+        assert next(session.ids) == first + 2
+        wait(lambda: any(e.source == "resident" for e in got))
+    reply = next(e for e in got if e.source == "resident")
+    assert reply.utterance_id == first + 1 and "en→ja の翻訳パッケージがない" in reply.details["note"]
+
+
+def test_a_reply_never_takes_an_id_a_caption_already_has():
+    server, hub, received = start()
+    try:
+        hub.sink(event("final", 41, "ご用件をどうぞ。"))
+        wait(lambda: hub.state_of(41) is not None)
+        status, answer = call(server, "POST", "/api/button", {"button": "yes", "language": "ja"})
+        assert status == 200 and answer["id"] == 42
+    finally:
+        server.stop()

@@ -23,7 +23,8 @@ from tests.web_support import (
 )
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.server import AdminContext, WebServer
+from web.gate import AdminContext
+from web.server import WebServer
 
 HTML_REPLY = '<img src=x onerror="document.title=\'pwned\'">住所が<b>変わりました</b>'
 

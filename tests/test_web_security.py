@@ -22,7 +22,8 @@ import websockets
 from web.admin import DictionaryAdmin, hash_password, verify_password
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.server import PIN_CLOSE, AdminContext, WebServer
+from web.gate import PIN_CLOSE, AdminContext
+from web.server import WebServer
 
 PASSWORD = "counter-admin-1"
 HASH = hash_password(PASSWORD)
@@ -415,7 +416,7 @@ def test_admin_page_answers_only_this_pc_unless_opened(folder):
 
 
 def test_known_hosts_include_this_machine():
-    from web.server import known_hosts
+    from web.gate import known_hosts
 
     hosts = known_hosts(WebOptions(host="0.0.0.0", server_name="Counter-PC.example"))
     assert {"127.0.0.1", "localhost", "::1", "counter-pc.example"} <= hosts

@@ -21,7 +21,8 @@ from tests.web_support import (
 from web.admin import DictionaryAdmin, hash_password
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.server import AdminContext, WebServer
+from web.gate import AdminContext
+from web.server import WebServer
 
 PASSWORD = "madoguchi-2024"
 EVIL_PAGE = b"""<!doctype html><meta charset="utf-8"><title>cute cats</title>

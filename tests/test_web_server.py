@@ -14,7 +14,9 @@ import websockets
 from tests.web_support import event
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.server import PIN_CLOSE, WebServer, viewer_url
+from web.addresses import viewer_url
+from web.gate import PIN_CLOSE
+from web.server import WebServer
 
 
 @pytest.fixture

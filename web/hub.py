@@ -197,6 +197,48 @@ class CaptionHub:
         return shown
 
 
+async def stream(hub: CaptionHub, websocket, since: int = 0, epoch: str = "") -> None:
+    """Send the hub's messages to one WebSocket (the backlog after ``since``, then live) until it closes."""
+    from starlette.websockets import WebSocketDisconnect
+
+    queue, backlog, reset = hub.subscribe(since, epoch)
+    try:
+        await websocket.send_text(hub.hello(reset))
+        for message in backlog:
+            await websocket.send_text(message)
+        await websocket.send_text('{"t":"live"}')
+        receiver = asyncio.ensure_future(_drain(websocket))
+        while True:
+            getter = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            if receiver in done:
+                getter.cancel()
+                break
+            message = getter.result()
+            if message is None:
+                receiver.cancel()
+                await websocket.close(code=1012)  # the server restarts or the viewer lagged
+                break
+            await websocket.send_text(message)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass
+    finally:
+        hub.unsubscribe(queue)
+
+
+async def _drain(websocket) -> None:
+    """Read (and ignore) what the viewer sends, until it disconnects."""
+    from starlette.websockets import WebSocketDisconnect
+
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
 def _close(queue: asyncio.Queue) -> None:
     """Tell a viewer's sender to stop (a None at the front of its queue)."""
     while True:

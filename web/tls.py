@@ -25,7 +25,7 @@ def default_names() -> list[str]:
     """This PC's names and addresses, and loopback."""
     import socket
 
-    from web.server import lan_address
+    from web.addresses import lan_address
 
     host = socket.gethostname()
     names = [

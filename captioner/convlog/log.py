@@ -128,7 +128,7 @@ class ConversationLog:
                 )
                 if masked.kinds:
                     record["masked"] = list(masked.kinds)
-                if event.source != "clerk":  # a resident's reply or button (web/conversation.py)
+                if event.source != "clerk":  # a resident's reply or button (web/conversation/exchange.py)
                     record.update(source=event.source, language=event.language)
                 if event.update == UPDATE_CORRECTION:  # the clerk's fix of this utterance's caption
                     record["corrected"] = True
