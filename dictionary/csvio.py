@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from captioner.core.text import writable
 from dictionary.entries import Entry
 from dictionary.store import LANGUAGE, FileResult, Problem, build_entry, sort_languages
+
+log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {
     "英語": "en",
@@ -207,6 +211,9 @@ def write_csv(path: str | Path, entries: Sequence[Entry]) -> None:
     writer.writerow(header)
     for e in entries:
         cells = [e.surface, e.reading, *(e.translations.get(c, "") for c in languages), ";".join(e.aliases), e.note, e.priority or ""]
+        if not writable([str(cell) for cell in cells]):  # a lone surrogate: reported, the other rows written
+            log.warning("%s: left out a word with text that cannot be saved: %r", path, e.surface)
+            continue
         writer.writerow([_safe_cell(str(cell)) for cell in cells])
     atomic_write(Path(path), out.getvalue().encode("utf-8-sig"))
 

@@ -27,6 +27,7 @@ import yaml
 
 from captioner.core.errors import CaptionerError
 from captioner.core.files import atomic_write
+from captioner.core.text import writable
 from dictionary.analyzer import has_kanji
 from dictionary.entries import Entry, is_kana_reading, to_hiragana
 from dictionary.options import DictionaryOptions
@@ -608,7 +609,15 @@ def canonical(record: Any) -> Any:
 
 
 def write_records(path: Path, records: Sequence[Any], header: str = HEADER) -> None:
-    """Write a word file atomically: a temporary file in the same folder, then a rename."""
+    """Write a word file atomically: a temporary file in the same folder, then a rename.
+
+    A record with text that cannot be encoded (a lone surrogate, which YAML would write as an
+    escape it then refuses to read) is reported and left out, so the file always loads again.
+    """
+    for record in records:
+        if not writable(record):
+            log.warning("%s: left out a word with text that cannot be saved: %r", path, surface_of(record))
+    records = [r for r in records if writable(r)]
     text = header + (yaml.dump(
         [canonical(r) for r in records], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000
     ) if records else "[]\n")

@@ -362,3 +362,19 @@ def test_the_session_writes_the_log_when_enabled(tmp_path, monkeypatch):
         session.run(source, partials=False, backpressure=True)
     (path,) = tmp_path.glob("*.jsonl")
     assert [r["text"] for r in lines(path)] == [e.display_text for e in shown if e.is_final]
+
+
+def test_a_caption_that_cannot_be_encoded_is_reported_and_skipped_never_blocking_the_next(tmp_path):
+    """Issue 27: one record with a lone surrogate stayed at the head of the backlog and every
+    later caption failed to be written until a restart."""
+    statuses = []
+    log = ConversationLog(ConversationLogOptions(enabled=True, folder=str(tmp_path)), on_status=statuses.append)
+    log(CaptionEvent("final", 1, "はい\ud800", 0, 1, 1, committed="はい\ud800", source="resident"))
+    log(CaptionEvent("final", 2, "次の方どうぞ", 1, 2, 2, committed="次の方どうぞ"))
+    log(CaptionEvent("final", 2, "次の方どうぞ", 1, 2, 2, committed="次の方どうぞ", translations={"en": "Next\udfff"}, update="translation"))
+    log(CaptionEvent("final", 3, "こちらです", 2, 3, 3, committed="こちらです"))
+    today = dt.date.today()
+    records = list(read_records(tmp_path, today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
+    assert [r["text"] for r in records] == ["次の方どうぞ", "こちらです"]
+    assert log.skipped == 2 and log.written == 2
+    assert statuses and "2 件飛ばしました" in statuses[-1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -207,3 +209,17 @@ def test_set_password_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["admin", "set-password", "--config", str(path), "--stdin"]) == 1
     assert "at least 8" in capsys.readouterr().err
+
+
+def test_a_lone_surrogate_from_the_admin_page_never_breaks_words_yaml(client, folder):
+    """Issue 27: "\\ud800" (valid JSON, ASCII on the wire) once made words.yaml refuse to load after
+    a restart, losing every word; the gate makes it U+FFFD before anything is written."""
+    from dictionary.store import load_folder
+
+    h = {"X-CSRF-Token": login(client), "Content-Type": "application/json"}
+    body = json.dumps({"surface": "防\ud800府", "reading": "ほうふ", "note": "\u202e逆向き"})  # escapes, as a browser sends them
+    assert client.post("/admin/api/words", content=body.encode("ascii"), headers=h).status_code == 200
+    result = load_folder(folder)
+    assert not result.problems, result.problems
+    assert {e.surface for e in result.entries} == {"防府市", "防\ufffd府"}
+    assert {e.note for e in result.entries} == {"", "逆向き"}  # the bidi override is gone

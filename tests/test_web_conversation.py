@@ -496,3 +496,51 @@ def test_a_reply_never_takes_an_id_a_caption_already_has():
         assert status == 200 and answer["id"] == 42
     finally:
         server.stop()
+
+
+def post_raw(server, path: str, data: bytes):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("POST", path, body=data, headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    connection.close()
+    return response.status, answer
+
+
+def test_a_lone_surrogate_in_a_reply_is_made_safe_at_the_edge_and_the_log_keeps_going(tmp_path):
+    """Issue 27 (High): a reply holding the escape "\\ud800" could not be encoded, stayed at the
+    head of the conversation log's backlog and stopped the log for good. The gate makes it
+    U+FFFD (and drops bidi overrides and zero-width spaces) before anything sees it."""
+    from captioner.convlog.log import ConversationLog, ConversationLogOptions, read_records
+
+    log = ConversationLog(ConversationLogOptions(enabled=True, folder=str(tmp_path / "log")))
+    hub = CaptionHub()
+    received = Received(hub)
+
+    def sinks(e: CaptionEvent) -> None:  # what ``captioner run`` wires to ``publish``
+        received(e)
+        log(e)
+
+    server = WebServer(WebOptions(port=0), hub, publish=sinks)
+    server.start()
+    try:
+        body = json.dumps({"text": "\ud800住所が\u202e変わりました\u200b", "language": "ja"})  # ASCII escapes
+        status, answer = post_raw(server, "/api/reply", body.encode("ascii"))
+        assert status == 200, answer
+        wait(lambda: received.events)
+        assert received.events[0].text == "\ufffd住所が変わりました"
+        status, answer = post_raw(server, "/api/survey", json.dumps({"conversation": "x", "score": 5, "comment": "\udfff"}).encode())
+        assert status == 409  # no survey open: refused as usual, no traceback
+    finally:
+        server.stop()
+    sinks(event("final", 5, "次の方どうぞ。"))
+    today = dt.date.today()
+    records = list(read_records(tmp_path / "log", today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
+    assert [r["text"] for r in records] == ["\ufffd住所が変わりました", "次の方どうぞ。"]
+
+
+def test_the_survey_store_refuses_text_it_cannot_save(tmp_path):
+    store = SurveyStore(tmp_path / "s.sqlite3")
+    with pytest.raises(SurveyError, match="保存できない文字"):
+        store.add(score=4, comment="よかった\ud800", counter="A", conversation="e-1", tablet="t")
+    assert store.add(score=4, comment="よかった", counter="A", conversation="e-1", tablet="t")["stored"]

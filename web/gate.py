@@ -8,7 +8,8 @@
   rebinding, no cross-site WebSocket hijacking, no cross-site logins (:class:`Guard`, ASGI
   middleware in front of every route, static files and 404s included);
 - security headers (CSP with ``connect-src`` limited to this server) on every response, and
-  the limits on what a request may send.
+  the limits on what a request may send; every string in a JSON body is made safe here, once
+  (:func:`captioner.core.text.safe_text`: valid Unicode, no bidi or zero-width controls).
 
 The route modules (``web/routes``) take every check from one :class:`Gate`.
 """
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from captioner.core.text import safe_value
 from web.addresses import lan_address
 from web.admin import DictionaryAdmin, EditError, Session, Sessions, Throttle
 from web.conversation.context import ConversationContext
@@ -315,7 +317,7 @@ async def json_body(request, limit: int) -> Any:
     if _json_depth(data) > JSON_MAX_DEPTH:
         raise EditError(f"JSON の入れ子が深すぎます（{JSON_MAX_DEPTH} 段まで）")
     try:
-        return json.loads(data.decode("utf-8"))
+        return safe_value(json.loads(data.decode("utf-8")))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:  # ValueError: also a 5,000-digit number
         raise EditError(f"JSON が読めません: {str(e)[:200]}") from e
 
@@ -333,7 +335,7 @@ async def json_object(request, limit: int = 16 * 1024) -> dict[str, Any]:
         raise ConversationError("JSON が読めません") from None
     if not isinstance(value, dict):
         raise ConversationError("JSON オブジェクトを送ってください")
-    return value
+    return safe_value(value)
 
 
 def _json_depth(data: bytes) -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from captioner.core.errors import CaptionerError
+from captioner.core.text import writable
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ class SurveyStore:
         language = language if isinstance(language, str) and len(language) <= 10 else "ja"
         now = self.now()
         row = (now.isoformat(timespec="seconds"), now.date().isoformat(), counter, conversation, tablet, language, score, comment)
+        if not writable(row):
+            raise SurveyError("保存できない文字が含まれています")
         with self._lock:
             db = self._connect()
             try:
