@@ -23,6 +23,7 @@ from typing import Any
 
 from captioner.core.events import CaptionEvent
 from captioner.core.lines import CaptionLines, Line
+from captioner.core.text import writable
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,11 @@ class CaptionHub:
             })
             del self.latencies[:-20]
         text = json.dumps(state.message(), ensure_ascii=False, separators=(",", ":"))
+        if not writable(text):  # a lone surrogate cannot be sent: it would drop every viewer, again and again
+            log.warning("caption %d has text that cannot be sent to viewers; left out", event.utterance_id)
+            self._shown.pop(state.line.id, None)
+            self.lines.forget(state.line.id)
+            return
         for queue in list(self._viewers):
             try:
                 queue.put_nowait(text)
