@@ -544,3 +544,23 @@ def test_the_survey_store_refuses_text_it_cannot_save(tmp_path):
     with pytest.raises(SurveyError, match="保存できない文字"):
         store.add(score=4, comment="よかった\ud800", counter="A", conversation="e-1", tablet="t")
     assert store.add(score=4, comment="よかった", counter="A", conversation="e-1", tablet="t")["stored"]
+
+
+@pytest.mark.parametrize("path", ["/api/reply", "/admin/clerk/api/phrase"])
+def test_a_body_over_the_limit_is_refused_before_it_is_read(path):
+    """Issue 27: the tablet and clerk routes read the whole body before checking the 16 KB limit
+    (a 300 MB POST grew the server by 600 MB first). Here the announced 300 MB never comes, and a
+    chunked body stops after 20 KB: the server answers 413 without waiting for the rest."""
+    server, hub, received = start()
+    try:
+        for head, first in (
+            (f"Content-Length: {300 * 1024 * 1024}\r\n", b"{"),
+            ("Transfer-Encoding: chunked\r\n", b"5000\r\n" + b" " * 0x5000 + b"\r\n"),
+        ):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+                raw.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{head}\r\n".encode() + first)
+                answer = raw.recv(4096).decode("latin-1")  # the rest of the body is never sent
+                assert answer.startswith("HTTP/1.1 413"), answer[:200]
+        assert not received.events
+    finally:
+        server.stop()
