@@ -564,3 +564,31 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(path):
         assert not received.events
     finally:
         server.stop()
+
+
+def test_a_viewer_that_connects_after_the_end_gets_nothing_of_the_conversation_before():
+    """Issue 27: after 終了 a new viewer received the last 10 captions and replies (the previous
+    resident's phone number included); a late translation of them is not shown either."""
+    server, hub, received = start()
+
+    async def backlog() -> list[dict]:
+        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws") as viewer:
+            messages = []
+            while not messages or messages[-1]["t"] != "live":
+                messages.append(json.loads(await asyncio.wait_for(viewer.recv(), 5)))
+            return [m for m in messages if m["t"] == "cap"]
+
+    try:
+        hub.sink(event("final", 1, "お電話番号をどうぞ。"))
+        assert call(server, "POST", "/api/reply", {"text": "09012345678", "language": "ja"})[0] == 200
+        wait(lambda: len(received.events) == 1 and hub.state_of(received.events[0].utterance_id) is not None)
+        assert len(asyncio.run(backlog())) == 2
+        hub.sink(event("partial", 3, "次の方", start=5, end=6))  # still being spoken when the clerk ends
+        wait(lambda: hub.state_of(3) is not None)
+        assert call(server, "POST", "/admin/clerk/api/end", {})[0] == 200
+        hub.sink(event("final", 1, "お電話番号をどうぞ。", translations={"en": "Your phone number, please."}, update="translation"))
+        hub.sink(event("final", 3, "次の方どうぞ。", start=5, end=7))
+        wait(lambda: hub.state_of(3).line.final)
+        assert [m["u"]["text"] for m in asyncio.run(backlog())] == ["次の方どうぞ。"]
+    finally:
+        server.stop()

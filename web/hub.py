@@ -73,6 +73,7 @@ class CaptionHub:
         self.lines = CaptionLines(history)  # the one reducer of events into lines (captioner.core.lines)
         self.latencies: list[dict[str, float]] = []  # the last finals: seconds after end of speech
         self._shown: dict[int, ViewerLine] = {}
+        self._sealed: set[int] = set()  # finals of the conversation that ended last: never shown again
         self._seq = 0
         self._viewers: set[asyncio.Queue] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -167,6 +168,15 @@ class CaptionHub:
                 self.dropped_viewers += 1
                 _close(queue)
 
+    def seal(self) -> None:
+        """A conversation ended: forget its captions, so a viewer that connects now gets nothing of
+        it, and ignore late updates (translations, corrections) of its finals. An utterance still
+        being spoken goes on."""
+        self._sealed = {line.id for line in self.lines if line.final}
+        for utterance_id in self._sealed:
+            self.lines.forget(utterance_id)
+            self._shown.pop(utterance_id, None)
+
     def state_of(self, utterance_id: int) -> ViewerLine | None:
         """What viewers were last sent about one utterance (None when it left the history)."""
         return self._shown.get(utterance_id)
@@ -186,6 +196,8 @@ class CaptionHub:
         )
 
     def _apply(self, event: CaptionEvent) -> ViewerLine | None:
+        if event.utterance_id in self._sealed:
+            return None
         line = self.lines.apply(event)
         if line is None:
             return None

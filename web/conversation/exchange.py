@@ -129,7 +129,8 @@ class Conversation:
         self.end("idle")
 
     def end(self, reason: str = "clerk") -> dict[str, Any]:
-        """End the conversation: tablets show the survey (when on); the next caption starts a new one."""
+        """End the conversation: tablets show the survey (when on), viewers that connect from now
+        on get none of its captions; the next caption starts a new one."""
         ended = Ended(self.id, reason)
         was_active = self.active
         self.active = False
@@ -141,6 +142,7 @@ class Conversation:
         message = {"t": "conv", "state": "ended", "conversation": ended.conversation, "reason": reason,
                    "survey": self.survey and (was_active or reason == "clerk")}  # fmt: skip
         self.hub.broadcast(message)
+        self.hub.seal()  # the next resident's tablet gets nothing of this conversation
         log.info("conversation %s ended (%s)", ended.conversation, reason)
         return message
 
