@@ -592,3 +592,20 @@ def test_a_viewer_that_connects_after_the_end_gets_nothing_of_the_conversation_b
         assert [m["u"]["text"] for m in asyncio.run(backlog())] == ["次の方どうぞ。"]
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("body", [
+    b'{"button": ["yes"], "language": "ja"}',
+    b'{"button": "yes", "language": ' + b"9" * 5000 + b"}",
+    b'{"button": "yes", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+])  # fmt: skip
+def test_odd_json_is_a_clear_400_not_a_500(body):
+    """Issue 27 (Low): a list for a string, a 5,000-digit number or deeply nested JSON gave 500
+    and a 60-line traceback in the log."""
+    server, hub, received = start()
+    try:
+        status, answer = post_raw(server, "/api/button", body)
+        assert status == 400 and answer["error"], answer
+        assert not received.events
+    finally:
+        server.stop()

@@ -168,7 +168,7 @@ class Conversation:
         return self._event(shown, source=RESIDENT, language=language, translations=translations, details=details)
 
     def button(self, key: Any, language: Any) -> CaptionEvent:
-        if key not in BUTTONS:
+        if not isinstance(key, str) or key not in BUTTONS:
             raise ConversationError("そのボタンはありません")
         language = _language(language)
         words = BUTTONS[key]
