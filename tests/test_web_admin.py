@@ -223,3 +223,12 @@ def test_a_lone_surrogate_from_the_admin_page_never_breaks_words_yaml(client, fo
     assert not result.problems, result.problems
     assert {e.surface for e in result.entries} == {"防府市", "防\ufffd府"}
     assert {e.note for e in result.entries} == {"", "逆向き"}  # the bidi override is gone
+
+
+def test_a_head_request_with_a_body_changes_nothing(client, folder):
+    """Issue 27 (Low): HEAD is not checked for the CSRF token, and a HEAD with a JSON body added the word."""
+    login(client)
+    response = client.request("HEAD", "/admin/api/words", content=json.dumps({"surface": "富海", "reading": "とのみ"}).encode(),
+                              headers={"Content-Type": "application/json"})  # fmt: skip
+    assert response.status_code == 200
+    assert "富海" not in (folder / "words.yaml").read_text(encoding="utf-8")
