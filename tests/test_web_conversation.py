@@ -609,3 +609,15 @@ def test_odd_json_is_a_clear_400_not_a_500(body):
         assert not received.events
     finally:
         server.stop()
+
+
+def test_the_clerk_cannot_rewrite_what_the_resident_said():
+    """Issue 27 (Low): a correction replaced a resident's reply, so the log lost what the resident said."""
+    server, hub, received = start()
+    try:
+        status, answer = call(server, "POST", "/api/reply", {"text": "住所が変わりました", "language": "ja"})
+        wait(lambda: hub.state_of(answer["id"]) is not None)
+        assert call(server, "POST", "/admin/clerk/api/correct", {"id": answer["id"], "text": "何も変わっていません"})[0] == 409
+        assert [e.text for e in received.events] == ["住所が変わりました"]
+    finally:
+        server.stop()

@@ -181,7 +181,7 @@ class Conversation:
         return self._event(clean_input(text, 200, "定型文"), source="clerk", language="ja", details={"phrase": True})
 
     def correction(self, utterance_id: Any, text: Any) -> CaptionEvent:
-        """The final of a caption still on screen, again, with the clerk's text."""
+        """The final of a clerk's caption still on screen, again, with the clerk's text."""
         if not isinstance(utterance_id, int) or isinstance(utterance_id, bool):
             raise ConversationError("字幕の番号がありません")
         text = clean_input(text, MAX_REPLY, "訂正した字幕")
@@ -191,6 +191,8 @@ class Conversation:
         line = shown.line
         if not line.final:
             raise ConversationError("話し終わってから訂正してください（まだ認識中です）", status=409)
+        if line.source == RESIDENT:  # the resident's own words stay as they were said (the log keeps them)
+            raise ConversationError("住民の返信やボタンは訂正できません", status=409)
         return CaptionEvent(
             "final", utterance_id, text, line.start, line.end, 0.0, committed=text,
             details={"corrected": True}, source=line.source, language=line.language, update=UPDATE_CORRECTION,
