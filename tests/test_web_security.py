@@ -415,6 +415,24 @@ def test_admin_page_answers_only_this_pc_unless_opened(folder):
         assert local.get("/admin").status_code == 200
 
 
+def test_this_pc_reaches_its_admin_and_clerk_pages_through_a_server_on_ipv6_any(folder):
+    """Issue 27 (Low): with ``web.host: "::"`` a connection from 127.0.0.1 arrives as
+    ::ffff:127.0.0.1, and the PC itself got 403 on its own admin page."""
+    from starlette.testclient import TestClient
+
+    from web.gate import is_loopback
+    from web.server import create_app
+
+    assert is_loopback("::ffff:127.0.0.1") and is_loopback("::1") and not is_loopback("::ffff:192.168.1.20")
+    admin = AdminContext(HASH, b"k" * 32, DictionaryAdmin(folder))
+    app = create_app(WebOptions(host="::"), CaptionHub(), admin=admin)
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("::ffff:127.0.0.1", 50000)) as local:
+        assert local.get("/admin").status_code == 200
+        assert local.get("/admin/clerk/api/state").status_code == 200
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("::ffff:192.168.1.20", 50000)) as lan:
+        assert lan.get("/admin").status_code == 403
+
+
 def test_known_hosts_include_this_machine():
     from web.gate import known_hosts
 

@@ -52,7 +52,6 @@ WS_MAX_MESSAGE = 4096  # bytes a viewer may send in one WebSocket message (it se
 JSON_MAX_DEPTH = 32  # nesting a request body may have (the admin page sends depth 2)
 VERIFY_AT_ONCE = 2  # password checks running at once (scrypt N=2^17 takes 128 MiB each)
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
-LOOPBACK = frozenset({"127.0.0.1", "::1"})  # clients that are this PC (the clerk's page)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EVERYONE = "*"  # the throttle key that counts wrong PINs from all clients together
 NO_PASSWORD = "管理者パスワードが未設定です（captioner admin set-password）"
@@ -121,7 +120,6 @@ class Gate:
         self.everyone = Throttle(free=30, max_wait=60, forget_after=3600)  # wrong PINs from all clients together
         self.key = viewer_key(viewer_secret or secrets.token_bytes(32), options.viewer_pin) if options.viewer_pin else ""
         self.verify_slots = asyncio.Semaphore(VERIFY_AT_ONCE)
-        self.local_clients = LOOPBACK
 
     # -- answers -------------------------------------------------------------------------
 
@@ -239,7 +237,7 @@ class Gate:
         if session is not None:
             return not change or _same_token(conn, session)
         client = conn.client.host if conn.client else ""
-        if not self.options.clerk_local or client not in self.local_clients:
+        if not self.options.clerk_local or not is_loopback(client):
             return False
         if (conn.url.hostname or "") not in LOOPBACK_NAMES:
             return False
@@ -374,10 +372,13 @@ def viewer_key(secret: bytes, pin: str) -> str:
 
 
 def is_loopback(address: str) -> bool:
+    """This PC: 127.0.0.0/8, ::1, and 127.x written as an IPv6 address (a server on ``::``)."""
     try:
-        return ipaddress.ip_address(address.strip("[]")).is_loopback
+        ip = ipaddress.ip_address(address.strip("[]"))
     except ValueError:
         return address == "localhost"
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def machine_names() -> set[str]:
