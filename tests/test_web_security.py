@@ -433,6 +433,19 @@ def test_this_pc_reaches_its_admin_and_clerk_pages_through_a_server_on_ipv6_any(
         assert lan.get("/admin").status_code == 403
 
 
+def test_another_site_cannot_embed_the_qr_code():
+    """Issue 27 (Low): /qr.svg (it holds the viewer key) answered another site's image request."""
+    from starlette.testclient import TestClient
+
+    from web.server import create_app
+
+    app = create_app(WebOptions(host="0.0.0.0", viewer_pin="604817"), CaptionHub())
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("127.0.0.1", 50000)) as local:
+        assert local.get("/qr.svg", params={"pin": "604817"}, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+        assert local.get("/qr.svg", params={"pin": "604817"}, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+        assert local.get("/", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200  # a link to the viewer still works
+
+
 def test_known_hosts_include_this_machine():
     from web.gate import known_hosts
 

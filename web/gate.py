@@ -53,6 +53,7 @@ JSON_MAX_DEPTH = 32  # nesting a request body may have (the admin page sends dep
 VERIFY_AT_ONCE = 2  # password checks running at once (scrypt N=2^17 takes 128 MiB each)
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SAME_SITE_ONLY = frozenset({"/qr.svg"})  # GETs only this server's pages may make (the QR code holds the viewer key)
 EVERYONE = "*"  # the throttle key that counts wrong PINs from all clients together
 NO_PASSWORD = "管理者パスワードが未設定です（captioner admin set-password）"
 CLERK_ONLY = "この操作は窓口のパソコンから、または管理者ログインで行ってください"
@@ -448,9 +449,9 @@ class HostCheck:
 class Guard:
     """ASGI middleware in front of every route (pages, static files, 404s, WebSockets):
 
-    - refuses an unknown ``Host`` (400) and a WebSocket or a POST/PUT/DELETE from another
-      origin (403; ``Origin`` or ``Sec-Fetch-Site``): no cross-site WebSocket hijacking, no
-      cross-site logins;
+    - refuses an unknown ``Host`` (400) and a WebSocket, a POST/PUT/DELETE or a QR code request
+      from another origin (403; ``Origin`` or ``Sec-Fetch-Site``): no cross-site WebSocket
+      hijacking, no cross-site logins, no viewer key in another site's image;
     - answers ``/admin`` to this PC only unless ``web.admin_lan`` (403);
     - adds the security headers (CSP with ``connect-src`` limited to this server) to every
       response.
@@ -476,7 +477,8 @@ class Guard:
             return
         origin = (headers.get("origin") or [None])[0]
         fetch_site = (headers.get("sec-fetch-site") or ["same-origin"])[0].lower()
-        checked = scope["type"] == "websocket" or scope.get("method", "GET") not in SAFE_METHODS
+        path = scope.get("path", "")
+        checked = scope["type"] == "websocket" or scope.get("method", "GET") not in SAFE_METHODS or path in SAME_SITE_ONLY
         if checked and (
             fetch_site not in ("same-origin", "none")
             or (origin is not None and not self.hosts.origin_ok(origin, scope.get("scheme", "http"), local, int(port or 0)))
@@ -484,7 +486,6 @@ class Guard:
             log.info("refused a %s from another site (Origin: %s)", scope["type"], str(origin)[:100])
             await self._refuse(scope, receive, send, 403, "cross-site request refused")
             return
-        path = scope.get("path", "")
         if (path == "/admin" or path.startswith("/admin/")) and not self.admin_lan:
             client = (scope.get("client") or ("", 0))[0]
             if not is_loopback(str(client)):
