@@ -72,12 +72,13 @@ EXPORT_NAMES = {"surface": "表記", "reading": "読み", "aliases": "別表記"
 EXPORT_LANGUAGES = {code: name for name, code in reversed(LANGUAGE_NAMES.items())}  # first name wins
 REQUIRED = ("surface", "reading")
 ALIAS_SEPARATORS = re.compile(r"[;；、]")
-# A cell Excel would run as a formula (= + - @, or tab/CR before one) is written with a leading
-# apostrophe (OWASP's advice against CSV injection); the reader removes exactly one such
-# apostrophe, so an exported file imports unchanged (a value that starts with apostrophes and
-# then a formula character gets one more on export, which the import removes again).
-FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
-QUOTED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
+# A cell Excel would run as a formula (= + - @, their full-width forms ＝ ＋ － ＠, which Excel
+# also takes, or tab/CR before one) is written with a leading apostrophe (OWASP's advice against
+# CSV injection); the reader removes exactly one such apostrophe, so an exported file imports
+# unchanged (a value that starts with apostrophes and then a formula character gets one more on
+# export, which the import removes again).
+FORMULA_START = re.compile(r"'*[=+\-@\t\r＝＋－＠]")
+QUOTED_FORMULA = re.compile(r"'+[=+\-@\t\r＝＋－＠]")
 PRIORITY = re.compile(r"[+-]?[0-9]{1,9}")
 
 
