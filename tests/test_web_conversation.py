@@ -621,3 +621,17 @@ def test_the_clerk_cannot_rewrite_what_the_resident_said():
         assert [e.text for e in received.events] == ["住所が変わりました"]
     finally:
         server.stop()
+
+
+def test_the_survey_database_is_readable_by_this_user_only(tmp_path):
+    """Issue 27 (Low): survey.sqlite3 holds free-text comments and was created 0644."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        store = SurveyStore(tmp_path / "s.sqlite3")
+        store.add(score=5, comment="丁寧でした", counter="A", conversation="e-1", tablet="t")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "s.sqlite3").stat().st_mode) == 0o600

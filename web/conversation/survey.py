@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -70,6 +71,8 @@ class SurveyStore:
         if self._db is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # comments are personal: this user only
+                os.chmod(self.path, 0o600)
                 db = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
                 db.execute(SCHEMA)
                 db.commit()
