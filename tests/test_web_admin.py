@@ -232,3 +232,14 @@ def test_a_head_request_with_a_body_changes_nothing(client, folder):
                               headers={"Content-Type": "application/json"})  # fmt: skip
     assert response.status_code == 200
     assert "富海" not in (folder / "words.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("password", ["password", "PASSWORD", "12345678", "x" * 1025, "counter-\udcff-admin"])
+def test_a_password_that_cannot_protect_or_cannot_log_in_is_not_set(password):
+    """Issue 27 (Low): ``password`` was accepted, and one over 1,024 characters was set but could
+    never log in (the login page takes at most 1,024)."""
+    from captioner.core.errors import CaptionerError
+
+    with pytest.raises(CaptionerError):
+        hash_password(password)
+    assert verify_password("x" * 1024, hash_password("x" * 1024))  # the longest that logs in can be set

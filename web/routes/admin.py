@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from web.addresses import lan_addresses, viewer_url
-from web.admin import DictionaryAdmin, EditError, verify_password
+from web.admin import MAX_PASSWORD, DictionaryAdmin, EditError, verify_password
 from web.conversation.errors import ConversationError
 from web.gate import COOKIE, NO_PASSWORD, Gate, json_body, json_object, upload
 from web.messages_ja import japanese
@@ -41,7 +41,7 @@ def routes(gate: Gate) -> list:
         except EditError as e:
             return gate.denied(e.status, str(e))
         password = body.get("password") if isinstance(body, dict) else None
-        if not isinstance(password, str) or len(password) > 1024:
+        if not isinstance(password, str) or len(password) > MAX_PASSWORD:
             return gate.denied(401, "パスワードが違います")
         async with gate.verify_slots:
             right = await run_in_threadpool(verify_password, password, admin.password_hash)
