@@ -14,9 +14,9 @@ from web.admin import (
     set_password_in_config,
     verify_password,
 )
+from web.gate import COOKIE, AdminContext
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.gate import COOKIE, AdminContext
 from web.server import create_app
 
 PASSWORD = "counter-admin-1"

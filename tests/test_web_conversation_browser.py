@@ -21,9 +21,9 @@ from tests.web_support import (
     wait_for_text,
     wait_js,
 )
+from web.gate import AdminContext
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.gate import AdminContext
 from web.server import WebServer
 
 HTML_REPLY = '<img src=x onerror="document.title=\'pwned\'">住所が<b>変わりました</b>'

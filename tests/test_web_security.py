@@ -19,10 +19,11 @@ import httpx
 import pytest
 import websockets
 
+from captioner.core.errors import CaptionerError
 from web.admin import DictionaryAdmin, hash_password, verify_password
+from web.gate import PIN_CLOSE, AdminContext
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.gate import PIN_CLOSE, AdminContext
 from web.server import WebServer
 
 PASSWORD = "counter-admin-1"
@@ -444,6 +445,16 @@ def test_another_site_cannot_embed_the_qr_code():
         assert local.get("/qr.svg", params={"pin": "604817"}, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
         assert local.get("/qr.svg", params={"pin": "604817"}, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
         assert local.get("/", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200  # a link to the viewer still works
+
+
+@pytest.mark.parametrize("name", ["counter-pc.local,DNS:bank.example", "a/CN=evil", "two words", "x" * 300])
+def test_make_cert_refuses_a_name_that_would_add_other_names(tmp_path, name):
+    """Issue 27 (Low): ``make-cert --name`` took commas, which added names to the certificate."""
+    from web.tls import make_self_signed
+
+    with pytest.raises(CaptionerError, match="neither a host name"):
+        make_self_signed(tmp_path / "tls", names=["localhost", name])
+    assert not (tmp_path / "tls" / "web-cert.pem").exists()
 
 
 def test_known_hosts_include_this_machine():

@@ -19,9 +19,9 @@ from tests.web_support import (
     wait_js,
 )
 from web.admin import DictionaryAdmin, hash_password
+from web.gate import AdminContext
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.gate import AdminContext
 from web.server import WebServer
 
 PASSWORD = "madoguchi-2024"

@@ -12,10 +12,10 @@ import pytest
 import websockets
 
 from tests.web_support import event
-from web.hub import CaptionHub
-from web.options import WebOptions
 from web.addresses import viewer_url
 from web.gate import PIN_CLOSE
+from web.hub import CaptionHub
+from web.options import WebOptions
 from web.server import WebServer
 
 
