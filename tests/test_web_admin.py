@@ -243,3 +243,16 @@ def test_a_password_that_cannot_protect_or_cannot_log_in_is_not_set(password):
     with pytest.raises(CaptionerError):
         hash_password(password)
     assert verify_password("x" * 1024, hash_password("x" * 1024))  # the longest that logs in can be set
+
+
+def test_wrong_logins_from_many_addresses_are_slowed_down_together(folder):
+    """Issue 27 (Medium): the login throttle counted per address only, so guesses from ten
+    addresses kept scrypt (about 0.6 s each) busy and starved captioning."""
+    admin = AdminContext(HASH, b"k" * 32, DictionaryAdmin(folder), everyone=Throttle(free=4, max_wait=60))
+    app = create_app(WebOptions(host="0.0.0.0", admin_lan=True), CaptionHub(), admin=admin)
+    for n in range(5):  # one wrong guess from each address: no address alone is throttled
+        with TestClient(app, client=(f"192.168.1.{20 + n}", 50000)) as lan:
+            assert lan.post("/admin/api/login", json={"password": "wrong-one!"}).status_code == 401
+    with TestClient(app, client=("192.168.1.99", 50000)) as fresh:
+        blocked = fresh.post("/admin/api/login", json={"password": "wrong-one!"})
+        assert blocked.status_code == 429 and "Retry-After" in blocked.headers

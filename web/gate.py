@@ -83,12 +83,15 @@ class AdminContext:
         session_minutes: int = 480,
         max_upload: int = 2 * 1024 * 1024,
         throttle: Throttle | None = None,
+        everyone: Throttle | None = None,
     ) -> None:
         self.password_hash = password_hash
         self.sessions = Sessions(secret, session_minutes)
         self.dictionary = dictionary
         self.max_upload = max_upload
-        self.throttle = throttle or Throttle()
+        self.throttle = throttle or Throttle()  # per client
+        # all clients together: guesses from many addresses cannot keep scrypt (and the CPU) busy
+        self.everyone = everyone or Throttle(free=20, max_wait=60, forget_after=3600)
 
 
 class Gate:

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from web.addresses import lan_addresses, viewer_url
 from web.admin import MAX_PASSWORD, DictionaryAdmin, EditError, verify_password
 from web.conversation.errors import ConversationError
-from web.gate import COOKIE, NO_PASSWORD, Gate, json_body, json_object, upload
+from web.gate import COOKIE, EVERYONE, NO_PASSWORD, Gate, json_body, json_object, upload
 from web.messages_ja import japanese
 
 WORDS_JSON_LIMIT = 64 * 1024  # bytes
@@ -34,6 +34,8 @@ def routes(gate: Gate) -> list:
             return gate.denied(415, "ログインは JSON で送ってください（Content-Type: application/json）")
         client = gate.client_of(request)
         wait = admin.throttle.attempt(client)  # counted before the check: parallel guesses cannot race it
+        if wait <= 0:
+            wait = admin.everyone.attempt(EVERYONE)
         if wait > 0:
             return gate.denied(429, f"ログインの失敗が続いたため {int(wait) + 1} 秒待ってください", retry=int(wait) + 1)
         try:
@@ -48,6 +50,7 @@ def routes(gate: Gate) -> list:
         if not right:
             return gate.denied(401, "パスワードが違います")
         admin.throttle.succeeded(client)
+        admin.everyone.succeeded(EVERYONE)
         session, cookie = admin.sessions.create()
         response = gate.json({"csrf": session.csrf})
         response.set_cookie(
