@@ -457,6 +457,29 @@ def test_make_cert_refuses_a_name_that_would_add_other_names(tmp_path, name):
     assert not (tmp_path / "tls" / "web-cert.pem").exists()
 
 
+def test_one_address_cannot_hold_hundreds_of_viewer_sockets():
+    """Issue 27 (Medium): one client could hold 500+ viewer WebSockets; now 16 per address (this
+    PC is not counted), and a closed one frees its place."""
+    from contextlib import ExitStack
+
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    from web.gate import SOCKETS_PER_CLIENT, TOO_MANY
+    from web.server import create_app
+
+    app = create_app(WebOptions(host="0.0.0.0"), CaptionHub())
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("192.168.1.30", 50000)) as lan, ExitStack() as held:
+        for _ in range(SOCKETS_PER_CLIENT):
+            held.enter_context(lan.websocket_connect("/ws")).receive_json()  # hello
+        with lan.websocket_connect("/ws") as extra, pytest.raises(WebSocketDisconnect) as closed:
+            extra.receive_json()
+        assert closed.value.code == TOO_MANY
+        held.close()
+        with lan.websocket_connect("/ws") as again:
+            assert again.receive_json()["t"] == "hello"
+
+
 def test_known_hosts_include_this_machine():
     from web.gate import known_hosts
 

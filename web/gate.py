@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -27,7 +28,7 @@ import re
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +52,8 @@ PIN_WAIT = 4429  # WebSocket close code: too many wrong PINs from this client, t
 WS_MAX_MESSAGE = 4096  # bytes a viewer may send in one WebSocket message (it sends nothing)
 JSON_MAX_DEPTH = 32  # nesting a request body may have (the admin page sends depth 2)
 VERIFY_AT_ONCE = 2  # password checks running at once (scrypt N=2^17 takes 128 MiB each)
+SOCKETS_PER_CLIENT = 16  # viewer WebSockets one address may hold (a tablet needs one; this PC is not counted)
+TOO_MANY = 1013  # WebSocket close code: try again later (the viewer reconnects with a back-off)
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SAME_SITE_ONLY = frozenset({"/qr.svg"})  # GETs only this server's pages may make (the QR code holds the viewer key)
@@ -124,6 +127,7 @@ class Gate:
         self.everyone = Throttle(free=30, max_wait=60, forget_after=3600)  # wrong PINs from all clients together
         self.key = viewer_key(viewer_secret or secrets.token_bytes(32), options.viewer_pin) if options.viewer_pin else ""
         self.verify_slots = asyncio.Semaphore(VERIFY_AT_ONCE)
+        self.sockets: dict[str, int] = {}  # open viewer WebSockets per client address
 
     # -- answers -------------------------------------------------------------------------
 
@@ -190,6 +194,24 @@ class Gate:
                 return "ok", 0.0
             self.everyone.failed(EVERYONE)
         return "wrong", 0.0
+
+    @contextlib.contextmanager
+    def socket_slot(self, conn) -> Iterator[bool]:
+        """Holds one of the client's viewer WebSockets while it is open; False when it has too many."""
+        client = self.client_of(conn)
+        counted = not is_loopback(client)
+        if counted and self.sockets.get(client, 0) >= SOCKETS_PER_CLIENT:
+            yield False
+            return
+        if counted:
+            self.sockets[client] = self.sockets.get(client, 0) + 1
+        try:
+            yield True
+        finally:
+            if counted:
+                self.sockets[client] -= 1
+                if not self.sockets[client]:
+                    del self.sockets[client]
 
     def tablet(self, handler: Handler) -> Handler:
         """A tablet's POST (reply, button, survey) carries the viewer key or PIN; throttled like the viewer."""

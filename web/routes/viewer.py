@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket
 from web import qr
 from web.addresses import viewer_url
 from web.conversation.survey import SurveyError
-from web.gate import PIN_CLOSE, PIN_WAIT, Gate, json_object
+from web.gate import PIN_CLOSE, PIN_WAIT, TOO_MANY, Gate, json_object
 from web.hub import stream
 from web.rules import rules_json
 
@@ -48,13 +48,17 @@ def routes(gate: Gate) -> list:
         if verdict != "ok":
             await websocket.close(code=PIN_WAIT if verdict == "wait" else PIN_CLOSE, reason="PIN")
             return
-        if gate.key:  # the tablet keeps the key, not the PIN
-            await websocket.send_text(json.dumps({"t": "key", "key": gate.key}))
-        try:
-            since = max(0, int(params.get("since", "0")))
-        except ValueError:
-            since = 0
-        await stream(hub, websocket, since, params.get("epoch", ""))
+        with gate.socket_slot(websocket) as admitted:
+            if not admitted:
+                await websocket.close(code=TOO_MANY, reason="too many connections from this address")
+                return
+            if gate.key:  # the tablet keeps the key, not the PIN
+                await websocket.send_text(json.dumps({"t": "key", "key": gate.key}))
+            try:
+                since = max(0, int(params.get("since", "0")))
+            except ValueError:
+                since = 0
+            await stream(hub, websocket, since, params.get("epoch", ""))
 
     async def reply(request: Request) -> Response:
         body = await json_object(request)
