@@ -635,3 +635,19 @@ def test_the_survey_database_is_readable_by_this_user_only(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "s.sqlite3").stat().st_mode) == 0o600
+
+
+def test_one_conversation_takes_only_a_few_survey_answers(tmp_path):
+    """Issue 27 (Medium): the survey took 200 answers for one conversation in 10 s (the tablet id
+    is the client's choice); a tablet may still change its own answer."""
+    from web.conversation.survey import TABLETS_PER_CONVERSATION
+
+    store = SurveyStore(tmp_path / "s.sqlite3")
+    for n in range(TABLETS_PER_CONVERSATION):
+        store.add(score=5, counter="A", conversation="e-1", tablet=f"t{n}")
+    with pytest.raises(SurveyError) as refused:
+        store.add(score=1, counter="A", conversation="e-1", tablet="forged")
+    assert refused.value.status == 429
+    store.add(score=3, counter="A", conversation="e-1", tablet="t0")  # its own answer, changed
+    store.add(score=4, counter="A", conversation="e-2", tablet="forged")  # the next conversation
+    assert store.summary()["answers"] == TABLETS_PER_CONVERSATION + 1

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 FILE = "survey.sqlite3"
 MAX_COMMENT = 500
+TABLETS_PER_CONVERSATION = 4  # answers one conversation may get (a counter has one or two tablets)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -102,6 +103,11 @@ class SurveyStore:
             raise SurveyError("保存できない文字が含まれています")
         with self._lock:
             db = self._connect()
+            answered = db.execute(
+                "SELECT COUNT(*), SUM(tablet = ?) FROM answers WHERE conversation = ?", (tablet, conversation)
+            ).fetchone()
+            if answered[0] >= TABLETS_PER_CONVERSATION and not answered[1]:
+                raise SurveyError("この会話のアンケートは受付を終えました", status=429)
             try:
                 db.execute(
                     "INSERT OR REPLACE INTO answers (at, day, counter, conversation, tablet, language, score, comment) "
