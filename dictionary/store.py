@@ -35,6 +35,7 @@ from dictionary.options import DictionaryOptions
 log = logging.getLogger(__name__)
 
 WORDS_FILE = "words.yaml"  # where the CLI adds words
+MAX_WORD = 100  # characters of a surface, reading or alias (a longer one could not even be deleted by URL)
 TOWNS_PREFIX = "towns-"  # files written by `captioner dict import-towns` (rank below others)
 YAML_SUFFIXES = (".yaml", ".yml")
 WORD_SUFFIXES = (*YAML_SUFFIXES, ".csv")
@@ -155,6 +156,12 @@ def build_entry(
         else:
             kind = "other characters"
         problem(reading_at, f"{name}: reading '{reading}' must be hiragana or katakana, it has {kind} ({bad})")
+    short = name if len(name) <= 20 else name[:20] + "…"
+    for label, word in [("surface", surface), ("reading", reading), *(("alias", a) for a in aliases)]:
+        if word is not None and len(word) > MAX_WORD:
+            usable = False
+            at = values.get("aliases" if label == "alias" else label, (None, line))[1]
+            problem(at, f"{short}: the {label} has {len(word)} characters; a word has at most {MAX_WORD}")
     if not usable:
         return None, problems
     entry = Entry(

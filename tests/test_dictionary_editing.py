@@ -100,3 +100,14 @@ def test_a_csv_export_leaves_out_a_word_it_cannot_write(tmp_path):
 
     write_csv(tmp_path / "out.csv", [Entry("防府市", "ほうふし"), Entry("x\ud800", "えっくす"), Entry("富海", "とのみ")])
     assert [e.surface for e in read_csv(tmp_path / "out.csv").entries] == ["防府市", "富海"]
+
+
+def test_a_word_too_long_to_be_a_word_is_refused_on_import(tmp_path):
+    """Issue 27 (Low): a 70,000-character surface imported, and could then not be deleted from the
+    admin page (its URL was too long)."""
+    upload = tmp_path / "upload.csv"
+    upload.write_text("表記,読み\n" + "防" * 70_000 + ",ほうふ\n富海,とのみ\n", encoding="utf-8")
+    with pytest.raises(EditRefused) as refused:
+        WordFolder(tmp_path / "words").import_csv(upload)
+    assert any("at most 100" in p for p in refused.value.problems)
+    assert not (tmp_path / "words" / "words.yaml").exists()
