@@ -72,7 +72,7 @@ def _one(message: str) -> str:
     for pattern, template in _COMPILED:
         match = pattern.match(message)
         if match:
-            values = {k: (_KINDS.get(v, _WORDS.get(v, v)) if v is not None else "") for k, v in match.groupdict().items()}
+            values = {k: ((_WORDS if k == "what" else _KINDS).get(v, v) if v is not None else "") for k, v in match.groupdict().items()}
             return template.format(**values)
     nested = _WHERE.match(message)  # "file:line: message" inside another message
     return message if nested is None else japanese(message)
