@@ -378,3 +378,14 @@ def test_a_caption_that_cannot_be_encoded_is_reported_and_skipped_never_blocking
     assert [r["text"] for r in records] == ["次の方どうぞ", "こちらです"]
     assert log.skipped == 2 and log.written == 2
     assert statuses and "2 件飛ばしました" in statuses[-1]
+
+
+@pytest.mark.parametrize(("typed", "logged"), [
+    ("電話は090 - 1234 - 5678です", "電話は[電話番号]です"),
+    ("090/1234/5678 にお願いします", "[電話番号] にお願いします"),
+    ("自宅は0835 / 22 / 4111", "自宅は[電話番号]"),
+])  # fmt: skip
+def test_phone_numbers_as_residents_type_them_are_masked(typed, logged):
+    """Issue 27 (Low): a reply typed as 090 - 1234 - 5678 or 090/1234/5678 reached the log as it was."""
+    assert mask(typed).text == logged
+    assert mask("受付は2026/12/15までです").text == "受付は2026/12/15までです"  # a typed date is no phone number
