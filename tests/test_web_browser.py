@@ -9,11 +9,11 @@ import time
 import pytest
 
 from captioner.app.config import Config
-from tests.web_support import (
+from tests.web_support import (  # noqa: F401 (browser: the fixture)
     TABLET,
+    browser,
     caption_text,
     event,
-    launch,
     rows,
     screenshot,
     wait_for_text,
@@ -22,16 +22,6 @@ from tests.web_support import (
 from web.hub import CaptionHub
 from web.options import WebOptions
 from web.server import WebServer
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def tablet(browser, **kw):

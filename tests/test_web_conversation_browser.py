@@ -11,12 +11,12 @@ import time
 import pytest
 
 from captioner.core.events import CaptionEvent
-from tests.web_support import (
+from tests.web_support import (  # noqa: F401 (browser: the fixture)
     ARTIFACTS,
     TABLET,
+    browser,
     caption_text,
     event,
-    launch,
     screenshot,
     wait_for_text,
     wait_js,
@@ -27,16 +27,6 @@ from web.options import WebOptions
 from web.server import WebServer
 
 HTML_REPLY = '<img src=x onerror="document.title=\'pwned\'">住所が<b>変わりました</b>'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(autouse=True)

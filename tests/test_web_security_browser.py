@@ -10,11 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.web_support import (
+from tests.web_support import (  # noqa: F401 (browser: the fixture)
     TABLET,
+    browser,
     caption_text,
     event,
-    launch,
     wait_for_text,
     wait_js,
 )
@@ -66,16 +66,6 @@ def evil():
     yield f"http://127.0.0.1:{server.server_address[1]}/cats.html"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def test_a_foreign_page_cannot_read_the_captions(browser, evil):
