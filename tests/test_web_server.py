@@ -163,3 +163,25 @@ def test_port_in_use_is_a_clear_error():
     with WebServer(WebOptions(port=0), CaptionHub()) as s:
         with pytest.raises(CaptionerError, match="cannot listen"):
             WebServer(WebOptions(port=s.port), CaptionHub()).start()
+
+
+def test_the_server_raises_a_low_open_files_limit():
+    """Issue 27 (Medium): about 1,100 idle connections used up systemd's default soft limit of
+    1,024 open files and blocked every new request; the server raises the soft limit towards
+    the hard one when it starts."""
+    import resource
+    import subprocess
+    import sys
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard <= 512:
+        pytest.skip(f"the hard limit ({hard}) leaves nothing to raise")
+    script = (
+        "import resource\n"
+        "from web.hub import CaptionHub\nfrom web.options import WebOptions\nfrom web.server import WebServer\n"
+        "with WebServer(WebOptions(port=0), CaptionHub()):\n"
+        "    print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    low = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))  # noqa: E731
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, preexec_fn=low, check=True)
+    assert int(done.stdout.strip()) > 1024 or int(done.stdout.strip()) == hard

@@ -31,6 +31,7 @@ from web.hub import CaptionHub
 from web.options import WebOptions
 
 log = logging.getLogger(__name__)
+OPEN_FILES = 65_536  # the soft limit wanted: idle connections from one client must not use up 1,024
 
 
 def create_app(
@@ -93,6 +94,24 @@ def create_app(
     return app
 
 
+def raise_open_files_limit(wanted: int = OPEN_FILES) -> int:
+    """Raise this process's soft limit on open files towards ``wanted`` (at most the hard limit;
+    systemd's default is 1,024 soft and 524,288 hard); the soft limit now."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as e:
+            log.warning("cannot raise the open-files limit from %d to %d: %s", soft, target, e)
+    return soft
+
+
 class WebServer:
     """Runs the app with uvicorn in a thread; ``start()`` returns once it accepts connections."""
 
@@ -112,6 +131,7 @@ class WebServer:
     def start(self) -> None:
         import uvicorn
 
+        raise_open_files_limit()
         tls = self._tls_files()
         family = socket.AF_INET6 if ":" in self.options.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
