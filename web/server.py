@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
 from captioner.core.errors import CaptionerError
 from captioner.core.events import CaptionEvent, UtteranceIds
 from web.addresses import viewer_url
@@ -32,6 +34,8 @@ from web.options import WebOptions
 
 log = logging.getLogger(__name__)
 OPEN_FILES = 65_536  # the soft limit wanted: idle connections from one client must not use up 1,024
+FIRST_REQUEST_S = 10.0  # a connection that sends nothing this long is closed
+CONNECTIONS_PER_CLIENT = 64  # HTTP connections one address may hold open (a browser uses about 6)
 
 
 def create_app(
@@ -112,6 +116,62 @@ def raise_open_files_limit(wanted: int = OPEN_FILES) -> int:
     return soft
 
 
+class LimitedH11(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with two limits before any work: a connection must start its
+    first request within :data:`FIRST_REQUEST_S`, and one address may hold at most
+    :data:`CONNECTIONS_PER_CLIENT` (a connection that becomes a WebSocket leaves this count for
+    the gate's own, ``web.gate.SOCKETS_PER_CLIENT``)."""
+
+    per_client = CONNECTIONS_PER_CLIENT
+    first_request_s = FIRST_REQUEST_S
+    open_by_client: dict[str, int] = {}  # on the server's loop
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._counted: str | None = None
+        self._waiting: asyncio.TimerHandle | None = None
+        client = self.client[0] if self.client else ""
+        if self.open_by_client.get(client, 0) >= self.per_client:
+            log.info("refused a connection from %s: it holds %d already", client, self.per_client)
+            transport.close()
+            return
+        self.open_by_client[client] = self.open_by_client.get(client, 0) + 1
+        self._counted = client
+        self._waiting = self.loop.call_later(self.first_request_s, self._silent)
+
+    def data_received(self, data: bytes) -> None:
+        self._stop_waiting()
+        super().data_received(data)
+
+    def handle_websocket_upgrade(self, event) -> None:
+        self._release()
+        super().handle_websocket_upgrade(event)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_waiting()
+        self._release()
+        super().connection_lost(exc)
+
+    def _silent(self) -> None:
+        self._waiting = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _stop_waiting(self) -> None:
+        if self._waiting is not None:
+            self._waiting.cancel()
+            self._waiting = None
+
+    def _release(self) -> None:
+        if self._counted is not None:
+            left = self.open_by_client.get(self._counted, 1) - 1
+            if left > 0:
+                self.open_by_client[self._counted] = left
+            else:
+                self.open_by_client.pop(self._counted, None)
+            self._counted = None
+
+
 class WebServer:
     """Runs the app with uvicorn in a thread; ``start()`` returns once it accepts connections."""
 
@@ -148,7 +208,7 @@ class WebServer:
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             create_app(self.options, self.hub, **self.app_kwargs),
-            log_level="warning", access_log=False, lifespan="on", ws="websockets-sansio",
+            log_level="warning", access_log=False, lifespan="on", http=LimitedH11, ws="websockets-sansio",
             timeout_graceful_shutdown=2, ws_ping_interval=20, ws_ping_timeout=20,
             ws_max_size=WS_MAX_MESSAGE, server_header=False,
             proxy_headers=False, forwarded_allow_ips=[],  # X-Forwarded-For is not a fresh identity
