@@ -480,6 +480,23 @@ def test_one_address_cannot_hold_hundreds_of_viewer_sockets():
             assert again.receive_json()["t"] == "hello"
 
 
+def test_a_tablet_cannot_flood_the_clerk_with_replies_and_buttons():
+    """Issue 27 (Medium): replies, buttons and survey answers had no rate limit."""
+    from starlette.testclient import TestClient
+
+    from web.gate import TABLET_POSTS
+    from web.server import create_app
+
+    app = create_app(WebOptions(host="0.0.0.0"), CaptionHub())
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("192.168.1.40", 50000)) as tablet:
+        for _ in range(TABLET_POSTS):
+            assert tablet.post("/api/button", json={"button": "yes"}).status_code == 200
+        flooded = tablet.post("/api/reply", json={"text": "はい"})
+        assert flooded.status_code == 429 and "Retry-After" in flooded.headers
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("192.168.1.41", 50000)) as other:
+        assert other.post("/api/button", json={"button": "no"}).status_code == 200  # another tablet is not held up
+
+
 def test_known_hosts_include_this_machine():
     from web.gate import known_hosts
 

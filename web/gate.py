@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import hashlib
 import hmac
@@ -52,6 +53,8 @@ PIN_WAIT = 4429  # WebSocket close code: too many wrong PINs from this client, t
 WS_MAX_MESSAGE = 4096  # bytes a viewer may send in one WebSocket message (it sends nothing)
 JSON_MAX_DEPTH = 32  # nesting a request body may have (the admin page sends depth 2)
 VERIFY_AT_ONCE = 2  # password checks running at once (scrypt N=2^17 takes 128 MiB each)
+TABLET_POSTS = 30  # replies, buttons and survey answers one address may send ...
+TABLET_WINDOW_S = 60.0  # ... in this many seconds (a resident answers every few seconds at most)
 SOCKETS_PER_CLIENT = 16  # viewer WebSockets one address may hold (a tablet needs one; this PC is not counted)
 TOO_MANY = 1013  # WebSocket close code: try again later (the viewer reconnects with a back-off)
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -128,6 +131,7 @@ class Gate:
         self.key = viewer_key(viewer_secret or secrets.token_bytes(32), options.viewer_pin) if options.viewer_pin else ""
         self.verify_slots = asyncio.Semaphore(VERIFY_AT_ONCE)
         self.sockets: dict[str, int] = {}  # open viewer WebSockets per client address
+        self.tablet_posts = RateLimit(TABLET_POSTS, TABLET_WINDOW_S)
 
     # -- answers -------------------------------------------------------------------------
 
@@ -217,9 +221,13 @@ class Gate:
         """A tablet's POST (reply, button, survey) carries the viewer key or PIN; throttled like the viewer."""
 
         async def wrapper(request):
-            verdict, _ = self.admit(self.client_of(request), request.headers.get("x-viewer-pin"), request.headers.get("x-viewer-key"))
+            client = self.client_of(request)
+            verdict, _ = self.admit(client, request.headers.get("x-viewer-pin"), request.headers.get("x-viewer-key"))
             if verdict != "ok":
                 return self.denied(403, "PIN が違います")
+            wait = 0.0 if is_loopback(client) else self.tablet_posts.wait(client)  # this PC: the clerk, the benchmark
+            if wait > 0:
+                return self.denied(429, f"送信が続いたため {int(wait) + 1} 秒待ってください", retry=int(wait) + 1)
             return await self._answer(handler, request)
 
         return wrapper
@@ -305,6 +313,29 @@ class Gate:
 
     def port_of(self, conn) -> int:
         return int((conn.scope.get("server") or ("", self.options.port))[1] or self.options.port)
+
+
+class RateLimit:
+    """At most ``limit`` actions per client in any ``window_s`` seconds."""
+
+    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.clock = clock
+        self._times: dict[str, collections.deque[float]] = {}
+
+    def wait(self, client: str) -> float:
+        """0 and the action counted, or the seconds until the client may act again."""
+        now = self.clock()
+        times = self._times.setdefault(client, collections.deque())
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        for other in [c for c, t in self._times.items() if not t and c != client]:  # forget quiet clients
+            del self._times[other]
+        if len(times) >= self.limit:
+            return times[0] + self.window_s - now
+        times.append(now)
+        return 0.0
 
 
 def _same_token(conn, session: Session) -> bool:
