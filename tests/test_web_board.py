@@ -12,7 +12,7 @@ from pathlib import Path
 from captioner.core.events import CaptionEvent
 from captioner.core.lines import CaptionLines
 from display.layout import CaptionBoard
-from tests.web_support import browser, wait_js  # noqa: F401 (the fixture)
+from tests.web_support import wait_js
 from web.hub import CaptionHub
 from web.options import WebOptions
 from web.server import WebServer

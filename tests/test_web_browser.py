@@ -9,9 +9,8 @@ import time
 import pytest
 
 from captioner.app.config import Config
-from tests.web_support import (  # noqa: F401 (browser: the fixture)
+from tests.web_support import (
     TABLET,
-    browser,
     caption_text,
     event,
     rows,

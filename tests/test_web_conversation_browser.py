@@ -11,10 +11,9 @@ import time
 import pytest
 
 from captioner.core.events import CaptionEvent
-from tests.web_support import (  # noqa: F401 (browser: the fixture)
+from tests.web_support import (
     ARTIFACTS,
     TABLET,
-    browser,
     caption_text,
     event,
     screenshot,

@@ -10,9 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.web_support import (  # noqa: F401 (browser: the fixture)
+from tests.web_support import (
     TABLET,
-    browser,
     caption_text,
     event,
     wait_for_text,

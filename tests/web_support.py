@@ -77,14 +77,3 @@ def wait_js(page, expression: str, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {timeout}s: {expression}")
         time.sleep(0.05)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """A headless Chromium for a test module (import this fixture into the module)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = launch(p)
-        yield launched
-        launched.close()

@@ -92,7 +92,6 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.conversation = context
     app.router.redirect_slashes = False  # Starlette's slash redirects are absolute URLs built from Host
     app.add_middleware(Guard, hosts=HostCheck(options), admin_lan=options.admin_lan)
     return app

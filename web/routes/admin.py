@@ -18,6 +18,7 @@ WORDS_JSON_LIMIT = 64 * 1024  # bytes
 
 
 def routes(gate: Gate) -> list:
+    """The admin page's routes (every check from ``gate``)."""
     options, hub, admin, context = gate.options, gate.hub, gate.admin, gate.conversation
 
     async def admin_page(request: Request) -> Response:

@@ -20,6 +20,7 @@ CLERK_REFUSED = 4403  # WebSocket close code: not this PC and no admin session
 
 
 def routes(gate: Gate) -> list:
+    """The clerk's routes (every check from ``gate``)."""
     options, context = gate.options, gate.conversation
     conversation = context.conversation
 

@@ -20,6 +20,7 @@ from web.rules import rules_json
 
 
 def routes(gate: Gate) -> list:
+    """The tablets' routes (every check from ``gate``)."""
     options, hub, conversation = gate.options, gate.hub, gate.conversation.conversation
 
     async def viewer(request: Request) -> Response:
