@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from captioner.core.text import writable
 from dictionary.entries import Entry
 from dictionary.store import LANGUAGE, FileResult, Problem, build_entry, sort_languages
+
+log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {
     "英語": "en",
@@ -68,12 +72,13 @@ EXPORT_NAMES = {"surface": "表記", "reading": "読み", "aliases": "別表記"
 EXPORT_LANGUAGES = {code: name for name, code in reversed(LANGUAGE_NAMES.items())}  # first name wins
 REQUIRED = ("surface", "reading")
 ALIAS_SEPARATORS = re.compile(r"[;；、]")
-# A cell Excel would run as a formula (= + - @, or tab/CR before one) is written with a leading
-# apostrophe (OWASP's advice against CSV injection); the reader removes exactly one such
-# apostrophe, so an exported file imports unchanged (a value that starts with apostrophes and
-# then a formula character gets one more on export, which the import removes again).
-FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
-QUOTED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
+# A cell Excel would run as a formula (= + - @, their full-width forms ＝ ＋ － ＠, which Excel
+# also takes, or tab/CR before one) is written with a leading apostrophe (OWASP's advice against
+# CSV injection); the reader removes exactly one such apostrophe, so an exported file imports
+# unchanged (a value that starts with apostrophes and then a formula character gets one more on
+# export, which the import removes again).
+FORMULA_START = re.compile(r"'*[=+\-@\t\r＝＋－＠]")
+QUOTED_FORMULA = re.compile(r"'+[=+\-@\t\r＝＋－＠]")
 PRIORITY = re.compile(r"[+-]?[0-9]{1,9}")
 
 
@@ -207,6 +212,9 @@ def write_csv(path: str | Path, entries: Sequence[Entry]) -> None:
     writer.writerow(header)
     for e in entries:
         cells = [e.surface, e.reading, *(e.translations.get(c, "") for c in languages), ";".join(e.aliases), e.note, e.priority or ""]
+        if not writable([str(cell) for cell in cells]):  # a lone surrogate: reported, the other rows written
+            log.warning("%s: left out a word with text that cannot be saved: %r", path, e.surface)
+            continue
         writer.writerow([_safe_cell(str(cell)) for cell in cells])
     atomic_write(Path(path), out.getvalue().encode("utf-8-sig"))
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from captioner.core.errors import CaptionerError
+from captioner.core.text import writable
 from dictionary.csvio import read_csv, write_csv
 from dictionary.entries import Entry, to_hiragana
 from dictionary.store import (
@@ -98,6 +99,7 @@ class WordFolder:
 
     def add(self, entry: Entry) -> tuple[str, list[str], Path]:
         """Add or update ``entry``: ("added" | "updated" | "unchanged", changes, the file)."""
+        _check_writable(entry)
         with self._lock:
             path = self._yaml_file_with(entry.surface) or self.folder / WORDS_FILE
             records = read_records(path)
@@ -108,6 +110,7 @@ class WordFolder:
 
     def replace(self, surface: str, entry: Entry) -> Path:
         """Replace the word ``surface`` with ``entry`` (renaming it if the surface differs)."""
+        _check_writable(entry)
         with self._lock:
             path = self._yaml_file_with(surface)
             if path is None:
@@ -187,6 +190,11 @@ class WordFolder:
 
     def _yaml_file_with(self, surface: str) -> Path | None:
         return self._yaml_holders().get(surface)
+
+
+def _check_writable(entry: Entry) -> None:
+    if not writable(entry_record(entry)):
+        raise EditRefused(f"{entry.surface!r} has a character that cannot be saved (a lone surrogate); type the word again")
 
 
 def _upsert_indexed(records: list[Any], index: dict[str | None, int], entry: Entry) -> tuple[str, list[str]]:

@@ -27,6 +27,7 @@ import yaml
 
 from captioner.core.errors import CaptionerError
 from captioner.core.files import atomic_write
+from captioner.core.text import writable
 from dictionary.analyzer import has_kanji
 from dictionary.entries import Entry, is_kana_reading, to_hiragana
 from dictionary.options import DictionaryOptions
@@ -34,6 +35,7 @@ from dictionary.options import DictionaryOptions
 log = logging.getLogger(__name__)
 
 WORDS_FILE = "words.yaml"  # where the CLI adds words
+MAX_WORD = 100  # characters of a surface, reading or alias (a longer one could not even be deleted by URL)
 TOWNS_PREFIX = "towns-"  # files written by `captioner dict import-towns` (rank below others)
 YAML_SUFFIXES = (".yaml", ".yml")
 WORD_SUFFIXES = (*YAML_SUFFIXES, ".csv")
@@ -154,6 +156,12 @@ def build_entry(
         else:
             kind = "other characters"
         problem(reading_at, f"{name}: reading '{reading}' must be hiragana or katakana, it has {kind} ({bad})")
+    short = name if len(name) <= 20 else name[:20] + "…"
+    for label, word in [("surface", surface), ("reading", reading), *(("alias", a) for a in aliases)]:
+        if word is not None and len(word) > MAX_WORD:
+            usable = False
+            at = values.get("aliases" if label == "alias" else label, (None, line))[1]
+            problem(at, f"{short}: the {label} has {len(word)} characters; a word has at most {MAX_WORD}")
     if not usable:
         return None, problems
     entry = Entry(
@@ -608,7 +616,15 @@ def canonical(record: Any) -> Any:
 
 
 def write_records(path: Path, records: Sequence[Any], header: str = HEADER) -> None:
-    """Write a word file atomically: a temporary file in the same folder, then a rename."""
+    """Write a word file atomically: a temporary file in the same folder, then a rename.
+
+    A record with text that cannot be encoded (a lone surrogate, which YAML would write as an
+    escape it then refuses to read) is reported and left out, so the file always loads again.
+    """
+    for record in records:
+        if not writable(record):
+            log.warning("%s: left out a word with text that cannot be saved: %r", path, surface_of(record))
+    records = [r for r in records if writable(r)]
     text = header + (yaml.dump(
         [canonical(r) for r in records], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000
     ) if records else "[]\n")

@@ -1,9 +1,9 @@
 """Caption history → positioned lines. Pure: no drawing, no clock, no pygame.
 
-``CaptionBoard`` keeps the recent utterances from the caption events, grouped into
-paragraphs (a long pause between utterances starts a new one). ``BlockLayout`` breaks one
-channel of it ("ja" for the captions, or a translation language) into rows of styled spans
-with ``linebreak.line_spans``:
+``CaptionBoard`` keeps the recent utterances (``captioner.core.lines``: the one reducer of
+events into lines), grouped into paragraphs (a long pause between utterances starts a new
+one). ``BlockLayout`` breaks one channel of it ("ja" for the captions, or a translation
+language) into rows of styled spans with ``linebreak.line_spans``:
 
 - committed text is placed once: a line is frozen as soon as the text after its break is
   committed, and the partial text after it can never push a committed character that was
@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from captioner.core.events import UPDATE_CORRECTION, CaptionEvent
+from captioner.core.events import CaptionEvent
+from captioner.core.lines import CaptionLines, Line
 from display.linebreak import Measure, cell_width, is_word, line_spans
 
 JA = "ja"
@@ -32,26 +33,9 @@ Ruby = Callable[[str, tuple[tuple[str, str], ...]], Sequence[tuple[int, int, str
 
 
 @dataclass
-class Utterance:
-    """What the display knows about one utterance (updated by its events)."""
-
-    id: int
-    start: float
-    end: float
-    text: str = ""
-    committed: str = ""
-    final: bool = False
-    translations: dict[str, str] = field(default_factory=dict)
-    translated_final: set[str] = field(default_factory=set)  # languages whose translation is final
-    readings: tuple[tuple[str, str], ...] = ()  # (surface, hiragana) from the dictionary stage
-    source: str = "clerk"  # "resident": a reply from the tablet (its own colour)
-    corrected: bool = False  # the clerk replaced the text (its own colour)
-
-
-@dataclass
 class Paragraph:
     serial: int
-    utterances: list[Utterance] = field(default_factory=list)
+    utterances: list[Line] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -74,47 +58,25 @@ class ParagraphText:
         return "older" if i < self.newest_from else "current"
 
 
-def clean_text(text: str) -> str:
-    """Control characters (newlines, tabs) become spaces."""
-    return "".join(" " if (c < " " or c == "\x7f") else c for c in text)
-
-
-def event_texts(event: CaptionEvent, clean: Callable[[str], str] = clean_text) -> tuple[str, str]:
-    """(text, committed) to show, trimmed, with committed always a prefix of text."""
-    text = clean(event.display_text)
-    committed = clean(event.display_committed)
-    if not text.startswith(committed):  # a stage broke the contract: trust the common part
-        i = 0
-        while i < min(len(text), len(committed)) and text[i] == committed[i]:
-            i += 1
-        committed = text[:i]
-    lead = len(text) - len(text.lstrip())
-    text = text[lead:].rstrip()
-    committed = committed[lead:] if len(committed) > lead else ""
-    return text, committed[: len(text)]
-
-
 class CaptionBoard:
     """The recent caption history, updated by caption events (call from one thread)."""
 
-    def __init__(
-        self,
-        paragraph_pause_s: float = 3.0,
-        *,
-        keep_paragraphs: int = 6,
-        max_paragraph_utterances: int = 20,
-        clean: Callable[[str], str] = clean_text,
-    ) -> None:
+    def __init__(self, paragraph_pause_s: float = 3.0, *, keep_paragraphs: int = 6, max_paragraph_utterances: int = 20) -> None:
         self.paragraph_pause_s = paragraph_pause_s
         self.keep_paragraphs = keep_paragraphs
         self.max_paragraph_utterances = max_paragraph_utterances
-        self.clean = clean
+        self.lines = CaptionLines()  # the lines of the paragraphs below
         self.paragraphs: list[Paragraph] = []
         self._serial = 0
-        self.languages: list[str] = []  # translation languages seen, in order
+
+    @property
+    def languages(self) -> list[str]:
+        """Translation languages seen, in order."""
+        return self.lines.languages
 
     def clear(self) -> None:
         self.paragraphs.clear()
+        self.lines.clear()
 
     @property
     def empty(self) -> bool:
@@ -122,37 +84,17 @@ class CaptionBoard:
 
     def apply(self, event: CaptionEvent) -> bool:
         """Take one event; True when something visible may have changed."""
-        text, committed = self._texts(event)
-        utterance = self._find(event.utterance_id)
-        if utterance is None:
-            if not text and not event.translations:
-                return False
-            utterance = Utterance(event.utterance_id, event.audio_start, event.audio_end, source=event.source)
-            self._place(utterance)
-        before = (utterance.text, utterance.committed, utterance.final, dict(utterance.translations), utterance.corrected)
-        if event.update == UPDATE_CORRECTION:
-            utterance.corrected = True
-            utterance.translations, utterance.translated_final = {}, set()  # the new ones follow
-        utterance.end = max(utterance.end, event.audio_end)
-        if not utterance.final or event.is_final:
-            utterance.text, utterance.committed = text, committed
-        if event.is_final:
-            utterance.final = True
-            utterance.committed = utterance.text
-        if event.readings:
-            utterance.readings = tuple((str(k), str(v)) for k, v in event.readings.items() if k and v)
-        for lang, translated in (event.translations or {}).items():
-            if not isinstance(lang, str) or not isinstance(translated, str):
-                continue
-            utterance.translations[lang] = self.clean(translated).strip()
-            if event.is_final:
-                utterance.translated_final.add(lang)
-            if lang not in self.languages and utterance.source == "clerk":  # a reply's own words add no channel
-                self.languages.append(lang)
-        if utterance.final and not utterance.text and not utterance.translations:
-            self._remove(utterance)
+        line = self.lines.get(event.utterance_id)
+        before = line.shown if line is not None else None
+        line = self.lines.apply(event)
+        if line is None:
+            return False
+        if before is None:
+            self._place(line)
+        if line.gone:
+            self._remove(line)
             return True
-        return before != (utterance.text, utterance.committed, utterance.final, utterance.translations, utterance.corrected)
+        return before != line.shown
 
     def paragraph_text(self, paragraph: Paragraph, channel: str = JA) -> ParagraphText:
         """The text of one channel of ``paragraph`` (captions, or one translation language)."""
@@ -181,7 +123,7 @@ class CaptionBoard:
                 start = length + len(separator)
                 marks.append((start, start + len(piece), "resident" if utterance.source != "clerk" else "corrected"))
             length += len(separator) + len(piece)
-            readings.extend(utterance.readings)
+            readings.extend(utterance.readings.items())
         text = "".join(parts)
         return ParagraphText(
             text,
@@ -194,17 +136,14 @@ class CaptionBoard:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _texts(self, event: CaptionEvent) -> tuple[str, str]:
-        return event_texts(event, self.clean)
-
-    def _piece(self, utterance: Utterance, channel: str) -> tuple[str, str, bool]:
+    def _piece(self, utterance: Line, channel: str) -> tuple[str, str, bool]:
         if channel == JA:
             return utterance.text, utterance.committed, utterance.final
         piece = utterance.translations.get(channel, "")
         final = channel in utterance.translated_final or (utterance.final and self._skipped(utterance, channel))
         return ("" if final and channel not in utterance.translated_final else piece), (piece if final else ""), final
 
-    def _skipped(self, utterance: Utterance, channel: str) -> bool:
+    def _skipped(self, utterance: Line, channel: str) -> bool:
         """A final utterance without a translation, followed by one with: it never gets one."""
         seen = False
         for paragraph in self.paragraphs:
@@ -215,21 +154,14 @@ class CaptionBoard:
                     return True
         return False
 
-    def _newest(self, channel: str) -> Utterance | None:
+    def _newest(self, channel: str) -> Line | None:
         for paragraph in reversed(self.paragraphs):
             for utterance in reversed(paragraph.utterances):
                 if self._piece(utterance, channel)[0]:
                     return utterance
         return None
 
-    def _find(self, utterance_id: int) -> Utterance | None:
-        for paragraph in reversed(self.paragraphs):
-            for utterance in paragraph.utterances:
-                if utterance.id == utterance_id:
-                    return utterance
-        return None
-
-    def _place(self, utterance: Utterance) -> None:
+    def _place(self, utterance: Line) -> None:
         last = self.paragraphs[-1] if self.paragraphs else None
         previous = last.utterances[-1] if last and last.utterances else None
         if (
@@ -242,10 +174,14 @@ class CaptionBoard:
             self._serial += 1
             last = Paragraph(self._serial)
             self.paragraphs.append(last)
+            for dropped in self.paragraphs[: -self.keep_paragraphs]:
+                for line in dropped.utterances:
+                    self.lines.forget(line.id)
             del self.paragraphs[: -self.keep_paragraphs]
         last.utterances.append(utterance)
 
-    def _remove(self, utterance: Utterance) -> None:
+    def _remove(self, utterance: Line) -> None:
+        self.lines.forget(utterance.id)
         for paragraph in self.paragraphs:
             if utterance in paragraph.utterances:
                 paragraph.utterances.remove(utterance)

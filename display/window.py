@@ -29,7 +29,7 @@ from display import settings as saved
 from display.fonts import find_font
 from display.furigana import Furigana
 from display.geometry import fit
-from display.layout import JA, BlockLayout, CaptionBoard, clean_text
+from display.layout import JA, BlockLayout, CaptionBoard
 from display.options import LIMITS, DisplayOptions
 from display.pg import pygame
 from display.render import Drawn, FontBook, Painter
@@ -121,7 +121,7 @@ class CaptionWindow:
         )
         self.clock = clock
         self.stats = DisplayStats()
-        self.board = CaptionBoard(options.paragraph_pause_s, clean=clean_text)
+        self.board = CaptionBoard(options.paragraph_pause_s)
         self.drawn: list[Drawn] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()

@@ -29,6 +29,19 @@ def recognizer():
     return create_recognizer(AsrOptions())
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """A real headless Chromium (Debian's ``chromium``, driven by Playwright) for one test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web_support import launch
+
+    with sync_playwright() as p:
+        launched = launch(p)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(scope="session")
 def pulse() -> Iterator:
     """A private PulseAudio server with a ``virt`` null sink whose monitor is the default source.

@@ -111,3 +111,25 @@ def test_unknown_model_offline_explains_the_fix(tmp_path, eval_dir):
 def test_devices_command_runs():
     result = captioner("devices")
     assert result.returncode == 0
+
+
+def test_captions_printed_to_a_log_instead_of_a_terminal_are_masked():
+    """Issue 27 (Low): without the window, ``captioner run`` printed captions unmasked to stdout,
+    which a service's journal (or run.log) keeps; a terminal still shows them as said."""
+    import io
+
+    from captioner.app.sinks import terminal_sink
+    from captioner.core.events import CaptionEvent
+
+    said = CaptionEvent("final", 1, "携帯は090-1234-5678です。", 0, 1, 1, committed="携帯は090-1234-5678です。")
+    journal = io.StringIO()  # not a terminal
+    terminal_sink(stream=journal)(said)
+    assert journal.getvalue() == "携帯は[電話番号]です。\n"
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    terminal_sink(stream=screen)(said)
+    assert "090-1234-5678" in screen.getvalue()

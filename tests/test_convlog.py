@@ -362,3 +362,30 @@ def test_the_session_writes_the_log_when_enabled(tmp_path, monkeypatch):
         session.run(source, partials=False, backpressure=True)
     (path,) = tmp_path.glob("*.jsonl")
     assert [r["text"] for r in lines(path)] == [e.display_text for e in shown if e.is_final]
+
+
+def test_a_caption_that_cannot_be_encoded_is_reported_and_skipped_never_blocking_the_next(tmp_path):
+    """Issue 27: one record with a lone surrogate stayed at the head of the backlog and every
+    later caption failed to be written until a restart."""
+    statuses = []
+    log = ConversationLog(ConversationLogOptions(enabled=True, folder=str(tmp_path)), on_status=statuses.append)
+    log(CaptionEvent("final", 1, "はい\ud800", 0, 1, 1, committed="はい\ud800", source="resident"))
+    log(CaptionEvent("final", 2, "次の方どうぞ", 1, 2, 2, committed="次の方どうぞ"))
+    log(CaptionEvent("final", 2, "次の方どうぞ", 1, 2, 2, committed="次の方どうぞ", translations={"en": "Next\udfff"}, update="translation"))
+    log(CaptionEvent("final", 3, "こちらです", 2, 3, 3, committed="こちらです"))
+    today = dt.date.today()
+    records = list(read_records(tmp_path, today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
+    assert [r["text"] for r in records] == ["次の方どうぞ", "こちらです"]
+    assert log.skipped == 2 and log.written == 2
+    assert statuses and "2 件飛ばしました" in statuses[-1]
+
+
+@pytest.mark.parametrize(("typed", "logged"), [
+    ("電話は090 - 1234 - 5678です", "電話は[電話番号]です"),
+    ("090/1234/5678 にお願いします", "[電話番号] にお願いします"),
+    ("自宅は0835 / 22 / 4111", "自宅は[電話番号]"),
+])  # fmt: skip
+def test_phone_numbers_as_residents_type_them_are_masked(typed, logged):
+    """Issue 27 (Low): a reply typed as 090 - 1234 - 5678 or 090/1234/5678 reached the log as it was."""
+    assert mask(typed).text == logged
+    assert mask("受付は2026/12/15までです").text == "受付は2026/12/15までです"  # a typed date is no phone number

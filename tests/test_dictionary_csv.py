@@ -132,3 +132,14 @@ def test_export_is_utf8_with_bom_and_japanese_headers_and_reads_back(tmp_path):
     assert [(e.surface, e.reading, e.aliases, e.translations, e.note, e.priority) for e in back.entries] == [
         (e.surface, e.reading, e.aliases, e.translations, e.note, e.priority) for e in entries
     ]
+
+
+def test_full_width_formula_characters_are_quoted_on_export_and_import_unchanged(tmp_path):
+    """Issue 27 (Low): Excel runs ＝ ＋ － ＠ as formulas too; the survey export quoted them, the
+    dictionary export did not."""
+    entry = Entry("防府市", "ほうふし", note="＝HYPERLINK(\"http://x\")", aliases=("＠防府",))
+    write_csv(tmp_path / "out.csv", [entry])
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+    assert "'＝HYPERLINK" in text and "'＠防府" in text
+    back = read_csv(tmp_path / "out.csv").entries[0]
+    assert (back.note, back.aliases) == (entry.note, entry.aliases)

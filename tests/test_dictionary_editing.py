@@ -81,3 +81,33 @@ def test_import_time_grows_linearly_with_rows(tmp_path):
         assert WordFolder(tmp_path / f"d{n}").import_csv(sheet).added == n
         seconds[n] = time.perf_counter() - started
     assert seconds[4000] < 8 * seconds[1000] + 0.5  # quadratic would be 16×
+
+
+def test_a_word_that_cannot_be_saved_is_refused_and_never_written(tmp_path):
+    """A lone surrogate (from a command line with undecodable bytes, say) would make words.yaml
+    unreadable: the edit is refused, and the writer leaves such a record out."""
+    folder = WordFolder(tmp_path)
+    folder.add(Entry("防府市", "ほうふし"))
+    with pytest.raises(EditRefused, match="cannot be saved"):
+        folder.add(Entry("防\udcff府", "ほうふ"))
+    write_records(tmp_path / "other.yaml", [{"surface": "富海", "reading": "とのみ"}, {"surface": "x\ud800", "reading": "えっくす"}])
+    result = load_folder(tmp_path)
+    assert not result.problems and sorted(e.surface for e in result.entries) == ["富海", "防府市"]
+
+
+def test_a_csv_export_leaves_out_a_word_it_cannot_write(tmp_path):
+    from dictionary.csvio import read_csv, write_csv
+
+    write_csv(tmp_path / "out.csv", [Entry("防府市", "ほうふし"), Entry("x\ud800", "えっくす"), Entry("富海", "とのみ")])
+    assert [e.surface for e in read_csv(tmp_path / "out.csv").entries] == ["防府市", "富海"]
+
+
+def test_a_word_too_long_to_be_a_word_is_refused_on_import(tmp_path):
+    """Issue 27 (Low): a 70,000-character surface imported, and could then not be deleted from the
+    admin page (its URL was too long)."""
+    upload = tmp_path / "upload.csv"
+    upload.write_text("表記,読み\n" + "防" * 70_000 + ",ほうふ\n富海,とのみ\n", encoding="utf-8")
+    with pytest.raises(EditRefused) as refused:
+        WordFolder(tmp_path / "words").import_csv(upload)
+    assert any("at most 100" in p for p in refused.value.problems)
+    assert not (tmp_path / "words" / "words.yaml").exists()

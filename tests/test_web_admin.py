@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -12,9 +14,10 @@ from web.admin import (
     set_password_in_config,
     verify_password,
 )
+from web.gate import COOKIE, AdminContext
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.server import COOKIE, AdminContext, create_app
+from web.server import create_app
 
 PASSWORD = "counter-admin-1"
 HASH = hash_password(PASSWORD)
@@ -206,3 +209,50 @@ def test_set_password_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["admin", "set-password", "--config", str(path), "--stdin"]) == 1
     assert "at least 8" in capsys.readouterr().err
+
+
+def test_a_lone_surrogate_from_the_admin_page_never_breaks_words_yaml(client, folder):
+    """Issue 27: "\\ud800" (valid JSON, ASCII on the wire) once made words.yaml refuse to load after
+    a restart, losing every word; the gate makes it U+FFFD before anything is written."""
+    from dictionary.store import load_folder
+
+    h = {"X-CSRF-Token": login(client), "Content-Type": "application/json"}
+    body = json.dumps({"surface": "防\ud800府", "reading": "ほうふ", "note": "\u202e逆向き"})  # escapes, as a browser sends them
+    assert client.post("/admin/api/words", content=body.encode("ascii"), headers=h).status_code == 200
+    result = load_folder(folder)
+    assert not result.problems, result.problems
+    assert {e.surface for e in result.entries} == {"防府市", "防\ufffd府"}
+    assert {e.note for e in result.entries} == {"", "逆向き"}  # the bidi override is gone
+
+
+def test_a_head_request_with_a_body_changes_nothing(client, folder):
+    """Issue 27 (Low): HEAD is not checked for the CSRF token, and a HEAD with a JSON body added the word."""
+    login(client)
+    response = client.request("HEAD", "/admin/api/words", content=json.dumps({"surface": "富海", "reading": "とのみ"}).encode(),
+                              headers={"Content-Type": "application/json"})  # fmt: skip
+    assert response.status_code == 200
+    assert "富海" not in (folder / "words.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("password", ["password", "PASSWORD", "12345678", "x" * 1025, "counter-\udcff-admin"])
+def test_a_password_that_cannot_protect_or_cannot_log_in_is_not_set(password):
+    """Issue 27 (Low): ``password`` was accepted, and one over 1,024 characters was set but could
+    never log in (the login page takes at most 1,024)."""
+    from captioner.core.errors import CaptionerError
+
+    with pytest.raises(CaptionerError):
+        hash_password(password)
+    assert verify_password("x" * 1024, hash_password("x" * 1024))  # the longest that logs in can be set
+
+
+def test_wrong_logins_from_many_addresses_are_slowed_down_together(folder):
+    """Issue 27 (Medium): the login throttle counted per address only, so guesses from ten
+    addresses kept scrypt (about 0.6 s each) busy and starved captioning."""
+    admin = AdminContext(HASH, b"k" * 32, DictionaryAdmin(folder), everyone=Throttle(free=4, max_wait=60))
+    app = create_app(WebOptions(host="0.0.0.0", admin_lan=True), CaptionHub(), admin=admin)
+    for n in range(5):  # one wrong guess from each address: no address alone is throttled
+        with TestClient(app, client=(f"192.168.1.{20 + n}", 50000)) as lan:
+            assert lan.post("/admin/api/login", json={"password": "wrong-one!"}).status_code == 401
+    with TestClient(app, client=("192.168.1.99", 50000)) as fresh:
+        blocked = fresh.post("/admin/api/login", json={"password": "wrong-one!"})
+        assert blocked.status_code == 429 and "Retry-After" in blocked.headers

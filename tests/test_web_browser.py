@@ -14,7 +14,6 @@ from tests.web_support import (
     TABLET,
     caption_text,
     event,
-    launch,
     rows,
     screenshot,
     wait_for_text,
@@ -23,16 +22,6 @@ from tests.web_support import (
 from web.hub import CaptionHub
 from web.options import WebOptions
 from web.server import WebServer
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def tablet(browser, **kw):

@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import http.client
 import json
+import socket
 import sqlite3
 import time
 
@@ -17,12 +18,15 @@ import websockets
 from captioner.core.events import CaptionEvent
 from tests.web_support import event
 from web.addresses import AddressChoice, lan_addresses, usable
-from web.clerk_api import default_context
-from web.conversation import INJECTED_BASE, ConversationError, Phrases
+from web.conversation.context import default_context
+from web.conversation.errors import ConversationError
+from web.conversation.phrases import Phrases
+from web.conversation.survey import SurveyError, SurveyStore, safe_cell
 from web.hub import CaptionHub
 from web.options import WebOptions
 from web.server import WebServer
-from web.survey import SurveyError, SurveyStore, safe_cell
+
+REPLY_ID = 1_000  # an utterance id for a reply fed in by hand
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +69,12 @@ def call(server, method: str, path: str, body=None, headers=None, host: str | No
         return response.status, data
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def wait(predicate, timeout=5.0):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -76,7 +86,7 @@ def test_reply_button_and_phrase_reach_every_sink():
     server, hub, received = start()
     try:
         status, answer = call(server, "POST", "/api/button", {"button": "slower", "language": "ja"})
-        assert status == 200 and answer["id"] >= INJECTED_BASE
+        assert status == 200 and isinstance(answer["id"], int)
         status, _ = call(server, "POST", "/api/reply", {"text": "住所が変わりました\n<b>", "language": "ja"})
         assert status == 200
         wait(lambda: len(received.events) == 2)
@@ -284,7 +294,7 @@ def test_lan_addresses_exclude_loopback_and_the_choice_is_kept(tmp_path):
     if not found:
         pytest.skip("this machine has no LAN IPv4 address")
     from captioner.core.paths import data_dir
-    from web.server import viewer_url
+    from web.addresses import viewer_url
 
     assert viewer_url(WebOptions(host="0.0.0.0", port=8765)) == f"http://{found[0]['address']}:8765/"  # not the host name
     kept = AddressChoice(data_dir() / "lan-address.json")
@@ -308,7 +318,7 @@ def test_translation_stage_keeps_a_replys_own_words():
 
     got = []
     stage = TranslationStage(CaptionTranslator({"en": Upper(), "vi": Upper()}), [got.append])
-    reply = CaptionEvent("final", INJECTED_BASE, "ja text", 0, 0, 0, committed="ja text", translations={"vi": "câu gốc"},
+    reply = CaptionEvent("final", REPLY_ID, "ja text", 0, 0, 0, committed="ja text", translations={"vi": "câu gốc"},
                          source="resident", language="vi")  # fmt: skip
     stage(reply)
     stage.close()
@@ -325,7 +335,7 @@ def test_conversation_log_records_replies_and_corrections(tmp_path):
     log = ConversationLog(ConversationLogOptions(enabled=True, folder=str(tmp_path / "log")))
     log(CaptionEvent("final", 3, "電話は09012345678です", 0, 1, 1, committed="電話は09012345678です"))
     log(CaptionEvent("final", 3, "電話は09012345679です", 0, 1, 0, committed="x", update="correction", details={"corrected": True}))
-    log(CaptionEvent("final", INJECTED_BASE, "はい", 1, 1, 0, committed="はい", source="resident", language="vi"))
+    log(CaptionEvent("final", REPLY_ID, "はい", 1, 1, 0, committed="はい", source="resident", language="vi"))
     today = dt.date.today()
     records = list(read_records(tmp_path / "log", today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
     assert [r["text"] for r in records] == ["電話は[電話番号]です", "はい"]  # the correction replaced it, masked
@@ -341,7 +351,7 @@ def test_caption_window_shows_replies_in_their_colour_and_corrections_marked(mon
     theme = THEMES["transparent"]
     with CaptionWindow(DisplayOptions(window_width=1280, window_height=720)) as window:
         window(event("final", 1, "ご住所は変わりましたか。", start=0, end=2))
-        window(CaptionEvent("final", INJECTED_BASE, "はい", 2, 2, 0, committed="はい", source="resident", language="ja"))
+        window(CaptionEvent("final", REPLY_ID, "はい", 2, 2, 0, committed="はい", source="resident", language="ja"))
         window(event("final", 2, "では、こちらにご記入ください。", start=2.5, end=4))
         window.step()
         window.render()
@@ -374,6 +384,7 @@ def test_reply_is_translated_into_japanese_with_an_installed_package(tmp_path):
     """A tiny real Argos package (CTranslate2 + SentencePiece, translate.tiny) for en→ja."""
     from translate.options import TranslateOptions
     from translate.packages import PackageStore
+    from translate.replies import ReplyTranslator
     from translate.tiny import build_package
 
     en_lines = ["hello.", "please wait.", "thank you.", "where is the office?"]
@@ -382,7 +393,7 @@ def test_reply_is_translated_into_japanese_with_an_installed_package(tmp_path):
     options = TranslateOptions(languages=["en"], packages_dir=str(tmp_path / "installed"), argos_packages=False)
     hub = CaptionHub()
     received = Received(hub)
-    context = default_context(WebOptions(port=0), hub, received, options)
+    context = default_context(WebOptions(port=0), hub, received, translator=ReplyTranslator(options))
     server = WebServer(WebOptions(port=0), hub, conversation=context)
     server.start()
     try:
@@ -401,7 +412,6 @@ def test_reply_is_translated_into_japanese_with_an_installed_package(tmp_path):
 def test_captioner_run_wiring_sends_replies_to_every_sink_and_the_log(recognizer, eval_dir, tmp_path):
     """``captioner run``'s session: a reply posted while captions run reaches the terminal sink
     and the conversation log, masked, as the pipeline's own captions do."""
-    import socket
     import threading
 
     from captioner.app.config import Config
@@ -410,11 +420,8 @@ def test_captioner_run_wiring_sends_replies_to_every_sink_and_the_log(recognizer
     from captioner.convlog.log import read_records
     from captioner.engine.audio import FileSource
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     config = Config()
-    config.web.port = port
+    config.web.port = free_port()
     config.dictionary.enabled = False
     config.conversation_log.enabled = True
     config.conversation_log.folder = str(tmp_path / "log")
@@ -449,3 +456,198 @@ def test_captioner_run_wiring_sends_replies_to_every_sink_and_the_log(recognizer
     resident = [r for r in records if r.get("source") == "resident"]
     assert [r["text"] for r in resident] == ["電話は[電話番号]です"]
     assert any(r.get("source") is None for r in records)  # and the pipeline's own captions
+
+
+def test_replies_take_the_sessions_utterance_ids_and_its_reply_translator(tmp_path):
+    """``captioner run``'s session hands the web its utterance ids (the pipeline's counter) and
+    its translation stage's reply translator: a reply gets the session's next id, and a reply
+    in English without an en→ja package gets that translator's note."""
+    from captioner.app.config import Config
+    from captioner.app.session import CaptionSession
+
+    config = Config()
+    config.web.port = free_port()
+    config.dictionary.enabled = False
+    config.translate.languages = ["en"]
+    config.translate.packages_dir = str(tmp_path / "no-packages")
+    config.translate.argos_packages = False
+
+    class Server:  # stands for http.client against the running captioner
+        port = config.web.port
+
+    got = []
+    with CaptionSession(config, None, [got.append], web=True) as session:
+        assert session.server.app_kwargs["replies"] is session.translation.replies
+        first = next(session.ids)  # as the pipeline draws one for an utterance
+        status, answer = call(Server, "POST", "/api/reply", {"text": "I moved.", "language": "en"})
+        assert status == 200 and answer["id"] == first + 1
+        assert next(session.ids) == first + 2
+        wait(lambda: any(e.source == "resident" for e in got))
+    reply = next(e for e in got if e.source == "resident")
+    assert reply.utterance_id == first + 1 and "en→ja の翻訳パッケージがない" in reply.details["note"]
+
+
+def test_a_reply_never_takes_an_id_a_caption_already_has():
+    server, hub, received = start()
+    try:
+        hub.sink(event("final", 41, "ご用件をどうぞ。"))
+        wait(lambda: hub.state_of(41) is not None)
+        status, answer = call(server, "POST", "/api/button", {"button": "yes", "language": "ja"})
+        assert status == 200 and answer["id"] == 42
+    finally:
+        server.stop()
+
+
+def post_raw(server, path: str, data: bytes):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("POST", path, body=data, headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    connection.close()
+    return response.status, answer
+
+
+def test_a_lone_surrogate_in_a_reply_is_made_safe_at_the_edge_and_the_log_keeps_going(tmp_path):
+    """Issue 27 (High): a reply holding the escape "\\ud800" could not be encoded, stayed at the
+    head of the conversation log's backlog and stopped the log for good. The gate makes it
+    U+FFFD (and drops bidi overrides and zero-width spaces) before anything sees it."""
+    from captioner.convlog.log import ConversationLog, ConversationLogOptions, read_records
+
+    log = ConversationLog(ConversationLogOptions(enabled=True, folder=str(tmp_path / "log")))
+    hub = CaptionHub()
+    received = Received(hub)
+
+    def sinks(e: CaptionEvent) -> None:  # what ``captioner run`` wires to ``publish``
+        received(e)
+        log(e)
+
+    server = WebServer(WebOptions(port=0), hub, publish=sinks)
+    server.start()
+    try:
+        body = json.dumps({"text": "\ud800住所が\u202e変わりました\u200b", "language": "ja"})  # ASCII escapes
+        status, answer = post_raw(server, "/api/reply", body.encode("ascii"))
+        assert status == 200, answer
+        wait(lambda: received.events)
+        assert received.events[0].text == "\ufffd住所が変わりました"
+        status, answer = post_raw(server, "/api/survey", json.dumps({"conversation": "x", "score": 5, "comment": "\udfff"}).encode())
+        assert status == 409  # no survey open: refused as usual, no traceback
+    finally:
+        server.stop()
+    sinks(event("final", 5, "次の方どうぞ。"))
+    today = dt.date.today()
+    records = list(read_records(tmp_path / "log", today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
+    assert [r["text"] for r in records] == ["\ufffd住所が変わりました", "次の方どうぞ。"]
+
+
+def test_the_survey_store_refuses_text_it_cannot_save(tmp_path):
+    store = SurveyStore(tmp_path / "s.sqlite3")
+    with pytest.raises(SurveyError, match="保存できない文字"):
+        store.add(score=4, comment="よかった\ud800", counter="A", conversation="e-1", tablet="t")
+    assert store.add(score=4, comment="よかった", counter="A", conversation="e-1", tablet="t")["stored"]
+
+
+@pytest.mark.parametrize("path", ["/api/reply", "/admin/clerk/api/phrase"])
+def test_a_body_over_the_limit_is_refused_before_it_is_read(path):
+    """Issue 27: the tablet and clerk routes read the whole body before checking the 16 KB limit
+    (a 300 MB POST grew the server by 600 MB first). Here the announced 300 MB never comes, and a
+    chunked body stops after 20 KB: the server answers 413 without waiting for the rest."""
+    server, hub, received = start()
+    try:
+        for head, first in (
+            (f"Content-Length: {300 * 1024 * 1024}\r\n", b"{"),
+            ("Transfer-Encoding: chunked\r\n", b"5000\r\n" + b" " * 0x5000 + b"\r\n"),
+        ):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+                raw.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{head}\r\n".encode() + first)
+                answer = raw.recv(4096).decode("latin-1")  # the rest of the body is never sent
+                assert answer.startswith("HTTP/1.1 413"), answer[:200]
+        assert not received.events
+    finally:
+        server.stop()
+
+
+def test_a_viewer_that_connects_after_the_end_gets_nothing_of_the_conversation_before():
+    """Issue 27: after 終了 a new viewer received the last 10 captions and replies (the previous
+    resident's phone number included); a late translation of them is not shown either."""
+    server, hub, received = start()
+
+    async def backlog() -> list[dict]:
+        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws") as viewer:
+            messages = []
+            while not messages or messages[-1]["t"] != "live":
+                messages.append(json.loads(await asyncio.wait_for(viewer.recv(), 5)))
+            return [m for m in messages if m["t"] == "cap"]
+
+    try:
+        hub.sink(event("final", 1, "お電話番号をどうぞ。"))
+        assert call(server, "POST", "/api/reply", {"text": "09012345678", "language": "ja"})[0] == 200
+        wait(lambda: len(received.events) == 1 and hub.state_of(received.events[0].utterance_id) is not None)
+        assert len(asyncio.run(backlog())) == 2
+        hub.sink(event("partial", 3, "次の方", start=5, end=6))  # still being spoken when the clerk ends
+        wait(lambda: hub.state_of(3) is not None)
+        assert call(server, "POST", "/admin/clerk/api/end", {})[0] == 200
+        hub.sink(event("final", 1, "お電話番号をどうぞ。", translations={"en": "Your phone number, please."}, update="translation"))
+        hub.sink(event("final", 3, "次の方どうぞ。", start=5, end=7))
+        wait(lambda: hub.state_of(3).line.final)
+        assert [m["u"]["text"] for m in asyncio.run(backlog())] == ["次の方どうぞ。"]
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("body", [
+    b'{"button": ["yes"], "language": "ja"}',
+    b'{"button": "yes", "language": ' + b"9" * 5000 + b"}",
+    b'{"button": "yes", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+])  # fmt: skip
+def test_odd_json_is_a_clear_400_not_a_500(body):
+    """Issue 27 (Low): a list for a string, a 5,000-digit number or deeply nested JSON gave 500
+    and a 60-line traceback in the log."""
+    server, hub, received = start()
+    try:
+        status, answer = post_raw(server, "/api/button", body)
+        assert status == 400 and answer["error"], answer
+        assert not received.events
+    finally:
+        server.stop()
+
+
+def test_the_clerk_cannot_rewrite_what_the_resident_said():
+    """Issue 27 (Low): a correction replaced a resident's reply, so the log lost what the resident said."""
+    server, hub, received = start()
+    try:
+        status, answer = call(server, "POST", "/api/reply", {"text": "住所が変わりました", "language": "ja"})
+        wait(lambda: hub.state_of(answer["id"]) is not None)
+        assert call(server, "POST", "/admin/clerk/api/correct", {"id": answer["id"], "text": "何も変わっていません"})[0] == 409
+        assert [e.text for e in received.events] == ["住所が変わりました"]
+    finally:
+        server.stop()
+
+
+def test_the_survey_database_is_readable_by_this_user_only(tmp_path):
+    """Issue 27 (Low): survey.sqlite3 holds free-text comments and was created 0644."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        store = SurveyStore(tmp_path / "s.sqlite3")
+        store.add(score=5, comment="丁寧でした", counter="A", conversation="e-1", tablet="t")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "s.sqlite3").stat().st_mode) == 0o600
+
+
+def test_one_conversation_takes_only_a_few_survey_answers(tmp_path):
+    """Issue 27 (Medium): the survey took 200 answers for one conversation in 10 s (the tablet id
+    is the client's choice); a tablet may still change its own answer."""
+    from web.conversation.survey import TABLETS_PER_CONVERSATION
+
+    store = SurveyStore(tmp_path / "s.sqlite3")
+    for n in range(TABLETS_PER_CONVERSATION):
+        store.add(score=5, counter="A", conversation="e-1", tablet=f"t{n}")
+    with pytest.raises(SurveyError) as refused:
+        store.add(score=1, counter="A", conversation="e-1", tablet="forged")
+    assert refused.value.status == 429
+    store.add(score=3, counter="A", conversation="e-1", tablet="t0")  # its own answer, changed
+    store.add(score=4, counter="A", conversation="e-2", tablet="forged")  # the next conversation
+    assert store.summary()["answers"] == TABLETS_PER_CONVERSATION + 1

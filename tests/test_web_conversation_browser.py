@@ -16,26 +16,16 @@ from tests.web_support import (
     TABLET,
     caption_text,
     event,
-    launch,
     screenshot,
     wait_for_text,
     wait_js,
 )
+from web.gate import AdminContext
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.server import AdminContext, WebServer
+from web.server import WebServer
 
 HTML_REPLY = '<img src=x onerror="document.title=\'pwned\'">住所が<b>変わりました</b>'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,8 @@ import asyncio
 import json
 
 from captioner.core.events import CaptionEvent
-from web.hub import CaptionHub, event_texts
+from captioner.core.lines import event_texts
+from web.hub import CaptionHub
 
 
 def event(kind, uid, text, committed="", start=0.0, end=1.0, **kw) -> CaptionEvent:
@@ -125,3 +126,20 @@ def test_sink_never_blocks_and_is_a_no_op_without_a_loop():
     hub = CaptionHub()
     hub.sink(event("final", 1, "はい"))  # no server: dropped quietly
     assert hub.viewer_count == 0
+
+
+def test_a_caption_that_cannot_be_encoded_never_reaches_a_viewer():
+    """Issue 27: a lone surrogate in one message made every viewer's WebSocket fail (and every new
+    viewer's backlog) until ten more captions pushed it out of the history."""
+
+    async def run():
+        hub = CaptionHub()
+        queue, _, _ = hub.subscribe()
+        hub.publish(event("final", 1, "はい\ud800"))
+        hub.publish(event("final", 2, "次の方どうぞ。"))
+        _, backlog, _ = hub.subscribe()
+        return drain(queue), backlog
+
+    live, backlog = asyncio.run(run())
+    assert [m["u"]["id"] for m in live] == [2]
+    assert all(m.encode("utf-8") for m in backlog) and len(backlog) == 1

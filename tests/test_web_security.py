@@ -19,10 +19,12 @@ import httpx
 import pytest
 import websockets
 
+from captioner.core.errors import CaptionerError
 from web.admin import DictionaryAdmin, hash_password, verify_password
+from web.gate import PIN_CLOSE, AdminContext
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.server import PIN_CLOSE, AdminContext, WebServer
+from web.server import WebServer
 
 PASSWORD = "counter-admin-1"
 HASH = hash_password(PASSWORD)
@@ -414,8 +416,89 @@ def test_admin_page_answers_only_this_pc_unless_opened(folder):
         assert local.get("/admin").status_code == 200
 
 
+def test_this_pc_reaches_its_admin_and_clerk_pages_through_a_server_on_ipv6_any(folder):
+    """Issue 27 (Low): with ``web.host: "::"`` a connection from 127.0.0.1 arrives as
+    ::ffff:127.0.0.1, and the PC itself got 403 on its own admin page."""
+    from starlette.testclient import TestClient
+
+    from web.gate import is_loopback
+    from web.server import create_app
+
+    assert is_loopback("::ffff:127.0.0.1") and is_loopback("::1") and not is_loopback("::ffff:192.168.1.20")
+    admin = AdminContext(HASH, b"k" * 32, DictionaryAdmin(folder))
+    app = create_app(WebOptions(host="::"), CaptionHub(), admin=admin)
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("::ffff:127.0.0.1", 50000)) as local:
+        assert local.get("/admin").status_code == 200
+        assert local.get("/admin/clerk/api/state").status_code == 200
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("::ffff:192.168.1.20", 50000)) as lan:
+        assert lan.get("/admin").status_code == 403
+
+
+def test_another_site_cannot_embed_the_qr_code():
+    """Issue 27 (Low): /qr.svg (it holds the viewer key) answered another site's image request."""
+    from starlette.testclient import TestClient
+
+    from web.server import create_app
+
+    app = create_app(WebOptions(host="0.0.0.0", viewer_pin="604817"), CaptionHub())
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("127.0.0.1", 50000)) as local:
+        assert local.get("/qr.svg", params={"pin": "604817"}, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+        assert local.get("/qr.svg", params={"pin": "604817"}, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+        assert local.get("/", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200  # a link to the viewer still works
+
+
+@pytest.mark.parametrize("name", ["counter-pc.local,DNS:bank.example", "a/CN=evil", "two words", "x" * 300])
+def test_make_cert_refuses_a_name_that_would_add_other_names(tmp_path, name):
+    """Issue 27 (Low): ``make-cert --name`` took commas, which added names to the certificate."""
+    from web.tls import make_self_signed
+
+    with pytest.raises(CaptionerError, match="neither a host name"):
+        make_self_signed(tmp_path / "tls", names=["localhost", name])
+    assert not (tmp_path / "tls" / "web-cert.pem").exists()
+
+
+def test_one_address_cannot_hold_hundreds_of_viewer_sockets():
+    """Issue 27 (Medium): one client could hold 500+ viewer WebSockets; now 16 per address (this
+    PC is not counted), and a closed one frees its place."""
+    from contextlib import ExitStack
+
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    from web.gate import SOCKETS_PER_CLIENT, TOO_MANY
+    from web.server import create_app
+
+    app = create_app(WebOptions(host="0.0.0.0"), CaptionHub())
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("192.168.1.30", 50000)) as lan, ExitStack() as held:
+        for _ in range(SOCKETS_PER_CLIENT):
+            held.enter_context(lan.websocket_connect("/ws")).receive_json()  # hello
+        with lan.websocket_connect("/ws") as extra, pytest.raises(WebSocketDisconnect) as closed:
+            extra.receive_json()
+        assert closed.value.code == TOO_MANY
+        held.close()
+        with lan.websocket_connect("/ws") as again:
+            assert again.receive_json()["t"] == "hello"
+
+
+def test_a_tablet_cannot_flood_the_clerk_with_replies_and_buttons():
+    """Issue 27 (Medium): replies, buttons and survey answers had no rate limit."""
+    from starlette.testclient import TestClient
+
+    from web.gate import TABLET_POSTS
+    from web.server import create_app
+
+    app = create_app(WebOptions(host="0.0.0.0"), CaptionHub())
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("192.168.1.40", 50000)) as tablet:
+        for _ in range(TABLET_POSTS):
+            assert tablet.post("/api/button", json={"button": "yes"}).status_code == 200
+        flooded = tablet.post("/api/reply", json={"text": "はい"})
+        assert flooded.status_code == 429 and "Retry-After" in flooded.headers
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("192.168.1.41", 50000)) as other:
+        assert other.post("/api/button", json={"button": "no"}).status_code == 200  # another tablet is not held up
+
+
 def test_known_hosts_include_this_machine():
-    from web.server import known_hosts
+    from web.gate import known_hosts
 
     hosts = known_hosts(WebOptions(host="0.0.0.0", server_name="Counter-PC.example"))
     assert {"127.0.0.1", "localhost", "::1", "counter-pc.example"} <= hosts

@@ -14,14 +14,14 @@ from tests.web_support import (
     TABLET,
     caption_text,
     event,
-    launch,
     wait_for_text,
     wait_js,
 )
 from web.admin import DictionaryAdmin, hash_password
+from web.gate import AdminContext
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.server import AdminContext, WebServer
+from web.server import WebServer
 
 PASSWORD = "madoguchi-2024"
 EVIL_PAGE = b"""<!doctype html><meta charset="utf-8"><title>cute cats</title>
@@ -65,16 +65,6 @@ def evil():
     yield f"http://127.0.0.1:{server.server_address[1]}/cats.html"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def test_a_foreign_page_cannot_read_the_captions(browser, evil):

@@ -12,9 +12,11 @@ import pytest
 import websockets
 
 from tests.web_support import event
+from web.addresses import viewer_url
+from web.gate import PIN_CLOSE
 from web.hub import CaptionHub
 from web.options import WebOptions
-from web.server import PIN_CLOSE, WebServer, viewer_url
+from web.server import WebServer
 
 
 @pytest.fixture
@@ -161,3 +163,51 @@ def test_port_in_use_is_a_clear_error():
     with WebServer(WebOptions(port=0), CaptionHub()) as s:
         with pytest.raises(CaptionerError, match="cannot listen"):
             WebServer(WebOptions(port=s.port), CaptionHub()).start()
+
+
+def test_the_server_raises_a_low_open_files_limit():
+    """Issue 27 (Medium): about 1,100 idle connections used up systemd's default soft limit of
+    1,024 open files and blocked every new request; the server raises the soft limit towards
+    the hard one when it starts."""
+    import resource
+    import subprocess
+    import sys
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard <= 512:
+        pytest.skip(f"the hard limit ({hard}) leaves nothing to raise")
+    script = (
+        "import resource\n"
+        "from web.hub import CaptionHub\nfrom web.options import WebOptions\nfrom web.server import WebServer\n"
+        "with WebServer(WebOptions(port=0), CaptionHub()):\n"
+        "    print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    low = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))  # noqa: E731
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, preexec_fn=low, check=True)
+    assert int(done.stdout.strip()) > 1024 or int(done.stdout.strip()) == hard
+
+
+def test_silent_connections_are_closed_and_one_address_holds_only_so_many(monkeypatch):
+    """Issue 27 (Medium): about 1,100 idle TCP connections from one client, without credentials,
+    blocked every new request. A connection that sends nothing is closed after a while, and
+    one address may hold only so many (here 3 and 0.5 s, to keep the test short)."""
+    import socket
+
+    from web.server import LimitedH11
+
+    monkeypatch.setattr(LimitedH11, "per_client", 3)
+    monkeypatch.setattr(LimitedH11, "first_request_s", 0.5)
+    with WebServer(WebOptions(port=0), CaptionHub()) as server:
+        silent = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(3)]
+        extra = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        assert extra.recv(100) == b""  # refused: the address holds three already
+        for connection in silent:
+            assert connection.recv(100) == b""  # closed: it never asked for anything
+            connection.close()
+        deadline = time.monotonic() + 10
+        while LimitedH11.open_by_client and time.monotonic() < deadline:
+            time.sleep(0.05)
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("GET", "/info.json")
+        assert connection.getresponse().status == 200  # its places are free again
+        connection.close()

@@ -30,6 +30,7 @@ from translate.engine import CaptionTranslator, Translation
 from translate.names import Glossary
 from translate.options import TranslateOptions
 from translate.packages import PackageError, PackageStore
+from translate.replies import ReplyTranslator
 from translate.translators import build_translators, find_route
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,10 @@ class TranslationStage:
         partials: bool = False,
         on_problem: Callable[[str], None] | None = None,
         problems: list[str] | tuple[str, ...] = (),
+        replies: ReplyTranslator | None = None,
     ) -> None:
         self.engine = engine
+        self.replies = replies  # the other way: a resident's reply into the captions' language
         self.sink = fan_out(sinks)
         self.partials = partials
         self.on_problem = on_problem
@@ -283,4 +286,7 @@ def build_stage(
         routes, beam_size=options.beam_size, cpu_threads=options.cpu_threads, cache_size=options.cache_size
     )
     engine = CaptionTranslator(translators, glossary)
-    return TranslationStage(engine, sinks, partials=options.partials, on_problem=on_problem, problems=problems)
+    return TranslationStage(
+        engine, sinks, partials=options.partials, on_problem=on_problem, problems=problems,
+        replies=ReplyTranslator(options, store),
+    )  # fmt: skip

@@ -5,7 +5,7 @@ Tablets cannot resolve the PC's host name (``http://vm:8765/``), so the URL uses
 then the resolver for the host name, then which address the default route would use (a UDP
 socket that is connected but never sends). Loopback and link-local (169.254.x.x) addresses
 are left out. When there are several, the admin page lets the admin choose; the choice is
-kept in the data folder.
+kept in the data folder. :func:`viewer_url` builds the URL tablets open from it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import socket
 import struct
 import sys
 from pathlib import Path
+
+from web.options import WebOptions
 
 log = logging.getLogger(__name__)
 
@@ -117,3 +119,38 @@ class AddressChoice:
         if chosen in addresses:
             return chosen
         return addresses[0] if addresses else None
+
+
+def lan_address() -> str:
+    """This PC's address on the local network (best guess without sending anything)."""
+    from captioner.core.paths import data_dir
+
+    best = AddressChoice(data_dir() / CHOICE_FILE).best()  # the admin's choice, else the first found
+    if best:
+        return best
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        infos = []
+    for info in infos:
+        address = info[4][0]
+        if not address.startswith("127."):
+            return address
+    return socket.gethostname()
+
+
+def viewer_url(
+    options: WebOptions, port: int | None = None, *, host: str | None = None, with_pin: bool = True, key: str | None = None,
+) -> str:  # fmt: skip
+    """The URL a tablet opens; with the viewer ``key`` (never the PIN itself) when a PIN is
+    set, so scanning the QR code is enough."""
+    if host is None:
+        host = options.server_name or options.host
+        if host in ("0.0.0.0", "::", ""):
+            host = lan_address()
+    if ":" in host:
+        host = f"[{host}]"
+    url = f"{'https' if options.tls else 'http'}://{host}:{port or options.port}/"
+    if with_pin and options.viewer_pin and key:
+        url += f"?key={key}"
+    return url

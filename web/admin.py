@@ -23,11 +23,17 @@ from typing import Any
 
 from captioner.core.errors import CaptionerError
 from captioner.core.files import atomic_write
+from captioner.core.text import writable
 from dictionary.editing import EditRefused, WordFolder
 
 SCRYPT = {"n": 2**17, "r": 8, "p": 1}  # OWASP's recommendation; about 128 MiB per hash
 SCRYPT_MAXMEM = 512 * 1024 * 1024  # the largest a stored hash may ask for (N=2^18, r=8 needs 256 MiB)
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1024  # the login page refuses longer ones, so none may be set
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "passw0rd", "12345678", "123456789", "1234567890", "87654321", "11111111",
+    "00000000", "qwertyui", "qwerty123", "iloveyou", "admin123", "administrator", "abc12345", "abcd1234",
+})  # the first guesses of anyone who tries
 PRIORITY_LIMIT = 1_000_000
 PRIORITY_TEXT = re.compile(r"[+-]?[0-9]{1,7}")
 
@@ -39,6 +45,12 @@ def hash_password(password: str) -> str:
     """``scrypt$N$r$p$salt$hash`` (base64): what ``web.admin_password_hash`` stores."""
     if len(password) < MIN_PASSWORD:
         raise CaptionerError(f"the admin password must be at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise CaptionerError(f"the admin password must be at most {MAX_PASSWORD} characters (the login page takes no more)")
+    if password.lower() in COMMON_PASSWORDS:
+        raise CaptionerError("that admin password is among the first anyone guesses; choose another")
+    if not writable(password):
+        raise CaptionerError("the admin password has a character that cannot be encoded; type it again")
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **SCRYPT, dklen=32, maxmem=SCRYPT_MAXMEM)
     b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731

@@ -124,12 +124,13 @@ def run_conversation_bench(*, viewers: int = 20, replies: int = 100, rate: float
     import tempfile
 
     from web.addresses import AddressChoice
-    from web.clerk_api import ConversationContext
-    from web.conversation import Conversation, Phrases
+    from web.conversation.context import ConversationContext
+    from web.conversation.exchange import Conversation
+    from web.conversation.phrases import Phrases
+    from web.conversation.survey import SurveyStore
     from web.hub import CaptionHub
     from web.options import WebOptions
     from web.server import WebServer
-    from web.survey import SurveyStore
 
     hub = CaptionHub(history=10)
     with tempfile.TemporaryDirectory(prefix="captioner-bench-") as folder:

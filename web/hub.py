@@ -17,14 +17,13 @@ import logging
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from captioner.core.events import UPDATE_CORRECTION, CaptionEvent
-from display.layout import clean_text as clean
-from display.layout import event_texts
+from captioner.core.events import CaptionEvent
+from captioner.core.lines import CaptionLines, Line
+from captioner.core.text import writable
 
 log = logging.getLogger(__name__)
 
@@ -33,43 +32,33 @@ Ruby = Callable[[str, dict[str, str]], list[tuple[int, int, str]]]
 
 
 @dataclass
-class UtteranceState:
-    """What viewers know about one utterance (as the caption window's board keeps it)."""
+class ViewerLine:
+    """What viewers were last sent about one utterance: its line, sequence number and furigana."""
 
-    id: int
-    start: float
-    end: float
-    text: str = ""
-    committed: str = ""
-    final: bool = False
-    translations: dict[str, str] = field(default_factory=dict)
-    translated_final: list[str] = field(default_factory=list)
-    ruby: list[tuple[int, int, str]] = field(default_factory=list)
-    readings: dict[str, str] = field(default_factory=dict)
+    line: Line
     seq: int = 0
-    source: str = "clerk"  # "resident": a reply or button press from a tablet
-    language: str = "ja"
-    corrected: bool = False  # the clerk replaced the text
-    extra: dict[str, str] = field(default_factory=dict)  # button key, translation note (web.conversation)
+    ruby: list[tuple[int, int, str]] = field(default_factory=list)
+    ruby_of: tuple = ()  # (text, readings) the furigana were computed for
 
     def message(self) -> dict[str, Any]:
+        line = self.line
         return {
             "t": "cap",
             "seq": self.seq,
             "u": {
-                "id": self.id,
-                "start": round(self.start, 3),
-                "end": round(self.end, 3),
-                "text": self.text,
-                "committed": self.committed,
-                "final": self.final,
-                "tr": self.translations,
-                "trf": self.translated_final,
+                "id": line.id,
+                "start": round(line.start, 3),
+                "end": round(line.end, 3),
+                "text": line.text,
+                "committed": line.committed,
+                "final": line.final,
+                "tr": line.translations,
+                "trf": line.translated_final,
                 "ruby": self.ruby,
-                "src": self.source,
-                "lang": self.language,
-                "corr": self.corrected,
-                **self.extra,
+                "src": line.source,
+                "lang": line.language,
+                "corr": line.corrected,
+                **line.extra,
             },
         }
 
@@ -81,9 +70,10 @@ class CaptionHub:
         self.history = history
         self.ruby = ruby
         self.epoch = secrets.token_hex(4)  # changes with every server start: viewers then reset
-        self.languages: list[str] = []
+        self.lines = CaptionLines(history)  # the one reducer of events into lines (captioner.core.lines)
         self.latencies: list[dict[str, float]] = []  # the last finals: seconds after end of speech
-        self._states: OrderedDict[int, UtteranceState] = OrderedDict()
+        self._shown: dict[int, ViewerLine] = {}
+        self._sealed: set[int] = set()  # finals of the conversation that ended last: never shown again
         self._seq = 0
         self._viewers: set[asyncio.Queue] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -109,6 +99,11 @@ class CaptionHub:
             pass
 
     @property
+    def languages(self) -> list[str]:
+        """The translation channels seen so far (a clerk's caption translated into them)."""
+        return self.lines.languages
+
+    @property
     def viewer_count(self) -> int:
         return len(self._viewers)
 
@@ -132,6 +127,11 @@ class CaptionHub:
             })
             del self.latencies[:-20]
         text = json.dumps(state.message(), ensure_ascii=False, separators=(",", ":"))
+        if not writable(text):  # a lone surrogate cannot be sent: it would drop every viewer, again and again
+            log.warning("caption %d has text that cannot be sent to viewers; left out", event.utterance_id)
+            self._shown.pop(state.line.id, None)
+            self.lines.forget(state.line.id)
+            return
         for queue in list(self._viewers):
             try:
                 queue.put_nowait(text)
@@ -150,7 +150,7 @@ class CaptionHub:
         start = 0 if reset else since
         backlog = [
             json.dumps(s.message(), ensure_ascii=False, separators=(",", ":"))
-            for s in sorted(self._states.values(), key=lambda s: s.seq)
+            for s in sorted(self._shown.values(), key=lambda s: s.seq)
             if s.seq > start
         ]
         queue: asyncio.Queue = asyncio.Queue(QUEUE_LIMIT)
@@ -168,9 +168,18 @@ class CaptionHub:
                 self.dropped_viewers += 1
                 _close(queue)
 
-    def state_of(self, utterance_id: int) -> UtteranceState | None:
+    def seal(self) -> None:
+        """A conversation ended: forget its captions, so a viewer that connects now gets nothing of
+        it, and ignore late updates (translations, corrections) of its finals. An utterance still
+        being spoken goes on."""
+        self._sealed = {line.id for line in self.lines if line.final}
+        for utterance_id in self._sealed:
+            self.lines.forget(utterance_id)
+            self._shown.pop(utterance_id, None)
+
+    def state_of(self, utterance_id: int) -> ViewerLine | None:
         """What viewers were last sent about one utterance (None when it left the history)."""
-        return self._states.get(utterance_id)
+        return self._shown.get(utterance_id)
 
     def unsubscribe(self, queue: asyncio.Queue) -> None:
         self._viewers.discard(queue)
@@ -186,44 +195,66 @@ class CaptionHub:
             ensure_ascii=False,
         )
 
-    def _apply(self, event: CaptionEvent) -> UtteranceState | None:
-        text, committed = event_texts(event)
-        state = self._states.get(event.utterance_id)
-        if state is None:
-            if not text and not event.translations:
-                return None
-            state = self._states[event.utterance_id] = UtteranceState(event.utterance_id, event.audio_start, event.audio_end)
-            while len(self._states) > self.history:
-                self._states.popitem(last=False)
-        state.end = max(state.end, event.audio_end)
-        if event.readings:
-            state.readings = {str(k): str(v) for k, v in event.readings.items() if k and v}
-        state.source = event.source
-        state.language = event.language
-        for key, value in (("btn", event.details.get("button")), ("note", event.details.get("note"))):
-            if isinstance(value, str) and value:
-                state.extra[key] = value
-        if event.update == UPDATE_CORRECTION:
-            state.corrected = True
-            state.translations, state.translated_final = {}, []  # the stage sends the new ones
-        if not state.final or event.is_final:
-            if (text, committed) != (state.text, state.committed) or not state.ruby:
-                state.ruby = self.ruby(text, state.readings) if self.ruby and text else []
-            state.text, state.committed = text, committed
-        if event.is_final:
-            state.final = True
-            state.committed = state.text
-        for language, translated in (event.translations or {}).items():
-            if not isinstance(language, str) or not isinstance(translated, str):
-                continue
-            state.translations[language] = clean(translated).strip()
-            if event.is_final and language not in state.translated_final:
-                state.translated_final.append(language)
-            if language not in self.languages and state.source == "clerk":  # a reply's own words add no channel
-                self.languages.append(language)
+    def _apply(self, event: CaptionEvent) -> ViewerLine | None:
+        if event.utterance_id in self._sealed:
+            return None
+        line = self.lines.apply(event)
+        if line is None:
+            return None
+        shown = self._shown.get(line.id)
+        if shown is None or shown.line is not line:
+            shown = self._shown[line.id] = ViewerLine(line)
+            for gone in [i for i in self._shown if self.lines.get(i) is None]:  # left the history
+                del self._shown[gone]
+        ruby_of = (line.text, tuple(line.readings.items()))
+        if self.ruby and ruby_of != shown.ruby_of:
+            shown.ruby = self.ruby(line.text, line.readings) if line.text else []
+            shown.ruby_of = ruby_of
         self._seq += 1
-        state.seq = self._seq
-        return state
+        shown.seq = self._seq
+        return shown
+
+
+async def stream(hub: CaptionHub, websocket, since: int = 0, epoch: str = "") -> None:
+    """Send the hub's messages to one WebSocket (the backlog after ``since``, then live) until it closes."""
+    from starlette.websockets import WebSocketDisconnect
+
+    queue, backlog, reset = hub.subscribe(since, epoch)
+    try:
+        await websocket.send_text(hub.hello(reset))
+        for message in backlog:
+            await websocket.send_text(message)
+        await websocket.send_text('{"t":"live"}')
+        receiver = asyncio.ensure_future(_drain(websocket))
+        while True:
+            getter = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            if receiver in done:
+                getter.cancel()
+                break
+            message = getter.result()
+            if message is None:
+                receiver.cancel()
+                await websocket.close(code=1012)  # the server restarts or the viewer lagged
+                break
+            await websocket.send_text(message)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass
+    finally:
+        hub.unsubscribe(queue)
+
+
+async def _drain(websocket) -> None:
+    """Read (and ignore) what the viewer sends, until it disconnects."""
+    from starlette.websockets import WebSocketDisconnect
+
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+    except (WebSocketDisconnect, RuntimeError):
+        return
 
 
 def _close(queue: asyncio.Queue) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 _KINDS = {"kanji": "漢字", "Latin letters": "ローマ字", "other characters": "ほかの文字"}
+_WORDS = {"surface": "表記", "reading": "読み", "alias": "別表記"}
 VALID_JA = "surface, reading, aliases, note, priority, または en, vi, zh, pt-br などの言語コード"
 
 _RULES: list[tuple[re.Pattern[str], str]] = [
@@ -26,6 +27,8 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (r"(?P<name>.*): reading is empty \(write it in hiragana or katakana\)", "{name}: 読みが空です（ひらがなかカタカナで書いてください）"),
     (r"(?P<name>.*): reading '(?P<r>.*)' must be hiragana or katakana, it has (?P<kind>kanji|Latin letters|other characters) \((?P<bad>.*)\)",
      "{name}: 読み「{r}」はひらがなかカタカナで書いてください（{kind}「{bad}」が入っています）"),
+    (r"(?P<name>.*): the (?P<what>surface|reading|alias) has (?P<n>\d+) characters; a word has at most (?P<m>\d+)",
+     "{name}: {what}が {n} 文字あります（一語は {m} 文字まで）"),
     (r"not UTF-8 text: cannot decode byte (?P<b>0x[0-9a-f]+) at byte offset (?P<at>\d+)",
      "UTF-8 の文字として読めません（{at} バイト目の {b}）"),
     (r"YAML syntax error: (?P<p>.*)", "YAML の書き方に誤りがあります（{p}）"),
@@ -69,7 +72,7 @@ def _one(message: str) -> str:
     for pattern, template in _COMPILED:
         match = pattern.match(message)
         if match:
-            values = {k: (_KINDS.get(v, v) if v is not None else "") for k, v in match.groupdict().items()}
+            values = {k: ((_WORDS if k == "what" else _KINDS).get(v, v) if v is not None else "") for k, v in match.groupdict().items()}
             return template.format(**values)
     nested = _WHERE.match(message)  # "file:line: message" inside another message
     return message if nested is None else japanese(message)

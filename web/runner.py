@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from captioner.core.errors import CaptionerError
-from captioner.core.events import CaptionEvent
+from captioner.core.events import CaptionEvent, UtteranceIds
 from captioner.core.paths import data_dir
 from web import qr
+from web.conversation.exchange import ReplyTranslator
 from web.options import WebOptions
 
 log = logging.getLogger(__name__)
@@ -22,13 +23,16 @@ SECRET_FILE = "web-secret"
 def start_web(
     config, *, recognizer=None, microphone: Callable[[], str | None] | None = None, dictionary=None,
     stream: TextIO | None = None, publish: Callable[[CaptionEvent], None] | None = None,
+    replies: ReplyTranslator | None = None, ids: UtteranceIds | None = None,
 ):  # fmt: skip
     """Start the server for ``config.web`` (None when it is off); print its URL and QR code.
 
     ``config`` has the ``web``, ``dictionary`` and ``translate`` sections; ``microphone()``
     names the audio input now in use (for the admin page's status). ``publish`` sends the
     events the clerk's page and the tablets make (replies, corrections, quick phrases) to
-    every caption sink; without it they reach only the browsers.
+    every caption sink; without it they reach only the browsers. ``replies`` translates a
+    resident's reply into Japanese and ``ids`` numbers the replies and phrases: both the
+    session's (its translation stage's reply translator, its pipeline's utterance ids).
 
     ``dictionary`` (the running DictionaryStage) gets the admin page's edits at once; the
     folder watcher would also pick them up within ``dictionary.reload_seconds``.
@@ -38,7 +42,8 @@ def start_web(
         return None
     from web.admin import DictionaryAdmin, load_secret
     from web.hub import CaptionHub, furigana_ranges
-    from web.server import AdminContext, WebServer
+    from web.gate import AdminContext
+    from web.server import WebServer
 
     ruby = None
     if options.furigana:
@@ -69,12 +74,9 @@ def start_web(
             "uptime_s": round(time.time() - started),
         }
 
-    from web.clerk_api import default_context
-
-    conversation = default_context(options, hub, publish, config.translate)
     server = WebServer(
         options, hub, admin=admin, status=status, languages=list(config.translate.languages), viewer_secret=secret,
-        publish=publish, conversation=conversation,
+        publish=publish, replies=replies, ids=ids,
     )  # fmt: skip
     try:
         server.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -19,13 +20,14 @@ from captioner.core.errors import CaptionerError
 
 CERT_FILE = "web-cert.pem"
 KEY_FILE = "web-key.pem"
+HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?")
 
 
 def default_names() -> list[str]:
     """This PC's names and addresses, and loopback."""
     import socket
 
-    from web.server import lan_address
+    from web.addresses import lan_address
 
     host = socket.gethostname()
     names = [
@@ -46,6 +48,9 @@ def make_self_signed(
     names = list(dict.fromkeys(names or default_names()))
     if not names:
         raise CaptionerError("make-cert: no host name to put in the certificate")
+    for name in names:
+        if not _is_address(name) and not (len(name) <= 253 and HOST_NAME.fullmatch(name)):
+            raise CaptionerError(f"make-cert: {name!r} is neither a host name nor an IP address (a comma would add other names)")
     folder = Path(folder).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = folder / CERT_FILE, folder / KEY_FILE
@@ -63,15 +68,16 @@ def fingerprint(cert: Path) -> str:
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 def _subject_alt_names(names: list[str]) -> list[str]:
-    out = []
-    for name in names:
-        try:
-            ipaddress.ip_address(name)
-            out.append(f"IP:{name}")
-        except ValueError:
-            out.append(f"DNS:{name}")
-    return out
+    return [f"IP:{name}" if _is_address(name) else f"DNS:{name}" for name in names]
 
 
 def _with_openssl(cert: Path, key: Path, names: list[str], days: int) -> None:

@@ -161,7 +161,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from captioner.app.sinks import JsonLinesWriter, TerminalPrinter
+    from captioner.app.sinks import JsonLinesWriter, terminal_sink
     from captioner.engine.recovery import (
         open_live_source,  # a microphone that survives unplugging
     )
@@ -198,8 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if shown is not None:
             return shown
     recognizer = loaded[-1] if loaded else _recognizer(config)
-    sink = JsonLinesWriter() if args.jsonl else TerminalPrinter()
-    with CaptionSession(config, recognizer, [sink], web=True, conversation_log=True) as session:
+    with CaptionSession(config, recognizer, [terminal_sink(args.jsonl)], web=True, conversation_log=True) as session:
         _ctrl_c.check()  # a Ctrl+C during start-up whose KeyboardInterrupt a library swallowed
         session.run(open_source())
     return 0

@@ -10,12 +10,16 @@ The stage order, written once (:meth:`CaptionSession._chain`)::
 
     pipeline → dictionary correction → masking on screen → (emitted_at stamped)
              → translation → fan-out: the caller's sinks, web hub, conversation log
+
+Events made by hand on the web pages (the resident's replies and buttons, the clerk's quick
+phrases and corrections) enter after the corrections; a new one takes its utterance id from
+the session's counter (:attr:`CaptionSession.ids`, which the pipeline numbers utterances
+with), and a reply is translated into Japanese by the translation stage's reply translator.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
 import signal
 import threading
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from captioner.app.config import Config
-from captioner.core.events import CaptionEvent
+from captioner.core.events import CaptionEvent, UtteranceIds
 from captioner.core.stages import Sink, Transform, fan_out, transformed
 from captioner.engine.audio import AudioSource
 from captioner.engine.pipeline import CaptionPipeline, PipelineStats
@@ -80,7 +84,7 @@ class CaptionSession:
         self.translation = None  # the TranslationStage, when languages are configured
         self.server = None  # the web server, when it runs
         self.emit: Sink = fan_out(self.sinks)  # the whole chain, set on enter
-        self.ids = itertools.count(1)  # utterance ids, unique across the session's pipelines
+        self.ids = UtteranceIds()  # unique across the session's pipelines and the replies made by hand
         self._stack = ExitStack()
         self._pipeline: CaptionPipeline | None = None
         self._lock = threading.Lock()
@@ -165,7 +169,7 @@ class CaptionSession:
 
         server = start_web(
             self.config, recognizer=self.recognizer, microphone=self._source_name, dictionary=self.dictionary,
-            publish=publish,
+            publish=publish, replies=self.translation.replies if self.translation is not None else None, ids=self.ids,
         )  # fmt: skip
         if server is not None:
             self._stack.callback(server.stop)

@@ -7,6 +7,7 @@ import threading
 from typing import TextIO
 
 from captioner.core.events import UPDATE_TRANSLATION, CaptionEvent
+from captioner.core.stages import Sink, transformed
 
 DIM = "\x1b[2m"
 RESET = "\x1b[0m"
@@ -42,6 +43,20 @@ class TerminalPrinter:
                 committed = event.display_committed
                 self.stream.write(f"{CLEAR_LINE}{committed}{DIM}{text[len(committed):]}{RESET}")
             self.stream.flush()
+
+
+def terminal_sink(jsonl: bool = False, stream: TextIO | None = None) -> Sink:
+    """``captioner run``'s captions without the window: JSON Lines when asked for, else the
+    printer. Where the output is no terminal (a service's journal, ``run.log``) the printer's
+    text is masked as the conversation log masks it: personal numbers must not reach a log file."""
+    if jsonl:
+        return JsonLinesWriter(stream)
+    printer = TerminalPrinter(stream)
+    if printer.live:
+        return printer
+    from captioner.convlog.masking import ScreenMasking
+
+    return transformed(ScreenMasking(), printer, "masking")
 
 
 class JsonLinesWriter:

@@ -36,6 +36,7 @@ from captioner.core.paths import data_dir
 log = logging.getLogger(__name__)
 
 LOG_UNWRITABLE = "会話ログを保存できません: {reason}  Conversation log cannot be written"
+LINE_SKIPPED = "会話ログ: 書けない文字を含む字幕を {count} 件飛ばしました  Conversation log skipped {count} unwritable captions"
 CLOCK_JUMPED = "時計が {minutes:+.0f} 分ずれました。ログの自動削除を止めています  System clock jumped"
 BACKLOG_MAX = 10_000  # records kept in memory while the folder cannot be written
 CLOCK_JUMP_S = 300.0  # wall clock moving this much more (or less) than the monotonic clock
@@ -89,7 +90,7 @@ class ConversationLog:
         self._now = now
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._backlog: deque[tuple[str, str]] = deque()  # (day, line) not written yet
+        self._backlog: deque[tuple[str, bytes]] = deque()  # (day, line) not written yet
         self._context = ""  # previous final's raw text (a birth date answers a question)
         self._problem: str | None = None
         self._clock: tuple[dt.datetime, float] | None = None
@@ -98,6 +99,7 @@ class ConversationLog:
         self.session = self._now().strftime("%Y%m%dT%H%M%S")
         self.written = 0
         self.dropped = 0
+        self.skipped = 0  # records that cannot be encoded (a lone surrogate): reported, never written
         self.purge()
 
     # -- the sink ----------------------------------------------------------------------
@@ -128,7 +130,7 @@ class ConversationLog:
                 )
                 if masked.kinds:
                     record["masked"] = list(masked.kinds)
-                if event.source != "clerk":  # a resident's reply or button (web/conversation.py)
+                if event.source != "clerk":  # a resident's reply or button (web/conversation/exchange.py)
                     record.update(source=event.source, language=event.language)
                 if event.update == UPDATE_CORRECTION:  # the clerk's fix of this utterance's caption
                     record["corrected"] = True
@@ -137,7 +139,14 @@ class ConversationLog:
                 self._purge_locked(now)
 
     def _append(self, day: str, line: str) -> None:
-        self._backlog.append((day, line))
+        try:
+            data = (line + "\n").encode("utf-8")
+        except UnicodeEncodeError as e:  # skipped: it must not block the captions after it
+            self.skipped += 1
+            log.warning("conversation log: a caption with text that cannot be encoded was skipped (%s)", e.reason)
+            self._notify(LINE_SKIPPED.format(count=self.skipped))
+            return
+        self._backlog.append((day, data))
         while len(self._backlog) > BACKLOG_MAX:
             self._backlog.popleft()
             self.dropped += 1
@@ -164,9 +173,12 @@ class ConversationLog:
             log.info("conversation log: writing to %s again", self.folder)
         else:
             log.error("conversation log: cannot write to %s: %s (%d captions kept in memory)", self.folder, error, len(self._backlog))
+        self._notify(None if problem is None else LOG_UNWRITABLE.format(reason=problem))
+
+    def _notify(self, status: str | None) -> None:
         if self.on_status is not None:
             try:
-                self.on_status(None if problem is None else LOG_UNWRITABLE.format(reason=problem))
+                self.on_status(status)
             except Exception:
                 log.exception("conversation log status callback failed")
 
@@ -195,8 +207,7 @@ class ConversationLog:
             if abs(drift) > CLOCK_JUMP_S:
                 self._clock_trusted = False
                 log.warning("conversation log: the system clock jumped by %+.0f s; old logs are not deleted until restart", drift)
-                if self.on_status is not None:
-                    self.on_status(CLOCK_JUMPED.format(minutes=drift / 60))
+                self._notify(CLOCK_JUMPED.format(minutes=drift / 60))
         self._clock = (now, mono)
         return now
 
@@ -231,8 +242,8 @@ class ConversationLog:
         return deleted
 
 
-def _append_line(path: Path, line: str) -> None:
-    """Append one line and make it durable (flush + fsync) before returning.
+def _append_line(path: Path, line: bytes) -> None:
+    """Append one line (UTF-8, ending in a newline) and make it durable (flush + fsync) before returning.
 
     If an earlier write was cut off (disk full, power cut), the broken tail is ended with a
     newline first, so it cannot swallow this record.
@@ -240,7 +251,7 @@ def _append_line(path: Path, line: str) -> None:
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         size = os.fstat(fd).st_size
-        data = (line + "\n").encode("utf-8")
+        data = line
         if size and os.pread(fd, 1, size - 1) != b"\n":
             data = b"\n" + data
         view = memoryview(data)

@@ -6,7 +6,8 @@ caption that, or whose previous caption, talks about 生年月日/誕生日/生�
 or with an era name), and finally any other run of 8 or more digits that is not an amount of
 money (円). Digits may be ASCII,
 full-width or kanji numerals said one by one (〇九〇…), and groups may be separated by hyphens,
-long-vowel marks, spaces, 、 or の (spoken Japanese: 090の1234の5678).
+long-vowel marks, spaces, 、 or の (spoken Japanese: 090の1234の5678); a phone number's groups
+also by a slash or a hyphen with spaces around it, as residents type them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from captioner.core.events import CaptionEvent
 
 D = "[0-9０-９〇零一二三四五六七八九]"  # one digit as Whisper may write it
 SEP = r"(?:[\s\-‐‑–—―−－ー・.,、]|の)?"  # an optional separator between digit groups
+# between a phone number's groups, also a typed slash or a hyphen with spaces (090 - 1234 - 5678)
+PHONE_SEP = r"(?:\s*[\-‐‑–—―−－ー・.,、/／]\s*|\s+|の)?"
 NOT_BEFORE = r"(?<![0-9０-９〇零一二三四五六七八九])"
 NOT_AFTER = rf"(?!{SEP}{D})"
 
@@ -40,8 +43,8 @@ def _digits(count_min: int, count_max: int | None = None) -> str:
 
 MY_NUMBER = re.compile(rf"{NOT_BEFORE}(?:{_digits(4, 4)}{SEP}{_digits(4, 4)}{SEP}{_digits(4, 4)}){NOT_AFTER}")
 PHONE = re.compile(
-    rf"{NOT_BEFORE}(?:[0０〇零]{SEP}(?:{D}{SEP}){{8,9}}{D}){NOT_AFTER}"  # 0X-XXXX-XXXX, 090-XXXX-XXXX: 10-11 digits from 0
-    rf"|{NOT_BEFORE}(?:\(?[0０〇零]{D}{{1,4}}\)?{SEP}{D}{{1,4}}{SEP}{D}{{4}}){NOT_AFTER}"
+    rf"{NOT_BEFORE}(?:[0０〇零]{PHONE_SEP}(?:{D}{PHONE_SEP}){{8,9}}{D})(?!{PHONE_SEP}{D})"  # 0X-XXXX-XXXX, 090-XXXX-XXXX
+    rf"|{NOT_BEFORE}(?:\(?[0０〇零]{D}{{1,4}}\)?{PHONE_SEP}{D}{{1,4}}{PHONE_SEP}{D}{{4}})(?!{PHONE_SEP}{D})"
 )
 ACCOUNT = re.compile(rf"(口座(?:番号)?[^0-9０-９〇零一二三四五六七八九]{{0,8}}?)({_digits(6, 8)}){NOT_AFTER}")
 POSTAL = re.compile(

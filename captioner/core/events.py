@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -79,3 +80,30 @@ class CaptionEvent:
     def to_json(self) -> str:
         """One line of JSON (used by ``--jsonl``)."""
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False)
+
+
+class UtteranceIds:
+    """A session's utterance ids: the pipeline's utterances and those made by hand (the
+    resident's replies, the clerk's quick phrases) draw from one counter, so no two share an id.
+
+    An iterator (``next(ids)``), safe across threads. :meth:`seen` moves the counter past an id
+    that came from elsewhere (events fed in by a test or another program), so a later id never
+    repeats it.
+    """
+
+    def __init__(self, start: int = 1) -> None:
+        self._next = start
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> UtteranceIds:
+        return self
+
+    def __next__(self) -> int:
+        with self._lock:
+            value = self._next
+            self._next += 1
+            return value
+
+    def seen(self, utterance_id: int) -> None:
+        with self._lock:
+            self._next = max(self._next, utterance_id + 1)

@@ -9,7 +9,9 @@
   const STORE = "cc-viewer";
   const $ = (id) => document.getElementById(id);
 
-  // ---------------------------------------------------------------- board (layout.py CaptionBoard)
+  // ------------------------------------------------------------- board (display/layout.py CaptionBoard)
+  // Lines arrive already reduced by the server (captioner/core/lines.py); this board groups them
+  // into paragraphs as the caption window does. tests/test_web_board.py compares the two.
   class Board {
     constructor() { this.paragraphs = []; this.serial = 0; }
     clear() { this.paragraphs = []; }

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -20,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from captioner.core.errors import CaptionerError
+from captioner.core.text import writable
 
 log = logging.getLogger(__name__)
 
 FILE = "survey.sqlite3"
 MAX_COMMENT = 500
+TABLETS_PER_CONVERSATION = 4  # answers one conversation may get (a counter has one or two tablets)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -69,6 +72,8 @@ class SurveyStore:
         if self._db is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # comments are personal: this user only
+                os.chmod(self.path, 0o600)
                 db = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
                 db.execute(SCHEMA)
                 db.commit()
@@ -94,8 +99,15 @@ class SurveyStore:
         language = language if isinstance(language, str) and len(language) <= 10 else "ja"
         now = self.now()
         row = (now.isoformat(timespec="seconds"), now.date().isoformat(), counter, conversation, tablet, language, score, comment)
+        if not writable(row):
+            raise SurveyError("保存できない文字が含まれています")
         with self._lock:
             db = self._connect()
+            answered = db.execute(
+                "SELECT COUNT(*), SUM(tablet = ?) FROM answers WHERE conversation = ?", (tablet, conversation)
+            ).fetchone()
+            if answered[0] >= TABLETS_PER_CONVERSATION and not answered[1]:
+                raise SurveyError("この会話のアンケートは受付を終えました", status=429)
             try:
                 db.execute(
                     "INSERT OR REPLACE INTO answers (at, day, counter, conversation, tablet, language, score, comment) "

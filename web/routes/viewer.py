@@ -1,0 +1,94 @@
+"""The tablets' routes: the caption page and its WebSocket, the QR code, and the resident's
+buttons, replies and survey answers (with the viewer PIN or the QR code's key when one is set)."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from web import qr
+from web.addresses import viewer_url
+from web.conversation.survey import SurveyError
+from web.gate import PIN_CLOSE, PIN_WAIT, TOO_MANY, Gate, json_object
+from web.hub import stream
+from web.rules import rules_json
+
+
+def routes(gate: Gate) -> list:
+    """The tablets' routes (every check from ``gate``)."""
+    options, hub, conversation = gate.options, gate.hub, gate.conversation.conversation
+
+    async def viewer(request: Request) -> Response:
+        return gate.page("viewer.html")
+
+    async def rules(request: Request) -> Response:
+        return Response(rules_json(), media_type="application/json", headers=gate.headers({"Cache-Control": "max-age=3600"}))
+
+    async def info(request: Request) -> Response:
+        languages = list(dict.fromkeys([*gate.languages, *hub.languages]))
+        return gate.json({"pin": bool(options.viewer_pin), "languages": languages, "furigana": options.furigana})
+
+    async def qr_svg(request: Request) -> Response:
+        verdict, wait = gate.admit(gate.client_of(request), request.query_params.get("pin"), request.query_params.get("key"))
+        if verdict == "wait":
+            return gate.denied(429, f"PIN の誤りが続いたため {int(wait) + 1} 秒待ってください", retry=int(wait) + 1)
+        if verdict == "wrong":
+            return gate.denied(403, "PIN が違います")
+        url = viewer_url(options, gate.port_of(request), host=gate.qr_host(request), key=gate.key or None)
+        return Response(qr.svg(url), media_type="image/svg+xml", headers=gate.headers())
+
+    async def ws(websocket: WebSocket) -> None:
+        params = websocket.query_params
+        verdict, _ = gate.admit(gate.client_of(websocket), params.get("pin"), params.get("key"))
+        await websocket.accept()
+        if verdict != "ok":
+            await websocket.close(code=PIN_WAIT if verdict == "wait" else PIN_CLOSE, reason="PIN")
+            return
+        with gate.socket_slot(websocket) as admitted:
+            if not admitted:
+                await websocket.close(code=TOO_MANY, reason="too many connections from this address")
+                return
+            if gate.key:  # the tablet keeps the key, not the PIN
+                await websocket.send_text(json.dumps({"t": "key", "key": gate.key}))
+            try:
+                since = max(0, int(params.get("since", "0")))
+            except ValueError:
+                since = 0
+            await stream(hub, websocket, since, params.get("epoch", ""))
+
+    async def reply(request: Request) -> Response:
+        body = await json_object(request)
+        event = await run_in_threadpool(conversation.reply, body.get("text"), body.get("language"))
+        return await gate.published(event)
+
+    async def button(request: Request) -> Response:
+        body = await json_object(request)
+        return await gate.published(conversation.button(body.get("button"), body.get("language")))
+
+    async def survey_answer(request: Request) -> Response:
+        body = await json_object(request)
+        if not options.survey:
+            raise SurveyError("アンケートは行っていません", status=409)
+        if body.get("conversation") not in {e.conversation for e in conversation.ended}:
+            raise SurveyError("このアンケートの受付は終わりました", status=409)
+        result = await run_in_threadpool(lambda: gate.conversation.survey.add(
+            score=body.get("score"), comment=body.get("comment", ""), counter=options.counter,
+            conversation=body.get("conversation"), tablet=body.get("tablet", ""), language=body.get("language", "ja"),
+        ))  # fmt: skip
+        return gate.json(result)
+
+    return [
+        Route("/", viewer),
+        Route("/rules.json", rules),
+        Route("/info.json", info),
+        Route("/qr.svg", qr_svg),
+        WebSocketRoute("/ws", ws),
+        Route("/api/reply", gate.tablet(reply), methods=["POST"]),
+        Route("/api/button", gate.tablet(button), methods=["POST"]),
+        Route("/api/survey", gate.tablet(survey_answer), methods=["POST"]),
+    ]
