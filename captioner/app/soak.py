@@ -132,6 +132,7 @@ class LoopEvaluator:
             "stray_captions": len(matched.stray),
             "changed_vs_loop_1": changed,
             "final_latency_s": summary(matched.final_latency),
+            "text_complete_latency_s": summary(matched.complete_latency),
             "cer": round(metrics.cer(*matched.scored(refs)), 4),
         }
         self.loops.append(result)
