@@ -1,4 +1,5 @@
-"""``captioner dict ...``: the city admin's commands for the word dictionary."""
+"""``captioner dict ...``: the city admin's commands for the word dictionary (``bench`` and
+``ablate``: captioner/app/bench/cli.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from typing import Any
 from captioner.core.errors import CaptionerError
 
 
-def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
-    """Register ``dict`` and its subcommands; ``load_config(path)`` reads the configuration."""
+def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> Any:
+    """Register ``dict`` and its subcommands; ``load_config(path)`` reads the configuration.
+
+    Returns the subcommands, to which the app adds the measuring ones (``bench``, ``ablate``).
+    """
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="configuration file (its dictionary.folder is used)")
     common.add_argument("--folder", metavar="PATH", help="dictionary folder (overrides the configuration)")
@@ -60,16 +64,7 @@ def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
     towns.add_argument("city", help="a city, ward, town or village (防府市, 山口県防府市, 札幌市)")
     towns.add_argument("--prefecture", help="where the name exists in several prefectures (府中市)")
     towns.set_defaults(handler=cmd_import_towns)
-
-    bench = sub.add_parser("bench", parents=[common], help="benchmark (JSON): load, build and correction time of a large dictionary")
-    bench.add_argument("set_dir", metavar="SET_DIR", type=Path, help="an evaluation set (its dictionary.yaml and reference sentences)")
-    bench.add_argument("--entries", type=int, default=5000, help="fill the set's dictionary up to this many words (default 5000)")
-    bench.set_defaults(handler=cmd_bench)
-
-    ablate = sub.add_parser("ablate", parents=[common], help="benchmark (JSON): names, false alarms and CER with each correction rule turned off")
-    ablate.add_argument("runs", metavar="BENCH.json", type=Path, nargs="+", help="outputs of `captioner bench SET_DIR --output FILE`")
-    ablate.add_argument("--fill", type=int, default=0, metavar="N", help="top each set's words up to N entries with real town names (false alarms with a prefecture loaded)")
-    ablate.set_defaults(handler=cmd_ablate)
+    return sub
 
 
 # ------------------------------------------------------------------------------ commands
@@ -237,28 +232,6 @@ def cmd_import_towns(args: argparse.Namespace) -> int:
         shown = ", ".join(f"{name} ({kana}: {why})" for name, kana, why in found.skipped[:10])
         print(f"  {shown}{' ...' if len(found.skipped) > 10 else ''}")
     _report_about(folder, {w["surface"] for w in words})
-    return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    import json
-
-    from dictionary.bench import run_dictionary_bench
-
-    if args.entries < 1:
-        raise CaptionerError(f"--entries must be at least 1, got {args.entries}")
-    result = run_dictionary_bench(args.set_dir, args.entries, _config(args).dictionary)
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    return 0
-
-
-def cmd_ablate(args: argparse.Namespace) -> int:
-    import json
-
-    from dictionary.ablation import run_ablation
-
-    result = run_ablation(args.runs, _config(args).dictionary, fill=args.fill)
-    print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
 

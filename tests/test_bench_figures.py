@@ -3,7 +3,7 @@ number accuracy) and the per-condition breakdown read from refs.json's family/sn
 
 import json
 
-from captioner.app.evaluation import evaluate_session
+from captioner.app.bench.evaluation import evaluate_session
 from captioner.core.evalset import load_references
 from captioner.core.events import CaptionEvent
 
@@ -60,3 +60,40 @@ def test_a_reference_cut_into_two_utterances_is_counted_as_split(tmp_path):
     events = [_final(1, "住民票の写しは", 0.5, 2.0), _final(2, "一通300円です", 2.6, 4.0), _final(3, "はい", 5.0, 5.5)]
     result = evaluate_session(events, load_references(tmp_path), None)
     assert result["split_utterances"] == 1 and result["cer_numbers"] == 0.0
+
+
+def _partial(uid: int, text: str, start: float, end: float, at: float, corrected: str | None = None) -> CaptionEvent:
+    return CaptionEvent("partial", uid, text, start, end, at, corrected_text=corrected)
+
+
+def test_text_complete_is_the_first_partial_that_reads_as_the_final(tmp_path):
+    refs = [{"id": "d01", "text": "住民票の写しです。", "start": 1.0, "end": 3.0}, {"id": "d02", "text": "はい", "start": 5.0, "end": 5.5}]
+    (tmp_path / "refs.json").write_text(json.dumps(refs, ensure_ascii=False), encoding="utf-8")
+    events = [
+        _partial(1, "住民票の", 1.0, 2.0, 2.2),
+        _partial(1, "住民票の写しです", 1.0, 3.0, 3.25),  # the final's text but its 。: complete
+        _partial(1, "住民票の写しで", 1.0, 3.0, 3.4),  # a later partial that changed again does not undo it
+        CaptionEvent("final", 1, "住民票の写しです。", 1.0, 3.0, 3.75, committed="住民票の写しです。"),
+        CaptionEvent("final", 1, "住民票の写しです。", 1.0, 3.0, 4.5, committed="住民票の写しです。", update="translation"),
+        _partial(2, "は", 5.0, 5.3, 5.6),  # never complete before its final
+        _final(2, "はい", 5.0, 5.5),  # emitted at 6.0
+    ]
+    result = evaluate_session(events, load_references(tmp_path), None)
+    final, complete = result["final_latency_s"], result["text_complete_latency_s"]
+    assert (final["p50"], final["max"]) == (0.625, 0.75)  # d01 0.75, d02 0.5
+    assert (complete["p50"], complete["max"]) == (0.375, 0.5)  # d01 0.25, d02 0.5
+
+
+def test_text_complete_compares_the_shown_text_and_waits_for_every_part_of_a_split_reference(tmp_path):
+    refs = [{"id": "d01", "text": "周南市の住民票は三百円です", "start": 0.5, "end": 4.0}]
+    (tmp_path / "refs.json").write_text(json.dumps(refs, ensure_ascii=False), encoding="utf-8")
+    events = [
+        _partial(1, "集難しの住民票は", 0.5, 2.0, 2.1),  # the recognizer's text, not yet corrected: not shown as the final
+        _partial(1, "集難しの住民票は", 0.5, 2.0, 2.3, corrected="周南市の住民票は"),  # shown corrected: complete at 2.3
+        CaptionEvent("final", 1, "集難しの住民票は", 0.5, 2.0, 2.9, corrected_text="周南市の住民票は"),
+        _partial(2, "300円です", 2.6, 4.0, 4.2),  # the second part complete at 4.2
+        _final(2, "300円です", 2.6, 4.0),  # emitted at 4.5
+    ]
+    result = evaluate_session(events, load_references(tmp_path), None)
+    assert result["split_utterances"] == 1
+    assert result["final_latency_s"]["p50"] == 0.5 and result["text_complete_latency_s"]["p50"] == 0.2

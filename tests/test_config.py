@@ -17,15 +17,35 @@ def write(tmp_path, text: str):
     return path
 
 
-def test_shipped_yaml_sets_every_key_and_matches_the_code_defaults():
+def differences(options, shipped: dict, where: str = "") -> list[str]:
+    """Where the shipped YAML and an options dataclass disagree, field by field, recursively."""
+    names = {f.name for f in dataclasses.fields(options)}
+    found = [f"{where}{name}: not in the YAML" for name in sorted(names - set(shipped))]
+    found += [f"{where}{name}: no such option" for name in sorted(set(shipped) - names)]
+    for name in sorted(names & set(shipped)):
+        value = getattr(options, name)
+        if dataclasses.is_dataclass(value):
+            found += differences(value, shipped[name] or {}, f"{where}{name}.")
+        elif value != shipped[name]:
+            found.append(f"{where}{name}: the code says {value!r}, the YAML {shipped[name]!r}")
+    return found
+
+
+def test_shipped_yaml_sets_every_option_to_the_code_default():
     shipped = yaml.safe_load(default_config_path().read_text(encoding="utf-8"))
-    defaults = Config()
-    for section in dataclasses.fields(Config):
-        options = getattr(defaults, section.name)
-        for key, value in shipped[section.name].items():
-            assert hasattr(options, key), f"{section.name}.{key}"
-        missing = {f.name for f in dataclasses.fields(options)} - set(shipped[section.name])
-        assert missing <= {"known_phrases"}, f"keys not in the shipped YAML: {missing}"
+    assert differences(Config(), shipped) == []
+
+
+def test_the_comparison_sees_a_missing_key_an_unknown_key_and_another_value():
+    shipped = yaml.safe_load(default_config_path().read_text(encoding="utf-8"))
+    del shipped["guard"]["known_phrases"]
+    shipped["vad"]["hangvoer_ms"] = 300
+    shipped["streaming"]["sentence_end_ms"] = 400
+    assert differences(Config(), shipped) == [
+        "guard.known_phrases: not in the YAML",
+        "streaming.sentence_end_ms: the code says 500, the YAML 400",
+        "vad.hangvoer_ms: no such option",
+    ]
 
 
 def test_user_file_overrides_defaults(tmp_path):

@@ -12,9 +12,9 @@ import wave
 import numpy as np
 import pytest
 
-from captioner.app.bench import load_dictionary, load_references
-from captioner.app.corpus.build import CONDITIONS, build, plan
-from captioner.app.corpus.templates import TERMS, kanji_number
+from captioner.app.bench.replay import load_dictionary, load_references
+from captioner.app.bench.corpus.build import CONDITIONS, build, plan
+from captioner.app.bench.corpus.templates import TERMS, kanji_number
 
 
 @pytest.fixture(scope="module")
@@ -130,12 +130,12 @@ def test_builder_writes_sets_the_bench_reads(tmp_path):
 
 def test_command_line_refuses_a_bad_limit(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "captioner.app.corpus", "build", "--out", str(tmp_path), "--limit", "0"],
+        [sys.executable, "-m", "captioner.app.bench.corpus", "build", "--out", str(tmp_path), "--limit", "0"],
         check=False, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode != 0 and "--limit must be at least 1" in result.stderr and "Traceback" not in result.stderr
     result = subprocess.run(
-        [sys.executable, "-m", "captioner.app.corpus", "build", "--out", str(tmp_path), "--subsets", "nothing-*"],
+        [sys.executable, "-m", "captioner.app.bench.corpus", "build", "--out", str(tmp_path), "--subsets", "nothing-*"],
         check=False, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode != 0 and "no subset matches" in result.stderr and "Traceback" not in result.stderr

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from dictionary.ablation import run_ablation
+from captioner.app.bench.ablation import run_ablation
 from dictionary.correct import Corrector
 from dictionary.entries import Entry
 from dictionary.options import NEEDS_PARTIALS, RULES, DictionaryOptions

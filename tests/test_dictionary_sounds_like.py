@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dictionary.bench import fill_entries
+from captioner.app.bench.dictionary_bench import fill_entries
 from dictionary.correct import Corrector
 from dictionary.entries import Entry
 from dictionary.options import DictionaryOptions

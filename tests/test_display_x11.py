@@ -5,7 +5,7 @@ under CI (``CI`` set), where it fails.
 
 No timing is asserted here (a busy machine would fail it): the window's speed, event → pixels
 p50/p95/max, frame time, fps and idle CPU, is measured by the benchmark
-``captioner bench SET_DIR --display`` (display/bench.py), whose JSON has it under
+``captioner bench SET_DIR --display`` (captioner/app/bench/display_probe.py), whose JSON has it under
 ``display.event_to_pixels_ms`` and ``display.cpu_pct_of_core``; run it under ``xvfb-run`` (or on
 the counter PC's desktop) to measure a real X11 window instead of the offscreen driver.
 """

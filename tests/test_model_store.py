@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from captioner.core.errors import ModelError
+from captioner.core.files import sha256_file
 from captioner.engine import model_store
 
 
@@ -12,7 +13,7 @@ def test_bundled_model_is_assembled_verified_and_reassembled_when_corrupt(tmp_pa
     folder = tmp_path / "model"
     seen = []
     model_store.ensure_bundled(folder, progress=lambda done, total: seen.append((done, total)))
-    assert model_store.sha256_of(folder / "model.bin") == model_store.BUNDLED_SHA256
+    assert sha256_file(folder / "model.bin") == model_store.BUNDLED_SHA256
     for name in model_store.BUNDLED_SIDE_FILES:
         assert (folder / name).is_file()
     assert seen and seen[-1][0] == seen[-1][1]
@@ -21,9 +22,9 @@ def test_bundled_model_is_assembled_verified_and_reassembled_when_corrupt(tmp_pa
     with open(folder / "model.bin", "r+b") as f:
         f.seek(1000)
         f.write(b"\x00\x01\x02\x03")
-    assert model_store.sha256_of(folder / "model.bin") != model_store.BUNDLED_SHA256
+    assert sha256_file(folder / "model.bin") != model_store.BUNDLED_SHA256
     model_store.ensure_bundled(folder)
-    assert model_store.sha256_of(folder / "model.bin") == model_store.BUNDLED_SHA256
+    assert sha256_file(folder / "model.bin") == model_store.BUNDLED_SHA256
 
 
 def test_model_folder_with_missing_files_is_named(tmp_path):

@@ -92,7 +92,7 @@ def test_decoding_loops_are_cut_and_silence_is_ignored(recognizer):
 
 
 def test_dictionary_correction_is_timed_in_wall_and_cpu_time(recognizer, eval_dir):
-    from captioner.app.bench import load_dictionary
+    from captioner.app.bench.replay import load_dictionary
     from captioner.app.session import CaptionSession
 
     collector = FinalsCollector()

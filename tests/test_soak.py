@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from captioner.app.config import Config
-from captioner.app.soak import LoopSource, rss_mb, rss_split_mb, run_soak, summarize
+from captioner.app.bench.soak import LoopSource, rss_mb, rss_split_mb, run_soak, summarize
 from tests.conftest import EVAL_DIR
 from tests.test_recovery import FakeRecognizer
 

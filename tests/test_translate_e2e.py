@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.translate_support import make_packages
-from translate.bench import run_translation_bench
+from captioner.app.bench.translation_bench import run_translation_bench
 from translate.options import TranslateOptions
 from translate.packages import PackageStore
 

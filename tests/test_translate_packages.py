@@ -17,7 +17,7 @@ from captioner.app.config import load_config
 from captioner.core.errors import ConfigError
 from tests.translate_support import EN_LINES, JA_LINES, make_packages
 from translate.packages import PackageError, PackageStore
-from translate.tiny import build_package
+from captioner.app.bench.tiny_argos import build_package
 from translate.translators import find_route
 
 

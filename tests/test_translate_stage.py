@@ -18,7 +18,7 @@ from translate.names import ListGlossary
 from translate.options import TranslateOptions
 from translate.packages import PackageStore
 from translate.stage import TranslationStage, build_stage
-from translate.tiny import build_package, expected_output
+from captioner.app.bench.tiny_argos import build_package, expected_output
 from translate.translators import ArgosTranslator, CachedTranslator, PivotTranslator
 
 GLOSSARY = ListGlossary([{"surface": "周南市", "reading": "しゅうなんし", "en": "Shunan City"}])

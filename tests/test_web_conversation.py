@@ -381,11 +381,11 @@ def test_admin_page_messages_are_japanese(english, japanese_part):
 
 
 def test_reply_is_translated_into_japanese_with_an_installed_package(tmp_path):
-    """A tiny real Argos package (CTranslate2 + SentencePiece, translate.tiny) for en→ja."""
+    """A tiny real Argos package (CTranslate2 + SentencePiece, captioner.app.bench.tiny_argos) for en→ja."""
     from translate.options import TranslateOptions
     from translate.packages import PackageStore
+    from captioner.app.bench.tiny_argos import build_package
     from translate.replies import ReplyTranslator
-    from translate.tiny import build_package
 
     en_lines = ["hello.", "please wait.", "thank you.", "where is the office?"]
     mapping = {"hello": "こんにちは", "please": "ください", "wait": "待って", "thank": "ありがとう"}

@@ -1,10 +1,10 @@
-"""Tiny real Argos packages for the translation tests (built with translate.tiny)."""
+"""Tiny real Argos packages for the translation tests (built with captioner.app.bench.tiny_argos)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from translate.tiny import build_package
+from captioner.app.bench.tiny_argos import build_package
 
 JA_LINES = [
     "こんにちは。",

@@ -1,4 +1,5 @@
-"""``captioner translate ...``: install, list, remove and download language packages; bench."""
+"""``captioner translate ...``: install, list, remove and download language packages (``bench``:
+captioner/app/bench/cli.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from translate.packages import INSTALL_HINT, Package, PackageError, PackageStore
 log = logging.getLogger(__name__)
 
 
-def add_parser(commands: argparse._SubParsersAction, load_config: Callable[[str | None], Any]) -> None:
-    """Add the ``translate`` command and its actions to the main parser."""
+def add_parser(commands: argparse._SubParsersAction, load_config: Callable[[str | None], Any]) -> argparse._SubParsersAction:
+    """Add the ``translate`` command and its actions to the main parser; returns the actions, to
+    which the app adds the measuring one (``bench``)."""
     translate = commands.add_parser("translate", help="translation packages: install, list, remove, download; bench")
     translate.set_defaults(load_config=load_config)
     actions = translate.add_subparsers(dest="translate_action", required=True, metavar="ACTION")
@@ -47,19 +49,7 @@ def add_parser(commands: argparse._SubParsersAction, load_config: Callable[[str 
     download.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds (default 30)")
     _config_option(download)
     download.set_defaults(handler=cmd_download)
-
-    bench = actions.add_parser("bench", help="time the translation stage per caption; prints JSON")
-    _config_option(bench)
-    bench.add_argument(
-        "--tiny", nargs="?", const="tiny", choices=["tiny", "base"], metavar="SIZE",
-        help="use generated packages instead of the installed ones: tiny (one layer: measures the stage) "
-        "or base (computes like a real Argos model)",
-    )  # fmt: skip
-    bench.add_argument("--languages", nargs="+", metavar="LANG", help="target languages (default: translate.languages, or en vi zh with --tiny)")
-    bench.add_argument("--set", metavar="SET_DIR", help="evaluation set whose refs.json texts are translated (default: built-in phrases)")
-    bench.add_argument("--rounds", type=int, default=2, help="passes over the texts (the 2nd and later hit the cache)")
-    bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
-    bench.set_defaults(handler=cmd_bench)
+    return actions
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -170,22 +160,4 @@ def cmd_download(args: argparse.Namespace) -> int:
         print(f"installed {package.name} ({package.from_code}→{package.to_code}) in {package.path}")
     if files:
         print(f"Carry {Path(args.to)} to the counter PC, then run there: captioner translate install {Path(args.to).name or args.to}")
-    return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from translate.bench import run_translation_bench
-
-    options = _options(args)
-    result = run_translation_bench(
-        options,
-        languages=args.languages,
-        tiny=args.tiny,
-        set_dir=Path(args.set) if args.set else None,
-        rounds=args.rounds,
-    )
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
-    print(text)
     return 0

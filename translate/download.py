@@ -21,7 +21,6 @@ checked first, then installed, so a failure installs nothing.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import logging
@@ -35,7 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from captioner.core.files import unsafe_member
+from captioner.core.files import replacing, sha256_file, unsafe_member
 from translate.packages import Package, PackageError, PackageStore
 
 log = logging.getLogger(__name__)
@@ -195,16 +194,13 @@ def fetch(entry: IndexEntry, folder: Path, timeout: float = TIMEOUT, progress: P
     target = folder / entry.file_name
     errors = []
     for url in links:  # argostranslate uses links[0]; the others are mirrors
-        partial = folder / (entry.file_name + ".partial")
         try:
-            _download(url, partial, timeout, progress, entry.file_name)
-            verify_package_file(partial, entry, f"{entry.name} from {url}")
-            os.replace(partial, target)
+            with replacing(target) as partial:
+                _download(url, partial, timeout, progress, entry.file_name)
+                verify_package_file(partial, entry, f"{entry.name} from {url}")
             return target
         except DownloadError as e:
             errors.append(str(e))
-        finally:
-            partial.unlink(missing_ok=True)
     if len(errors) == 1:
         raise DownloadError(errors[0] + (f"; {hint}" if hint and "offline" in errors[0] else ""))
     raise DownloadError(f"{entry.name}: every link failed: " + " | ".join(errors))
@@ -239,7 +235,7 @@ def verify_package_file(path: Path, entry: IndexEntry | None = None, where: str 
     """
     where = where or str(path)
     if entry is not None and entry.sha256:
-        digest = _sha256(path)
+        digest = sha256_file(path)
         if digest != entry.sha256:
             raise DownloadError(
                 f"{where}: checksum mismatch (SHA-256 {digest[:16]}..., the index says {entry.sha256[:16]}...): "
@@ -327,9 +323,3 @@ def package_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

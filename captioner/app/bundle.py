@@ -12,7 +12,6 @@ folder (the old one is kept as ``<folder>.bak-<time>``) and writes the configura
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -22,29 +21,19 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from captioner.app.models import sha256_file
 from captioner.core.errors import CaptionerError
-from captioner.core.files import unsafe_member
+from captioner.core.files import atomic_write, replacing, sha256_file, sha256_stream, unsafe_member
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
 MANIFEST = "bundle.json"
-CHUNK = 1 << 20
 
 
 class BundleError(CaptionerError):
     """A bundle cannot be made or installed."""
 
     exit_code = 8
-
-
-def _sha256_member(archive: zipfile.ZipFile, name: str) -> str:
-    digest = hashlib.sha256()
-    with archive.open(name) as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _zip_folder(folder: Path, file: Path, top: str) -> None:
@@ -82,7 +71,6 @@ def create_bundle(
         configured = settings.asr.model
         models = [configured] if (imported_models_root() / configured).is_dir() else []
     file = Path(file)
-    partial = file.with_name(file.name + ".partial")
     info: dict = {"format": FORMAT, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   "models": [], "translation_packages": [], "dictionary_files": [], "config": False, "files": {}}  # fmt: skip
 
@@ -91,7 +79,7 @@ def create_bundle(
         info["files"][name] = sha256_file(path)
 
     try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as archive, tempfile.TemporaryDirectory() as tmp:
+        with replacing(file) as partial, zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as archive, tempfile.TemporaryDirectory() as tmp:
             for name in models:
                 folder = model_folder(name)
                 files = model_files(folder)
@@ -128,11 +116,8 @@ def create_bundle(
                 add(archive, source_config, "config.yaml")
                 info["config"] = True
             archive.writestr(MANIFEST, json.dumps(info, ensure_ascii=False, indent=2))
-        os.replace(partial, file)
     except OSError as e:
         raise BundleError(f"cannot write {file}: {e.strerror or e}") from e
-    finally:
-        partial.unlink(missing_ok=True)
     if BUNDLED_NAME in models:
         log.info("the bundled base model is in the bundle; every install has it anyway (pip)")
     return info
@@ -170,7 +155,8 @@ def verify_bundle(file: str | Path) -> dict:
             if name not in names:
                 raise BundleError(f"{file}: {name} is missing (incomplete bundle)")
             try:
-                digest = _sha256_member(archive, name)
+                with archive.open(name) as member:
+                    digest = sha256_stream(member)
             except (zipfile.BadZipFile, OSError, EOFError) as e:
                 raise BundleError(f"{file}: {name} is damaged ({e}); copy the bundle again") from e
             if digest != expected:
@@ -213,9 +199,7 @@ def install_bundle(file: str | Path, config_path: str | None = None) -> list[str
                 backup = target_config.with_name(f"{target_config.name}.bak-{stamp}")
                 shutil.copyfile(target_config, backup)
                 done.append(f"previous configuration kept as {backup}")
-            partial = target_config.with_name(target_config.name + ".partial")
-            shutil.copyfile(new_config, partial)
-            os.replace(partial, target_config)
+            atomic_write(target_config, new_config.read_bytes())
             model = load_config(target_config).asr.model  # still valid where it now is
             done.append(f"configuration → {target_config}")
             if (os.sep in model or model.startswith("~")) and not Path(model).expanduser().is_dir():

@@ -14,7 +14,8 @@ from pathlib import Path
 from captioner.app.bundle import add_parser as add_bundle_parser
 from captioner.app.check import add_parser as add_check_parser
 from captioner.app.config import load_config
-from captioner.app.corpus.build import add_parser as add_corpus_parser
+from captioner.app.bench.cli import add_stage_bench_parsers
+from captioner.app.bench.corpus.build import add_parser as add_corpus_parser
 from captioner.app.models import add_parser as add_models_parser
 from captioner.app.service import add_parser as add_service_parser
 from captioner.app.session import CaptionSession
@@ -144,12 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-dictionary", action="store_true", help="do not use the set's dictionary.yaml for biasing and correction")
     bench.add_argument("--display", action="store_true", help="also measure the caption window (offscreen without a screen)")
     bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
-    bench.add_argument("--soak", type=float, metavar="HOURS", help="soak test: replay session.wav in a loop for HOURS of audio (captioner/app/soak.py)")
+    bench.add_argument("--soak", type=float, metavar="HOURS", help="soak test: replay session.wav in a loop for HOURS of audio (captioner/app/bench/soak.py)")
     bench.add_argument("--pace", type=float, default=1.5, help="--soak replay speed (1.0 = real time; the default 1.5 fits 2 cores)")
     bench.set_defaults(handler=cmd_bench)
 
-    for add_stage_parser in (add_dict_parser, add_translate_parser, add_web_parser, add_log_parser):
-        add_stage_parser(commands, load_config)  # each stage owns its commands
+    dict_actions = add_dict_parser(commands, load_config)  # each stage owns its commands
+    translate_actions = add_translate_parser(commands, load_config)
+    for add_stage_parser in (add_web_parser, add_log_parser):
+        add_stage_parser(commands, load_config)
+    add_stage_bench_parsers(dict_actions, translate_actions)  # their measuring ones live with the other tools
     for add_app_parser in (add_check_parser, add_bundle_parser, add_service_parser, add_corpus_parser):
         add_app_parser(commands)
     return parser
@@ -225,7 +229,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from captioner.app.bench import run_bench
+    from captioner.app.bench.replay import run_bench
 
     set_dir = Path(args.set_dir)
     if not (set_dir / "session.wav").is_file():
@@ -233,7 +237,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     config = _config(args)
     recognizer = _recognizer(config)
     if args.soak:
-        from captioner.app.soak import run_soak
+        from captioner.app.bench.soak import run_soak
 
         def loop_done(row) -> None:
             print(json.dumps(row, ensure_ascii=False), file=sys.stderr, flush=True)

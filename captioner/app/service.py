@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from captioner.core.errors import CaptionerError
+from captioner.core.files import atomic_write
 
 UNIT_NAME = "captioner.service"
 
@@ -110,9 +111,7 @@ def cmd_install(args: argparse.Namespace) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         if path.is_file() and path.read_text(encoding="utf-8") != text:
             shutil.copyfile(path, path.with_name(UNIT_NAME + ".bak"))
-        partial = path.with_name(UNIT_NAME + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
+        atomic_write(path, text)
     except OSError as e:
         raise CaptionerError(f"cannot write {path}: {e.strerror or e}") from e
     print(f"wrote {path} (runs {' '.join(captioner_command())} as {getpass.getuser()}):\n")

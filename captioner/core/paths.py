@@ -42,11 +42,6 @@ def cache_dir() -> Path:
     return Path(os.environ["LOCALAPPDATA"]) / APP / "cache"
 
 
-def user_path(text: str) -> Path:
-    """A folder or file named in the config: ``~`` expanded."""
-    return Path(text).expanduser()
-
-
 def _folder(xdg: str, windows: str, home_relative: Path) -> Path:
     base = os.environ.get(xdg) or (os.environ.get(windows) if windows else None)
     return Path(base or Path.home() / home_relative) / APP

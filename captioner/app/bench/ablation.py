@@ -12,7 +12,7 @@ to the bench's own figures, ``bench`` in the output).
 ``wrong_replacements`` counts the corrections whose new word is not in the reference (a
 false alarm, or the wrong one of two registered names), so it is not inflated by words inside
 words. ``--fill N`` loads the set's words plus real town names up to N entries (whole
-prefectures, :func:`dictionary.bench.fill_entries`), as a city that loads its prefecture does:
+prefectures, :func:`captioner.app.bench.dictionary_bench.fill_entries`), as a city that loads its prefecture does:
 false alarms must be measured with thousands of words loaded. Then only
 ``wrong_replacements`` sees the added towns (``false_alarms`` counts the set's own words), and
 the ``bench`` row is still what the live stage did with the set's own words. Rules that need
@@ -30,7 +30,7 @@ from typing import Any
 from captioner.core import metrics
 from captioner.core.errors import CaptionerError
 from captioner.core.evalset import load_references
-from dictionary.bench import fill_entries
+from captioner.app.bench.dictionary_bench import fill_entries
 from dictionary.correct import Corrector
 from dictionary.options import NEEDS_PARTIALS, RULES, DictionaryOptions
 from dictionary.store import load_word_file

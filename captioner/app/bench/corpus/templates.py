@@ -323,11 +323,6 @@ def fill(template: str, rng: random.Random, names: dict[str, tuple[str, str]]) -
     return Rendered(text, spoken)
 
 
-def slots_of(template: str) -> set[str]:
-    """The slot names of a template."""
-    return set(_slots(template))
-
-
 def fixed_text(template: str) -> str:
     """The template without its slots (for checking that no town hides in the fixed words)."""
     return SLOT.sub("|", template)

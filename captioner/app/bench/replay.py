@@ -3,7 +3,7 @@
 The replay runs the session ``captioner run`` builds (:mod:`captioner.app.session`):
 dictionary correction, masking and translation when configured, with a collecting sink
 (and the caption window with ``--display``). The set is described in
-:mod:`captioner.core.evalset`; the figures in :mod:`captioner.app.evaluation`.
+:mod:`captioner.core.evalset`; the figures in :mod:`captioner.app.bench.evaluation`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from captioner.app.config import Config
-from captioner.app.evaluation import evaluate_session, summary
+from captioner.app.bench.evaluation import evaluate_session, summary
 from captioner.app.session import CaptionSession
 from captioner.app.sinks import FinalsCollector
 from captioner.core import metrics
@@ -43,7 +43,7 @@ def replay(
     """Feed a file at real-time pace through a session; return its events and usage.
 
     ``entries``: the dictionary (None or empty: none). ``display`` (a
-    ``display.bench.DisplayProbe``): the caption window shows the events and runs the
+    ``captioner.app.bench.display_probe.DisplayProbe``): the caption window shows the events and runs the
     pipeline in a thread, as ``captioner run`` does.
     """
     collector = FinalsCollector()
@@ -67,7 +67,7 @@ def replay(
         usage["correction_ms"] = summary(session.stats.correction_ms, digits=2)
         usage["correction_cpu_ms"] = summary(session.stats.correction_cpu_ms, digits=2)
     if session.translation is not None:
-        from translate.bench import stage_summary
+        from captioner.app.bench.translation_bench import stage_summary
 
         usage["translation"] = stage_summary(session.translation)
     return collector.events, usage
@@ -113,7 +113,7 @@ def run_bench(
     }
     probe = None
     if display:  # the caption window as one more sink (offscreen without a screen)
-        from display.bench import DisplayProbe
+        from captioner.app.bench.display_probe import DisplayProbe
 
         probe = DisplayProbe(config.display)
     events, usage = replay(config, recognizer, set_dir / "session.wav", used, probe)

@@ -178,7 +178,7 @@ def build_package(
         "to_code": to_code,
         "to_name": to_code,
         "type": "translate",
-        "note": f"{size} test model built by translate.tiny (piece-by-piece mapping)",
+        "note": f"{size} test model built by captioner.app.bench.tiny_argos (piece-by-piece mapping)",
         **(metadata or {}),
     }
     path = Path(path)

@@ -2,6 +2,11 @@
 
 Metric definitions follow ``shared/eval/README.md``: each utterance the pipeline produced is
 assigned to the reference it overlaps most; finals that overlap none are stray captions.
+
+Two latencies are measured from the end of a reference's speech: the final's (``final``), and
+the moment the text on screen, partial or final, first reads as the final will
+(``text_complete``): what a reader waits for. "Reads as" ignores what CER ignores
+(punctuation, spaces), so a partial that lacks only the final's 。 is complete.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ class Matched:
     hypotheses: list[str] = field(default_factory=list)  # per reference: its finals' display text
     raw: list[str] = field(default_factory=list)  # per reference: the recognizer's own text
     final_latency: list[float] = field(default_factory=list)  # seconds after the speech ended
+    complete_latency: list[float] = field(default_factory=list)  # text complete on screen, after the speech ended
     first_latency: list[float] = field(default_factory=list)  # first text after the speech started
     missed: int = 0  # references without a final
     split: int = 0  # references the VAD cut into more than one utterance
@@ -47,19 +53,31 @@ def assign(events: list[CaptionEvent], refs: Sequence[Reference]) -> dict[int, l
     return owners
 
 
+def text_complete_at(shown: Sequence[CaptionEvent], final: CaptionEvent) -> float:
+    """When the text shown for ``final``'s utterance first read as the final's (``shown``: its
+    partials and final, no updates); the final's own emission when no partial did."""
+    wanted = metrics.normalize(final.display_text)
+    return min((e.emitted_at for e in shown if metrics.normalize(e.display_text) == wanted), default=final.emitted_at)
+
+
 def match(events: list[CaptionEvent], refs: Sequence[Reference], pace: float = 1.0) -> Matched:
     """Line the events up with ``refs``; latencies in wall seconds (audio times divided by ``pace``)."""
     owners = assign(events, refs)
     finals = {e.utterance_id: e for e in events if e.is_final and not e.is_update}
+    by_utterance: dict[int, list[CaptionEvent]] = {}
+    for event in events:
+        if not event.is_update:
+            by_utterance.setdefault(event.utterance_id, []).append(event)
     matched = Matched()
     for i, ref in enumerate(refs):
         uids = [u for u in owners.get(i, []) if u in finals]
         matched.split += len(uids) > 1
         matched.hypotheses.append("".join(finals[u].display_text for u in uids))
         matched.raw.append("".join(finals[u].text for u in uids))
-        emitted = [finals[u].emitted_at for u in uids if finals[u].text]
-        if emitted:
-            matched.final_latency.append(max(emitted) - ref.end / pace)
+        spoken = [finals[u] for u in uids if finals[u].text]
+        if spoken:
+            matched.final_latency.append(max(f.emitted_at for f in spoken) - ref.end / pace)
+            matched.complete_latency.append(max(text_complete_at(by_utterance[f.utterance_id], f) for f in spoken) - ref.end / pace)
         else:
             matched.missed += 1
         shown = [e.emitted_at for e in events if e.utterance_id in owners.get(i, []) and e.text]
@@ -99,6 +117,7 @@ def evaluate_session(events: list[CaptionEvent], refs: Sequence[Reference], surf
         "split_utterances": matched.split,
         "stray_captions": len(matched.stray),
         "final_latency_s": summary(matched.final_latency),
+        "text_complete_latency_s": summary(matched.complete_latency),
         "first_partial_latency_s": summary(matched.first_latency),
         "cer": round(metrics.cer(refs_text, hypotheses), 4),
         "cer_uncorrected": round(metrics.cer(refs_text, raw), 4) if corrected else None,

@@ -63,7 +63,7 @@ def make_tiny_store(
     folder: Path, source: str, languages: list[str], pivot: str, texts: list[str], size: str = "tiny"
 ) -> PackageStore:
     """Generated packages: source→pivot directly, every other language through the pivot."""
-    from translate.tiny import build_package
+    from captioner.app.bench.tiny_argos import build_package
 
     store = PackageStore([folder / "packages"])
     first = build_package(folder / f"{source}_{pivot}.argosmodel", source, pivot, texts, symbols=_placeholders(), size=size)
@@ -107,7 +107,7 @@ def run_translation_bench(
     set_dir: Path | None = None,
     rounds: int = 2,
 ) -> dict[str, Any]:
-    """Bench the installed packages, or generated ones (``tiny="tiny"`` or ``"base"``, see translate.tiny.SIZES)."""
+    """Bench the installed packages, or generated ones (``tiny="tiny"`` or ``"base"``, see captioner.app.bench.tiny_argos.SIZES)."""
     texts = load_texts(set_dir)
     glossary = load_glossary(set_dir)
     languages = languages or options.languages or (["en", "vi", "zh"] if tiny else [])
