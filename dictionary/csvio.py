@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dictionary.entries import Entry
-from dictionary.store import LANGUAGE, FileResult, Problem, build_entry, sort_languages
+from dictionary.fields import LANGUAGE, FileResult, Problem, build_entry, sort_languages
 
 LANGUAGE_NAMES = {
     "英語": "en",
