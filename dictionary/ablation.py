@@ -32,7 +32,8 @@ from captioner.core.errors import CaptionerError
 from captioner.core.evalset import load_references
 from dictionary.bench import fill_entries
 from dictionary.correct import Corrector
-from dictionary.options import NEEDS_PARTIALS, RULES, DictionaryOptions
+from dictionary.options import DictionaryOptions
+from dictionary.rules import NEEDS_PARTIALS, RULES
 from dictionary.store import load_word_file
 
 
@@ -123,7 +124,7 @@ def run_ablation(paths: list[Path], options: DictionaryOptions | None = None, fi
         "none": figures(runs, [run.raw for run in runs]),
         "all": corrected_figures(runs, base),
     }
-    for rule in [r for r in RULES if r not in NEEDS_PARTIALS]:
+    for rule in [r.name for r in RULES if r.name not in NEEDS_PARTIALS]:
         rows[f"all but {rule}"] = corrected_figures(runs, dataclasses.replace(base, rules_off=[rule]))
     return {
         "runs": [str(p) for p in paths],
@@ -131,6 +132,6 @@ def run_ablation(paths: list[Path], options: DictionaryOptions | None = None, fi
         "entries": [len(run.entries) for run in runs],
         **({"filled_with": sorted(sources)} if sources else {}),
         "references": sum(len(run.refs) for run in runs),
-        "rules": RULES,
+        "rules": {r.name: r.reason for r in RULES},
         "rows": rows,
     }
