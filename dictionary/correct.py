@@ -180,6 +180,8 @@ class Corrector:
                 for variant in _deletes(key, allowed_distance(len(key))):
                     self.fuzzy_index.setdefault(variant, set()).add(key)
         self._reading_matchers = [self._reading_finders()[r.name] for r in self.active if r.name in READING_MATCHERS]
+        run_finders = {"fuzzy_kanji_readings": self._fuzzy_kanji_matches, "kanji_readings": self._spelled_matches}
+        self._run_matchers = [run_finders[r.name] for r in self.active if r.name in run_finders]
         self._passes = self._sentence_passes()
         span_checks, match_checks, place_checks = _span_checks(), _match_checks(), _place_checks()
         guards = [r for r in self.active if r.kind == GUARD]
@@ -292,20 +294,18 @@ class Corrector:
     def _word_matches(
         self, tokens: list[Token], readings: list[tuple[str, ...]], walks: list[list[dict[str, str]]]
     ) -> Iterable[_Candidate]:
-        """The word matchers on each run of words, in the order of the rules."""
+        """The word matchers on each run of words the span guards let through, in the order of
+        the rules: each reading of the run through the reading matchers (:meth:`_read`), then
+        the run through ``fuzzy_kanji_readings`` and ``kanji_readings``."""
         for i, j in self._spans(tokens, readings):
-            span = tokens[i : j + 1]
+            span, run = tokens[i : j + 1], readings[i : j + 1]
             tried = set()
-            for reading in _joined_readings(readings[i : j + 1], EXACT_READINGS["readings_per_run"]):
+            for reading in _joined_readings(run, EXACT_READINGS["readings_per_run"]):
                 tried.add(reading)
                 yield from self._read(span, reading)
-            if "fuzzy_kanji_readings" in self.rules and any(map(_lone_kanji, span)):
-                loose = [_any_readings(t, r) for t, r in zip(span, readings[i : j + 1])]
-                for reading in _joined_readings(loose, FUZZY_KANJI_READINGS["readings_per_run"]):
-                    if reading not in tried:
-                        yield from self._fuzzy_kanji(span, reading)
-            if "kanji_readings" in self.rules:
-                yield from self._spelled_matches(span, walks[i][j - i] if j - i < len(walks[i]) else {})
+            reached = walks[i][j - i] if j - i < len(walks[i]) else {}
+            for find in self._run_matchers:
+                yield from find(span, run, reached, tried)
 
     def _read(self, span: list[Token], reading: str) -> Iterable[_Candidate]:
         """One reading of a run: the first reading matcher with an allowed match wins."""
@@ -337,13 +337,18 @@ class Corrector:
         for other, distance in self._near(key):
             yield _Candidate(span[0].start, span[-1].end, self.by_key[other], distance, reading, rule, tuple(span), len(key))
 
-    def _fuzzy_kanji(self, span: list[Token], reading: str) -> Iterable[_Candidate]:
-        """``fuzzy_kanji_readings``: fuzzy matches of a reading with lone kanji read any way,
-        for long readings only (小椅子町 is not 鯉池町)."""
-        key = normalize_reading(reading)
-        if len(key) < FUZZY_KANJI_READINGS["min_kana"] or "fuzzy" not in self.rules:
+    def _fuzzy_kanji_matches(
+        self, span: list[Token], run: list[tuple[str, ...]], reached: dict[str, str], tried: set[str]
+    ) -> Iterable[_Candidate]:
+        """``fuzzy_kanji_readings``: fuzzy matches of the run's readings with each lone kanji read
+        any way, of ``min_kana``+ kana only (小椅子町 is not 鯉池町); uses the ``fuzzy`` index."""
+        if not any(map(_lone_kanji, span)):
             return
-        yield from (c for c in self._fuzzy(span, key, reading, "fuzzy_kanji_readings") if self._allowed(c))
+        loose = [_any_readings(t, r) for t, r in zip(span, run)]
+        for reading in _joined_readings(loose, FUZZY_KANJI_READINGS["readings_per_run"]):
+            key = normalize_reading(reading)
+            if reading not in tried and len(key) >= FUZZY_KANJI_READINGS["min_kana"]:
+                yield from (c for c in self._fuzzy(span, key, reading, "fuzzy_kanji_readings") if self._allowed(c))
 
     def _sound_alike_matches(self, tokens: list[Token], readings: list[tuple[str, ...]], walks: list) -> Iterable[_Candidate]:
         """``sound_alike``: :mod:`dictionary.sounds_like` matches in each run of tokens between
@@ -452,7 +457,9 @@ class Corrector:
         if longer in self.key_prefixes:
             reached.setdefault(longer, reading + more)
 
-    def _spelled_matches(self, span: list[Token], reached: dict[str, str]) -> Iterable[_Candidate]:
+    def _spelled_matches(
+        self, span: list[Token], run: list[tuple[str, ...]], reached: dict[str, str], tried: set[str]
+    ) -> Iterable[_Candidate]:
         """``kanji_readings``: exact matches found by :meth:`_spell`, of ``min_kana``+ kana: with
         any reading of each kanji, short keys match too easily (所 しょ is not 庄)."""
         for key, reading in reached.items():
