@@ -13,6 +13,10 @@ dictionary is compared on the same recorded events.
         each; with --rules-off-each also once per rule turned off and with common_readings on.
     python scripts/dictionary_replay.py compare BEFORE AFTER
         counts of identical and differing events (JSON), and the first differences.
+    python scripts/dictionary_replay.py score DIR/*.events.jsonl [--rules-off-each]
+        the bench's figures (CER, names, false alarms) of each variant, pooled over the files:
+        the rows ``captioner dict ablate`` cannot make, ``shown_names`` included (it needs the
+        partials, which the bench's transcripts do not keep).
 
 ``apply`` uses only the stage's public API, so it runs on an older checkout too
 (``PYTHONPATH=/path/to/checkout python scripts/dictionary_replay.py apply ...``).
@@ -68,36 +72,60 @@ def variants(rules_off_each: bool) -> dict[str, dict]:
     if rules_off_each:
         found["common_readings on"] = {"common_readings": True}
         found["fuzzy off"] = {"fuzzy": False}
-        found.update({f"all but {name}": {"rules_off": [name], "common_readings": True} for name in names})
+        found.update({f"all but {name}": {"rules_off": [name]} for name in names})
     return found
 
 
-def apply(paths: list[Path], out: Path, rules_off_each: bool, only: list[str]) -> None:
+def replayed(paths: list[Path], rules_off_each: bool, only: list[str]):
+    """(set folder, variant name, the events corrected with it) for each file and variant."""
     from captioner.app.config import load_config
     from dictionary.stage import DictionaryStage
     from dictionary.store import load_word_file
 
     base = load_config().dictionary
-    rows = []
     for path in paths:
         set_dir, events = load_events(path)
         entries = load_word_file(set_dir / "dictionary.yaml")
-        for name, overrides in variants(rules_off_each).items():
-            if only and name not in only:
-                continue
-            stage = DictionaryStage(dataclasses.replace(base, **overrides), entries)
-            for index, event in enumerate(events):
-                if event.is_update:
-                    continue
-                fixed = stage.apply(event)
-                rows.append({
-                    "set": set_dir.name, "variant": name, "index": index, "kind": event.kind,
-                    "utterance_id": event.utterance_id, "text": fixed.corrected_text,
-                    "committed": fixed.corrected_committed, "corrections": fixed.details.get("corrections", []),
-                    "readings": fixed.readings,
-                })  # fmt: skip
+        for name, overrides in variants(rules_off_each or bool(only)).items():
+            if not only or name in only:
+                stage = DictionaryStage(dataclasses.replace(base, **overrides), entries)
+                yield set_dir, name, [(i, stage.apply(e)) for i, e in enumerate(events) if not e.is_update]
+
+
+def apply(paths: list[Path], out: Path, rules_off_each: bool, only: list[str]) -> None:
+    rows = []
+    for set_dir, name, corrected in replayed(paths, rules_off_each, only):
+        for index, fixed in corrected:
+            rows.append({
+                "set": set_dir.name, "variant": name, "index": index, "kind": fixed.kind,
+                "utterance_id": fixed.utterance_id, "text": fixed.corrected_text,
+                "committed": fixed.corrected_committed, "corrections": fixed.details.get("corrections", []),
+                "readings": fixed.readings,
+            })  # fmt: skip
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     print(f"{len(rows)} corrected events to {out}", file=sys.stderr)
+
+
+def score(paths: list[Path], rules_off_each: bool, only: list[str]) -> None:
+    from captioner.app.evaluation import match
+    from captioner.core import metrics
+    from captioner.core.evalset import load_references
+    from dictionary.store import load_word_file
+
+    pooled: dict[str, dict[str, list]] = {}
+    for set_dir, name, corrected in replayed(paths, rules_off_each, only):
+        refs = load_references(set_dir)
+        surfaces = [e.surface for e in load_word_file(set_dir / "dictionary.yaml")]
+        texts, hypotheses = match([e for _, e in corrected], refs).scored(refs)
+        row = pooled.setdefault(name, {"refs": [], "hyps": [], "terms": []})
+        row["refs"] += texts
+        row["hyps"] += hypotheses
+        row["terms"].append(metrics.term_counts(texts, hypotheses, surfaces))
+    result = {}
+    for name, row in pooled.items():
+        hits, occurrences, false_alarms = (sum(t[k] for t in row["terms"]) for k in range(3))
+        result[name] = {"names": f"{hits}/{occurrences}", "false_alarms": false_alarms, "cer": round(metrics.cer(row["refs"], row["hyps"]), 4)}
+    print(json.dumps({"files": [str(p) for p in paths], "rows": result}, ensure_ascii=False, indent=2))
 
 
 def compare(before: Path, after: Path) -> int:
@@ -137,6 +165,10 @@ def main() -> int:
     app.add_argument("--out", type=Path, required=True)
     app.add_argument("--rules-off-each", action="store_true")
     app.add_argument("--only", action="append", default=[], help="only this variant (repeatable)")
+    sco = commands.add_parser("score")
+    sco.add_argument("paths", nargs="+", type=Path)
+    sco.add_argument("--rules-off-each", action="store_true")
+    sco.add_argument("--only", action="append", default=[], help="only this variant (repeatable)")
     cmp = commands.add_parser("compare")
     cmp.add_argument("before", type=Path)
     cmp.add_argument("after", type=Path)
@@ -146,6 +178,9 @@ def main() -> int:
         return 0
     if args.command == "apply":
         apply(args.paths, args.out, args.rules_off_each, args.only)
+        return 0
+    if args.command == "score":
+        score(args.paths, args.rules_off_each, args.only)
         return 0
     return compare(args.before, args.after)
 
