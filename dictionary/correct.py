@@ -49,10 +49,11 @@ from dictionary.rules import (
     ORDINARY_WORD_GUARD,
     PLACE,
     READING_MATCHERS,
+    RUN_MATCHERS,
+    SENTENCE,
     SHORT_KANA_GUARD,
     SHORT_READING_GUARD,
     SPAN,
-    WORDS,
     active,
 )
 from dictionary.sounds_like import SoundAlikeIndex
@@ -179,29 +180,29 @@ class Corrector:
             for key in self.by_key:
                 for variant in _deletes(key, allowed_distance(len(key))):
                     self.fuzzy_index.setdefault(variant, set()).add(key)
-        self._reading_matchers = [self._reading_finders()[r.name] for r in self.active if r.name in READING_MATCHERS]
-        run_finders = {"fuzzy_kanji_readings": self._fuzzy_kanji_matches, "kanji_readings": self._spelled_matches}
-        self._run_matchers = [run_finders[r.name] for r in self.active if r.name in run_finders]
-        self._passes = self._sentence_passes()
+        finders = self._finders()
+        self._reading_matchers = [finders[r.name] for r in self.active if r.name in READING_MATCHERS]
+        self._run_matchers = [finders[r.name] for r in self.active if r.name in RUN_MATCHERS]
+        # the word matchers share one walk over the runs of words, before the sentence matchers
+        self._passes = [self._word_matches, *(finders[r.name] for r in self.active if r.looks_at == SENTENCE)]
         span_checks, match_checks, place_checks = _span_checks(), _match_checks(), _place_checks()
         guards = [r for r in self.active if r.kind == GUARD]
         self._span_guards = [span_checks[g.name] for g in guards if g.looks_at == SPAN]
         self._match_guards = [(set(g.guards), match_checks[g.name]) for g in guards if g.looks_at == MATCH]
         self._place_guards = [place_checks[g.name] for g in guards if g.looks_at == PLACE]
 
-    def _reading_finders(self) -> dict[str, Callable[[list[Token], str, str], Iterable[_Candidate]]]:
-        return {"exact_readings": self._exact, "common_readings": self._common, "fuzzy": self._fuzzy}
-
-    def _sentence_passes(self) -> list[Callable[[list[Token], list[tuple[str, ...]], list], Iterable[_Candidate]]]:
-        """The finders run over a sentence, in the order of the rules: the word matchers share
-        one walk over the runs of words."""
-        finders = {"long_matches": self._long_matches, "sound_alike": self._sound_alike_matches, "mixed_script": self._mixed_script_matches}
-        passes: list = []
-        for rule in self.active:
-            finder = self._word_matches if rule.looks_at == WORDS else finders.get(rule.name)
-            if finder is not None and finder not in passes:
-                passes.append(finder)
-        return passes
+    def _finders(self) -> dict[str, Callable[..., Iterable[_Candidate]]]:
+        """Each matcher's finder by rule name (``aliases`` and ``shown_names`` are applied apart)."""
+        return {
+            "exact_readings": self._exact,
+            "common_readings": self._common,
+            "fuzzy": self._fuzzy,
+            "fuzzy_kanji_readings": self._fuzzy_kanji_matches,
+            "kanji_readings": self._spelled_matches,
+            "long_matches": self._long_matches,
+            "sound_alike": self._sound_alike_matches,
+            "mixed_script": self._mixed_script_matches,
+        }
 
     def correct(self, text: str, open_end: bool = False) -> Correction:
         """Replace misrecognized registered words in ``text``.

@@ -54,8 +54,9 @@ class Rule:
         return self.constants[constant]
 
 
-WORD_MATCHERS = ("exact_readings", "common_readings", "fuzzy", "fuzzy_kanji_readings", "kanji_readings")
 READING_MATCHERS = ("exact_readings", "common_readings", "fuzzy")  # per reading of a run: the first match allowed wins
+RUN_MATCHERS = ("fuzzy_kanji_readings", "kanji_readings")  # then the run as a whole
+WORD_MATCHERS = READING_MATCHERS + RUN_MATCHERS
 
 ALIASES = Rule("aliases", MATCHER, TEXT, "registered wrong forms are replaced directly")
 EXACT_READINGS = Rule(

@@ -10,7 +10,7 @@ import pytest
 from dictionary.correct import Corrector
 from dictionary.entries import Entry
 from dictionary.options import DictionaryOptions
-from dictionary.rules import BY_NAME, GUARD, MATCHER, NEEDS_PARTIALS, RULES
+from dictionary.rules import BY_NAME, GUARD, MATCHER, NEEDS_PARTIALS, RULES, SENTENCE, WORD_MATCHERS, WORDS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,6 +26,15 @@ def test_the_list_names_each_rule_once_matchers_first_and_guards_check_known_mat
         assert set(rule.guards) <= matchers
         assert bool(rule.guards) == (rule.kind == GUARD), rule.name
     assert NEEDS_PARTIALS == {"shown_names"}
+    looks_at = [rule.looks_at for rule in RULES if rule.looks_at in (WORDS, SENTENCE)]
+    assert looks_at == sorted(looks_at, key=lambda at: at != WORDS)  # one walk over the words, then sentences
+    assert {rule.name for rule in RULES if rule.looks_at == WORDS} == set(WORD_MATCHERS)
+
+
+def test_every_matcher_has_a_finder_and_every_guard_a_check():
+    finders = Corrector([])._finders()
+    assert set(finders) == {rule.name for rule in RULES if rule.kind == MATCHER} - {"aliases", "shown_names"}
+    assert Corrector([]).rules == set(BY_NAME) - {"common_readings"}  # guards built: each has a check
 
 
 def test_docs_list_the_rules_in_the_order_of_the_code():
