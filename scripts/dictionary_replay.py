@@ -63,10 +63,11 @@ def load_events(path: Path) -> tuple[Path, list[CaptionEvent]]:
 
 def variants(rules_off_each: bool) -> dict[str, dict]:
     """Option overrides to replay with: the defaults, and optionally each rule off."""
-    try:
+    from dictionary import options
+
+    names = getattr(options, "RULES", None)  # a checkout from before dictionary/rules.py
+    if names is None:
         from dictionary.rules import BY_NAME as names
-    except ImportError:  # a checkout from before dictionary/rules.py
-        from dictionary.options import RULES as names
 
     found = {"default": {}}
     if rules_off_each:
