@@ -93,10 +93,21 @@ def replayed(paths: list[Path], rules_off_each: bool, only: list[str]):
                 yield set_dir, name, [(i, stage.apply(e)) for i, e in enumerate(events) if not e.is_update]
 
 
+def live_texts(path: Path) -> list[tuple[str | None, str | None]]:
+    """The corrected text and committed text each event of a recording had in the live run."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    return [(r["corrected_text"], r["corrected_committed"]) for r in rows]
+
+
 def apply(paths: list[Path], out: Path, rules_off_each: bool, only: list[str]) -> None:
     rows = []
+    live = {path.name.removesuffix(".events.jsonl"): live_texts(path) for path in paths}
+    same = total = 0
     for set_dir, name, corrected in replayed(paths, rules_off_each, only):
         for index, fixed in corrected:
+            if name == "default":  # the replay reproduces the live run (same stage, same events)
+                total += 1
+                same += live[set_dir.name][index] == (fixed.corrected_text, fixed.corrected_committed)
             rows.append({
                 "set": set_dir.name, "variant": name, "index": index, "kind": fixed.kind,
                 "utterance_id": fixed.utterance_id, "text": fixed.corrected_text,
@@ -104,7 +115,7 @@ def apply(paths: list[Path], out: Path, rules_off_each: bool, only: list[str]) -
                 "readings": fixed.readings,
             })  # fmt: skip
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    print(f"{len(rows)} corrected events to {out}", file=sys.stderr)
+    print(f"{len(rows)} corrected events to {out}; with the defaults {same} of {total} as in the live run", file=sys.stderr)
 
 
 def score(paths: list[Path], rules_off_each: bool, only: list[str]) -> None:
