@@ -2,7 +2,8 @@
 
 Takes the output of ``captioner bench`` runs (their transcripts hold the recognizer's own
 text per reference) and corrects that text again with the set's dictionary: with every rule
-on, with none (no correction), and with every rule on but one (``dictionary.rules_off``).
+on, with none (no correction), and with every rule on but one (``dictionary.rules_off``), for
+every rule and guard of :mod:`dictionary.rules`.
 The recognizer is not run again, so one bench run per set serves every row. Per row: names
 right, false alarms (all, and in distractor sentences), CER and CER after numeral
 normalization, pooled over the given runs. The text is corrected per reference as a whole
@@ -17,7 +18,8 @@ false alarms must be measured with thousands of words loaded. Then only
 ``wrong_replacements`` sees the added towns (``false_alarms`` counts the set's own words), and
 the ``bench`` row is still what the live stage did with the set's own words. Rules that need
 an utterance's partials (``NEEDS_PARTIALS``: ``shown_names``) have no row: the transcripts
-hold finals only; measure them live (``captioner bench`` with ``dictionary.rules_off``).
+hold finals only; measure them on a live run's recorded events (``scripts/dictionary_replay.py
+score``).
 """
 
 from __future__ import annotations
