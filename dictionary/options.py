@@ -9,7 +9,6 @@ from captioner.core.paths import data_dir
 from dictionary.rules import BY_NAME
 
 
-
 @dataclass
 class DictionaryOptions:
     """Where the word files live and how they bias and correct captions."""
@@ -20,7 +19,7 @@ class DictionaryOptions:
     hotwords_max: int = 0  # surfaces given to Whisper as context in every decoding (0 = off; see README)
     candidates_max: int = 0  # names that sound like what a partial heard, given to the final's decoding (0 = off)
     candidate_min_score: float = 75.0  # how close (0-100, approximate substring of the kana reading) a candidate must be
-    fuzzy: bool = True  # also match readings within a small, length-scaled kana distance (false: exact readings only, no sound_alike either)
+    fuzzy: bool = True  # also match readings within a small, length-scaled kana distance (false: exact readings only, no fuzzy_kanji_readings or sound_alike either)
     common_readings: bool = False  # also match a proper noun's common reading (八代: やつしろ as well as やしろ); off: on held-out data it found no name and made 3 false alarms
     rules_off: list[str] = field(default_factory=list)  # correction rules and guards turned off (dictionary/rules.py)
 
