@@ -4,7 +4,8 @@ The recognized text is split into morphemes with kana readings. Runs of up to
 ``MAX_SPAN_TOKENS`` morphemes are compared with the entries' readings after
 :func:`normalize_reading` (long vowels, small kana and っ folded away). What may match, and what
 may not be replaced, is the ordered list of named rules in :mod:`dictionary.rules`; this module
-applies it (each rule's finder or check is named after it below):
+applies it, finding each rule's finder or check by its name (:meth:`Corrector._finders`,
+:func:`_span_checks`, :func:`_match_checks`, :func:`_place_checks`):
 
 - text matchers: ``aliases`` (:meth:`Corrector._alias_changes`);
 - word matchers, per run of words the span guards let through (:meth:`Corrector._word_matches`):
