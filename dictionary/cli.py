@@ -72,7 +72,7 @@ def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> Any:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from dictionary.editing import WordFolder
-    from dictionary.store import build_entry
+    from dictionary.fields import build_entry
 
     folder = _folder(args)
     values: dict[str, tuple[Any, int]] = {"surface": (args.surface, 0), "reading": (args.reading, 0)}

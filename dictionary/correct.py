@@ -2,33 +2,27 @@
 
 The recognized text is split into morphemes with kana readings. Runs of up to
 ``MAX_SPAN_TOKENS`` morphemes are compared with the entries' readings after
-:func:`normalize_reading` (long vowels, small kana and っ folded away), exactly or, for long
-readings, within a length-scaled edit distance. Each span may have several candidate
-readings: the analyzer's, and one built from each kanji read on its own (the analyzer reads
-豊富市 as トヨトミシ, the recognizer wrote 豊富 because it heard ホウフ).
+:func:`normalize_reading` (long vowels, small kana and っ folded away). What may match, and what
+may not be replaced, is the ordered list of named rules in :mod:`dictionary.rules`; this module
+applies it, finding each rule's finder or check by its name (:meth:`Corrector._finders`,
+:func:`_span_checks`, :func:`_match_checks`, :func:`_place_checks`):
 
-For exact matches each kanji may also take any reading it has (集南市: しゅう・なん・し): the
-recognizer spells a name it does not know with kanji of the right sounds.
-
-A proper noun is also recognised by its common reading (the analyzer's): people, and the
-recognizer, often say 八代 as やつしろ although the town is やしろ; the text shown is the
-same. Such readings match exactly only, and never displace a registered reading.
-
-Guards against over-correction: a span must look like a noun phrase (no verbs, adjectives or
-auxiliaries; particles only inside it), a single ordinary word is replaced only when its
-reading is long, and a word used as an adjective (豊富な) is never replaced. Aliases (known
-wrong forms) are replaced directly.
-
-Long readings need less evidence: a fuzzy match of 7+ kana may read a lone kanji any way it
-can be read (町 as ちょう). Last, a name written as other words (石の巻きし) is found on the
-sentence's reading, whatever the words' parts of speech (:mod:`dictionary.sounds_like`).
+- text matchers: ``aliases`` (:meth:`Corrector._alias_changes`);
+- word matchers, per run of words the span guards let through (:meth:`Corrector._word_matches`):
+  a run may have several readings, the analyzer's and one built from each kanji read on its own
+  (the analyzer reads 豊富市 as トヨトミシ, the recognizer wrote 豊富 because it heard ホウフ);
+  for each, the first of ``exact_readings``, ``common_readings`` and ``fuzzy`` whose match the
+  match guards allow wins; then ``fuzzy_kanji_readings`` and ``kanji_readings``;
+- sentence matchers: ``long_matches``, ``sound_alike`` (:mod:`dictionary.sounds_like`),
+  ``mixed_script``;
+- then every match found is placed, best first, where the placement guards allow it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -41,13 +35,31 @@ from dictionary.entries import (
     normalize_reading,
     to_hiragana,
 )
-from dictionary.options import RULES, DictionaryOptions
+from dictionary.options import DictionaryOptions
+from dictionary.rules import (
+    EXACT_READINGS,
+    FUNCTION_END_GUARD,
+    FUZZY,
+    FUZZY_KANJI_READINGS,
+    GUARD,
+    KANJI_READINGS,
+    LONG_MATCHES,
+    LOOSE_PARTICLE_GUARD,
+    MATCH,
+    MIXED_SCRIPT,
+    ORDINARY_WORD_GUARD,
+    PLACE,
+    READING_MATCHERS,
+    RUN_MATCHERS,
+    SENTENCE,
+    SHORT_KANA_GUARD,
+    SHORT_READING_GUARD,
+    SPAN,
+    active,
+)
 from dictionary.sounds_like import SoundAlikeIndex
 
-MAX_SPAN_TOKENS = 6
-MAX_READINGS_PER_SPAN = 8
-FUZZY_KANJI_KEY = 7  # such fuzzy matches need readings of 7+ kana (小椅子町 is not 鯉池町)
-FUZZY_READINGS_PER_SPAN = 16  # readings of a span tried with each lone kanji read any way (fuzzy only)
+MAX_SPAN_TOKENS = 6  # the longest run of words read as one name
 DIGIT_READINGS = {
     "0": ("ぜろ", "れい"), "1": ("いち",), "2": ("に",), "3": ("さん",), "4": ("よん", "し"),
     "5": ("ご",), "6": ("ろく",), "7": ("なな", "しち"), "8": ("はち",), "9": ("きゅう", "く"),
@@ -55,15 +67,6 @@ DIGIT_READINGS = {
 CONTENT_POS = {"名詞", "接頭辞", "接尾辞", "代名詞", "形状詞"}
 FUNCTION_POS = {"助詞", "助動詞"}
 ORDINARY_POS = {"普通名詞", "一般"}
-SHORT_WORD = 4  # a single ordinary word is replaced only if its reading is longer than this
-SHORT_KANA = 2  # kana this short are never corrected (tune: 4 false alarms and 4 wrong replacements avoided, 1 name lost)
-SHORT_KEY = 3  # readings this short match only kana or proper nouns (お → 大, 市市 → 獅子)
-MAX_DISTANCE = 2
-MIXED_KEY = 4  # written half in kanji, half in kana: exact readings this long (3 found no more on tune)
-MIXED_MIN_KANA = 2  # kana after the kanji (高い is not 高井)
-LONG_KEY = 5  # exact matches this long need no part-of-speech evidence (6 before: 5 found 7 more names on tune, no more false alarms)
-EXACT_ACROSS_FUNCTION = 6  # an exact sound-alike reading this long may start or end on a particle or auxiliary (tune: +3 names, no false alarm)
-LOOSE_PARTICLE = 6  # sound-alike matches shorter than this, unless exact, never contain a particle (竹の口 is not 滝の口; tune: 5 → 6 kana kept 12 of 13 names, 3 of 6 false alarms)
 NEAR_CACHE = 8192  # readings whose close registered keys are remembered (~100 bytes each)
 
 
@@ -94,20 +97,34 @@ class Correction:
 
 @dataclass(frozen=True)
 class _Candidate:
+    """A replacement a matcher (``rule``) found in the words ``span``, before the guards."""
+
     start: int
     end: int
     entry: Entry
     distance: int
     reading: str
+    rule: str
+    span: tuple[Token, ...]
+    key_length: int  # the normalized reading the guards judge (heard or registered)
     common: bool = False  # matched the surface's common reading, not the registered one
     loose: bool = False  # a sound-alike or mixed-script match: weaker evidence, tried last
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a candidate would go: the text, its partial's last word, the registered words in it."""
+
+    text: str
+    last_word: int | None
+    registered: list[tuple[int, int, Entry]]
+
+
 def allowed_distance(length: int) -> int:
-    """Kana edits tolerated for a normalized reading of ``length`` (conservative)."""
-    if length < 5:
+    """Kana edits tolerated for a normalized reading of ``length`` (conservative: ``fuzzy``)."""
+    if length < FUZZY["one_edit_from"]:
         return 0
-    return 1 if length < 8 else MAX_DISTANCE
+    return 1 if length < FUZZY["two_edits_from"] else 2
 
 
 @lru_cache(maxsize=512)  # bounded: a day sees many distinct readings, ~6 KB each (4,096 held 17+ MB)
@@ -131,11 +148,9 @@ class Corrector:
         analyzer: Analyzer | None = None,
     ) -> None:
         self.options = options or DictionaryOptions()
-        self.rules = set(RULES) - set(self.options.rules_off)
-        if not self.options.fuzzy:  # exact readings only
-            self.rules -= {"fuzzy", "sound_alike"}
-        if not self.options.common_readings:
-            self.rules.discard("common_readings")
+        switches = {"fuzzy": self.options.fuzzy, "common_readings": self.options.common_readings}
+        self.active = active(self.options.rules_off, switches)  # the rules in use, in order
+        self.rules = {rule.name for rule in self.active}
         self.analyzer = analyzer or shared_analyzer()
         self.entries = list(entries)
         ranked = sorted(self.entries, key=lambda e: -e.priority)  # stable: first wins ties
@@ -147,7 +162,7 @@ class Corrector:
         for surface in sorted(self.surfaces, key=len, reverse=True):
             if len(surface) > 1:  # a one-kanji town (集, 中) is an ordinary character elsewhere
                 self.surfaces_by_first.setdefault(surface[0], []).append(surface)
-        self.common_keys: dict[str, Entry] = {}  # common readings of proper nouns (see module doc)
+        self.common_keys: dict[str, Entry] = {}  # common readings of proper nouns (see common_key)
         if "common_readings" in self.rules:
             for entry in ranked:
                 key = common_key(entry, self.analyzer)
@@ -166,55 +181,59 @@ class Corrector:
             for key in self.by_key:
                 for variant in _deletes(key, allowed_distance(len(key))):
                     self.fuzzy_index.setdefault(variant, set()).add(key)
+        finders = self._finders()
+        self._reading_matchers = [finders[r.name] for r in self.active if r.name in READING_MATCHERS]
+        self._run_matchers = [finders[r.name] for r in self.active if r.name in RUN_MATCHERS]
+        # the word matchers share one walk over the runs of words, before the sentence matchers
+        self._passes = [self._word_matches, *(finders[r.name] for r in self.active if r.looks_at == SENTENCE)]
+        span_checks, match_checks, place_checks = _span_checks(), _match_checks(), _place_checks()
+        guards = [r for r in self.active if r.kind == GUARD]
+        self._span_guards = [span_checks[g.name] for g in guards if g.looks_at == SPAN]
+        self._match_guards = [(set(g.guards), match_checks[g.name]) for g in guards if g.looks_at == MATCH]
+        self._place_guards = [place_checks[g.name] for g in guards if g.looks_at == PLACE]
+
+    def _finders(self) -> dict[str, Callable[..., Iterable[_Candidate]]]:
+        """Each matcher's finder by rule name (``aliases`` and ``shown_names`` are applied apart)."""
+        return {
+            "exact_readings": self._exact,
+            "common_readings": self._common,
+            "fuzzy": self._fuzzy,
+            "fuzzy_kanji_readings": self._fuzzy_kanji_matches,
+            "kanji_readings": self._spelled_matches,
+            "long_matches": self._long_matches,
+            "sound_alike": self._sound_alike_matches,
+            "mixed_script": self._mixed_script_matches,
+        }
 
     def correct(self, text: str, open_end: bool = False) -> Correction:
         """Replace misrecognized registered words in ``text``.
 
         ``open_end``: the text may stop mid-word (a partial caption), so its last word is not
-        matched yet (こち of こちら is not 河内, お持 of お持ち not 海応寺)."""
+        matched yet (``open_end_guard``)."""
         if not self.entries or not text:
             return Correction(text)
         changes = self._alias_changes(text) if "aliases" in self.rules else []
         taken = [(c.start, c.end) for c in changes]
-        # written right already: kept whole, unless a longer match contains it (花木|中央 → 華城中央)
+        # written right already: kept whole, unless a longer match contains it (registered_guard)
         registered = [r for r in self.registered_in(text) if not any(r[0] < b and a < r[1] for a, b in taken)]
         tokens = _join_repeat_marks(self.analyzer.tokens(text))
         readings = [token_readings(t, "kanji_readings" in self.rules) for t in tokens]
         walks = [self._walk(tokens, readings, i) for i in range(len(tokens))]
-        candidates = sorted(
-            itertools.chain(
-                self._candidates(tokens, readings, walks),
-                self._long_matches(tokens, walks) if "long_matches" in self.rules else (),
-                self._sound_alike_matches(tokens, readings),
-                self._mixed_script_matches(tokens, readings) if "mixed_script" in self.rules else (),
-            ),
-            key=lambda c: (c.loose, c.distance, -(c.end - c.start), -c.entry.priority),
-        )
+        found = itertools.chain.from_iterable(find(tokens, readings, walks) for find in self._passes)
+        candidates = sorted(found, key=lambda c: (c.loose, c.distance, -(c.end - c.start), -c.entry.priority))
         last_word = tokens[-1].start if open_end and tokens else None  # may still grow: nothing ends in it
         for candidate in candidates:
-            if last_word is not None and candidate.end > last_word or _cuts_katakana(text, candidate.start, candidate.end):
-                continue
             if any(candidate.start < end and start < candidate.end for start, end in taken):
                 continue
-            if "short_kana_guard" in self.rules and _short_kana(text[candidate.start : candidate.end]):
+            place = _Place(text, last_word, registered)
+            if not all(allows(candidate, place) for allows in self._place_guards):
                 continue
-            inside = [r for r in registered if candidate.start < r[1] and r[0] < candidate.end]
-            if not all(_strictly_within(r, candidate) for r in inside) or (inside and candidate.loose):
-                continue
-            registered = [r for r in registered if r not in inside]
+            registered = [r for r in registered if not (candidate.start < r[1] and r[0] < candidate.end)]
             taken.append((candidate.start, candidate.end))
-            original = text[candidate.start : candidate.end]
-            entry = candidate.entry
-            if candidate.common:
-                reason = f"{original} ({candidate.reading}) is a common reading of {entry.surface} (registered: {entry.reading})"
-            else:
-                how = "reads" if candidate.distance == 0 else f"is {candidate.distance} kana from"
-                how = f"sounds like (whatever its words), {how}" if candidate.loose else how
-                reason = f"{original} ({candidate.reading}) {how} {entry.surface} ({entry.reading})"
-            changes.append(Change(candidate.start, candidate.end, original, entry.surface, entry, reason))
+            changes.append(_change(text, candidate))
         changes.sort(key=lambda c: c.start)
-        found = [entry for _, _, entry in registered] + [c.entry for c in changes]
-        return Correction(_replaced(text, changes), tuple(changes), tuple(found))
+        found_entries = [entry for _, _, entry in registered] + [c.entry for c in changes]
+        return Correction(_replaced(text, changes), tuple(changes), tuple(found_entries))
 
     def correct_piece(self, text: str, end: int, open_end: bool = False) -> Correction:
         """Correct ``text[:end]`` (text being committed) with the rest of ``text`` (what follows
@@ -238,7 +257,16 @@ class Corrector:
                 position += 1
         return found
 
+    def plausible(self, span: Sequence[Token], key_length: int, distance: int) -> bool:
+        """False when the ordinary-word guard forbids replacing ``span`` (群れ, 胸, 可能 are words)."""
+        return "ordinary_word_guard" not in self.rules or _not_ordinary(span, key_length, distance)
+
+    def _allowed(self, candidate: _Candidate) -> bool:
+        """The match guards that check ``candidate``'s matcher allow it."""
+        return all(allows(candidate) for checked, allows in self._match_guards if candidate.rule in checked)
+
     def _alias_changes(self, text: str) -> list[Change]:
+        """``aliases``: registered wrong forms, longest first, replaced wherever written."""
         changes: list[Change] = []
         for alias, entry in self.aliases:
             start = text.find(alias)
@@ -249,46 +277,84 @@ class Corrector:
                 start = text.find(alias, end)
         return changes
 
-    def _candidates(
-        self, tokens: list[Token], readings: list[tuple[str, ...]], walks: list[list[dict[str, str]]]
-    ) -> Iterable[_Candidate]:
+    def _spans(self, tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[tuple[int, int]]:
+        """The runs of words (first, last index) the span guards let through. With the
+        ``noun_phrase_guard``, a run starts on content or kana and goes on over content,
+        particles and kana only."""
+        shaped = "noun_phrase_guard" in self.rules
         for i, first in enumerate(tokens):
-            if not (_may_start(first) or _kana_only(first)) or first.pos == "接尾辞" and i > 0:
+            if shaped and (not (_may_start(first) or _kana_only(first)) or first.pos == "接尾辞" and i > 0):
                 continue  # a suffix belongs to the word before it (証 of 保険証)
-            particle_after_word = first.pos in FUNCTION_POS and not _phrase_start(tokens, i) and "particle_guard" in self.rules
             for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS)):
-                last = tokens[j]
-                if j > i and not (_may_continue(last) or _kana_only(last)):
+                if shaped and j > i and not (_may_continue(tokens[j]) or _kana_only(tokens[j])):
                     break
                 if any(not r for r in readings[i : j + 1]):
                     break
-                span = tokens[i : j + 1]
-                if not _may_end(last) and not _kana_phrase(span) or not _may_close(span):
-                    continue
-                if first.pos in FUNCTION_POS and (particle_after_word or not _kana_phrase(span)):
-                    continue  # a particle after a word is a particle: をご is not 麻郷, のため not 野多目
-                following = tokens[j + 1] if j + 1 < len(tokens) else None
-                if "adjective_guard" in self.rules and _adjectival(span, following):
-                    continue
-                tried = set()
-                for reading in _joined_readings(readings[i : j + 1], MAX_READINGS_PER_SPAN):
-                    tried.add(reading)
-                    yield from self._matches(span, reading)
-                if "fuzzy_kanji_readings" in self.rules and any(map(_lone_kanji, span)):
-                    loose = [_any_readings(t, r) for t, r in zip(span, readings[i : j + 1])]
-                    for reading in _joined_readings(loose, FUZZY_READINGS_PER_SPAN):
-                        if reading not in tried:
-                            yield from self._matches(span, reading, fuzzy_only=True)
-                spelled = walks[i][j - i] if j - i < len(walks[i]) else {}
-                if "kanji_readings" in self.rules:
-                    yield from self._spelled_matches(span, spelled)
+                if all(allows(tokens, i, j) for allows in self._span_guards):
+                    yield i, j
 
-    def _sound_alike_matches(self, tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[_Candidate]:
-        """:mod:`dictionary.sounds_like` matches in each run of tokens between punctuation or
-        spaces. A match does not start or end on a particle or auxiliary (中島だ is not 中島田)
-        unless it reads the name exactly with ``EXACT_ACROSS_FUNCTION``+ kana,
-        holds a particle only if exact or of ``LOOSE_PARTICLE``+ kana, and is not one ordinary
-        word (the guard's rule)."""
+    def _word_matches(
+        self, tokens: list[Token], readings: list[tuple[str, ...]], walks: list[list[dict[str, str]]]
+    ) -> Iterable[_Candidate]:
+        """The word matchers on each run of words the span guards let through, in the order of
+        the rules: each reading of the run through the reading matchers (:meth:`_read`), then
+        the run through ``fuzzy_kanji_readings`` and ``kanji_readings``."""
+        for i, j in self._spans(tokens, readings):
+            span, run = tokens[i : j + 1], readings[i : j + 1]
+            tried = set()
+            for reading in _joined_readings(run, EXACT_READINGS["readings_per_run"]):
+                tried.add(reading)
+                yield from self._read(span, reading)
+            reached = walks[i][j - i] if j - i < len(walks[i]) else {}
+            for find in self._run_matchers:
+                yield from find(span, run, reached, tried)
+
+    def _read(self, span: list[Token], reading: str) -> Iterable[_Candidate]:
+        """One reading of a run: the first reading matcher with an allowed match wins."""
+        key = normalize_reading(reading)
+        if len(key) < 2:
+            return
+        for find in self._reading_matchers:
+            found = [c for c in find(span, key, reading) if self._allowed(c)]
+            if found:
+                yield from found
+                return
+
+    def _exact(self, span: list[Token], key: str, reading: str) -> Iterable[_Candidate]:
+        """``exact_readings``: the run reads a registered reading."""
+        entry = self.by_key.get(key)
+        if entry is not None:
+            yield _Candidate(span[0].start, span[-1].end, entry, 0, reading, "exact_readings", tuple(span), len(key))
+
+    def _common(self, span: list[Token], key: str, reading: str) -> Iterable[_Candidate]:
+        """``common_readings``: the run reads a proper noun's common reading (:func:`common_key`)."""
+        entry = self.common_keys.get(key)
+        if entry is not None:
+            yield _Candidate(span[0].start, span[-1].end, entry, 0, reading, "common_readings", tuple(span), len(key), common=True)
+
+    def _fuzzy(self, span: list[Token], key: str, reading: str, rule: str = "fuzzy") -> Iterable[_Candidate]:
+        """``fuzzy``: registered readings within :func:`allowed_distance` of the run's."""
+        if allowed_distance(len(key)) == 0:
+            return
+        for other, distance in self._near(key):
+            yield _Candidate(span[0].start, span[-1].end, self.by_key[other], distance, reading, rule, tuple(span), len(key))
+
+    def _fuzzy_kanji_matches(
+        self, span: list[Token], run: list[tuple[str, ...]], reached: dict[str, str], tried: set[str]
+    ) -> Iterable[_Candidate]:
+        """``fuzzy_kanji_readings``: fuzzy matches of the run's readings with each lone kanji read
+        any way, of ``min_kana``+ kana only (小椅子町 is not 鯉池町); uses the ``fuzzy`` index."""
+        if not any(map(_lone_kanji, span)):
+            return
+        loose = [_any_readings(t, r) for t, r in zip(span, run)]
+        for reading in _joined_readings(loose, FUZZY_KANJI_READINGS["readings_per_run"]):
+            key = normalize_reading(reading)
+            if reading not in tried and len(key) >= FUZZY_KANJI_READINGS["min_kana"]:
+                yield from (c for c in self._fuzzy(span, key, reading, "fuzzy_kanji_readings") if self._allowed(c))
+
+    def _sound_alike_matches(self, tokens: list[Token], readings: list[tuple[str, ...]], walks: list) -> Iterable[_Candidate]:
+        """``sound_alike``: :mod:`dictionary.sounds_like` matches in each run of tokens between
+        punctuation or spaces."""
         if self.sound_alike is None:
             return
         for run in _runs(tokens, readings):
@@ -298,20 +364,19 @@ class Corrector:
                 parts.append(longer[len(key) :])
                 key = longer
             for found in self.sound_alike.find(tuple(parts)):
-                span = tokens[run[found.first] : run[found.last] + 1]
-                if (span[0].pos in FUNCTION_POS or span[-1].pos in FUNCTION_POS) and (found.distance or len(found.key) < EXACT_ACROSS_FUNCTION):
-                    continue  # 中島だ is not 中島田; 石の巻きし (い|し|の|まき|し: an auxiliary last) is 石巻市
-                if found.distance and len(found.key) < LOOSE_PARTICLE and any(t.pos == "助詞" for t in span):
-                    continue  # as for fuzzy matches: 竹の口 is not 滝の口
-                if self.plausible(span, len(found.key), found.distance):
-                    yield _Candidate(span[0].start, span[-1].end, self.by_key[found.key], found.distance, found.reading, loose=True)
+                span = tuple(tokens[run[found.first] : run[found.last] + 1])
+                entry = self.by_key[found.key]
+                candidate = _Candidate(span[0].start, span[-1].end, entry, found.distance, found.reading, "sound_alike", span, len(found.key), loose=True)
+                if self._allowed(candidate):
+                    yield candidate
 
-    def _mixed_script_matches(self, tokens: list[Token], readings: list[tuple[str, ...]]) -> Iterable[_Candidate]:
-        """Exact readings of ``MIXED_KEY``+ kana written as a word with kanji and the kana that
+    def _mixed_script_matches(self, tokens: list[Token], readings: list[tuple[str, ...]], walks: list) -> Iterable[_Candidate]:
+        """``mixed_script``: exact readings written as a word with kanji and the kana that
         follow it, up to any character: Whisper writes part of a name in kanji, the rest in
         kana the analyzer cuts as it likes (紙|とみに, 早|た|か, 伊|ズ|もし), whatever part of
         speech it makes of the kanji (早 an adjective, 伊 a symbol). A lone kanji may take any
-        of its readings. Tried after every other match, as sound-alike matches are."""
+        of its readings. Not when a particle follows the word (山にしか is not 山西か)."""
+        min_kana, min_after = MIXED_SCRIPT["min_kana"], MIXED_SCRIPT["min_kana_after"]
         for i, token in enumerate(tokens):
             if not has_kanji(token.surface) or token.pos in (*FUNCTION_POS, "接尾辞") or not _phrase_start(tokens, i):
                 continue
@@ -329,8 +394,8 @@ class Corrector:
                 key = normalize_reading(head)
                 for n, char in enumerate(kana, 1):
                     key = extend_key(key, char)
-                    if n >= MIXED_MIN_KANA and len(key) >= MIXED_KEY and key in self.by_key:
-                        yield _Candidate(token.start, token.end + n, self.by_key[key], 0, head + "".join(kana[:n]), loose=True)
+                    if n >= min_after and len(key) >= min_kana and key in self.by_key:
+                        yield _Candidate(token.start, token.end + n, self.by_key[key], 0, head + "".join(kana[:n]), "mixed_script", (token,), len(key), loose=True)
 
     def _walk(self, tokens: list[Token], readings: list[tuple[str, ...]], i: int) -> list[dict[str, str]]:
         """The readings :meth:`_spell` reaches from token ``i`` to each later token, while any
@@ -346,24 +411,25 @@ class Corrector:
             walk.append(reached)
         return walk
 
-    def _long_matches(self, tokens: list[Token], walks: list[list[dict[str, str]]]) -> Iterable[_Candidate]:
-        """Exact matches of ``LONG_KEY``+ kana whatever the parts of speech: in text the
-        recognizer got wrong they are noise (見た自理本街 reads みたじりほんまち: 三田尻本町), and so
-        long a reading rarely happens by chance. Runs do not cross punctuation."""
+    def _long_matches(self, tokens: list[Token], readings: list[tuple[str, ...]], walks: list[list[dict[str, str]]]) -> Iterable[_Candidate]:
+        """``long_matches``: exact matches whatever the parts of speech: in text the recognizer
+        got wrong they are noise (見た自理本街 reads みたじりほんまち: 三田尻本町), and so long a
+        reading rarely happens by chance. Runs do not cross punctuation, and neither start with
+        a particle or auxiliary after a word nor end on one."""
         for i, walk in enumerate(walks):
             if tokens[i].pos in FUNCTION_POS and not _phrase_start(tokens, i):
                 continue
             for j, reached in enumerate(walk, i):
                 for key, reading in reached.items():
                     entry = self.by_key.get(key)
-                    if entry is not None and len(key) >= LONG_KEY and tokens[j].pos not in FUNCTION_POS:
-                        yield _Candidate(tokens[i].start, tokens[j].end, entry, 0, reading)
+                    if entry is not None and len(key) >= LONG_MATCHES["min_kana"] and tokens[j].pos not in FUNCTION_POS:
+                        yield _Candidate(tokens[i].start, tokens[j].end, entry, 0, reading, "long_matches", tuple(tokens[i : j + 1]), len(key))
 
     def _spell(self, states: dict[str, str], token: Token, whole: tuple[str, ...]) -> dict[str, str]:
         """Extend partial readings by ``token``: read as a whole (``whole``), or, for a kanji the
         analyzer could not join into a word (集|南|市), with every reading it has (しゅう・なん・し;
-        a word it knows, 好守, keeps its own readings). Only readings that begin a registered key
-        are kept, so the walk stays small."""
+        a word it knows, 好守, keeps its own readings: ``kanji_readings``). Only readings that
+        begin a registered key are kept, so the walk stays small."""
         reached: dict[str, str] = {}
         for key, reading in states.items():
             for alternative in whole:
@@ -393,45 +459,20 @@ class Corrector:
         if longer in self.key_prefixes:
             reached.setdefault(longer, reading + more)
 
-    def _spelled_matches(self, span: list[Token], reached: dict[str, str]) -> Iterable[_Candidate]:
-        """Exact matches found by :meth:`_spell`, of more than ``SHORT_KEY`` kana: with any reading
-        of each kanji, short keys match too easily (所 しょ is not 庄)."""
+    def _spelled_matches(
+        self, span: list[Token], run: list[tuple[str, ...]], reached: dict[str, str], tried: set[str]
+    ) -> Iterable[_Candidate]:
+        """``kanji_readings``: exact matches found by :meth:`_spell`, of ``min_kana``+ kana: with
+        any reading of each kanji, short keys match too easily (所 しょ is not 庄)."""
         for key, reading in reached.items():
             entry = self.by_key.get(key)
             common = entry is None
             entry = entry or self.common_keys.get(key)
-            if entry is None or len(key) <= SHORT_KEY:
+            if entry is None or len(key) < KANJI_READINGS["min_kana"]:
                 continue
-            if self.plausible(span, len(key), 0):
-                yield _Candidate(span[0].start, span[-1].end, entry, 0, reading, common)
-
-    def _matches(self, span: list[Token], reading: str, fuzzy_only: bool = False) -> Iterable[_Candidate]:
-        key = normalize_reading(reading)
-        if len(key) < 2 or len(reading) <= SHORT_KEY and "short_reading_guard" in self.rules and not _names_a_place(span):
-            return
-        start, end = span[0].start, span[-1].end
-        entry = None if fuzzy_only else self.by_key.get(key)
-        if entry is not None and self.plausible(span, len(key), 0):
-            yield _Candidate(start, end, entry, 0, reading)
-            return
-        entry = None if fuzzy_only else self.common_keys.get(key)
-        if entry is not None and self.plausible(span, len(key), 0):
-            yield _Candidate(start, end, entry, 0, reading, common=True)
-            return
-        limit = allowed_distance(len(key))
-        if fuzzy_only and len(key) < FUZZY_KANJI_KEY:
-            return
-        if "fuzzy" not in self.rules or limit == 0 or not self.plausible(span, len(key), limit):
-            return
-        if any(t.pos == "助詞" for t in span):
-            return  # only an exact reading may run across a particle (くしがはま); 場合は遠 is not 梅光園
-        for other, distance in self._near(key):
-            if self.plausible(span, len(key), distance):
-                yield _Candidate(start, end, self.by_key[other], distance, reading)
-
-    def plausible(self, span: list[Token], key_length: int, distance: int) -> bool:
-        """False when the ordinary-word guard forbids replacing ``span`` (群れ, 胸, 可能 are words)."""
-        return "ordinary_word_guard" not in self.rules or _plausible(span, key_length, distance)
+            candidate = _Candidate(span[0].start, span[-1].end, entry, 0, reading, "kanji_readings", tuple(span), len(key), common)
+            if self._allowed(candidate):
+                yield candidate
 
     def _near_keys(self, key: str) -> tuple[tuple[str, int], ...]:
         """Registered keys within the allowed distance of ``key`` (other than itself), with it."""
@@ -446,6 +487,85 @@ class Corrector:
                     distance = edit_distance(key, other, cap)
                     found[other] = distance if 0 < distance <= cap else None
         return tuple(sorted((other, distance) for other, distance in found.items() if distance is not None))
+
+
+def _change(text: str, candidate: _Candidate) -> Change:
+    """The replacement a placed candidate makes, with the reason shown by ``dict try``."""
+    original = text[candidate.start : candidate.end]
+    entry = candidate.entry
+    if candidate.common:
+        reason = f"{original} ({candidate.reading}) is a common reading of {entry.surface} (registered: {entry.reading})"
+    else:
+        how = "reads" if candidate.distance == 0 else f"is {candidate.distance} kana from"
+        how = f"sounds like (whatever its words), {how}" if candidate.loose else how
+        reason = f"{original} ({candidate.reading}) {how} {entry.surface} ({entry.reading})"
+    return Change(candidate.start, candidate.end, original, entry.surface, entry, reason)
+
+
+# ------------------------------------------------------------------------------ the guards
+
+
+def _span_checks() -> dict[str, Callable[[list[Token], int, int], bool]]:
+    """Span guards by name: may the run of words ``tokens[i..j]`` be read as a name?"""
+
+    def noun_phrase(tokens: list[Token], i: int, j: int) -> bool:
+        span = tokens[i : j + 1]
+        if not (_may_end(span[-1]) or _kana_phrase(span)) or not _may_close(span):
+            return False
+        return span[0].pos not in FUNCTION_POS or _kana_phrase(span)
+
+    def no_particle_after_word(tokens: list[Token], i: int, j: int) -> bool:
+        return tokens[i].pos not in FUNCTION_POS or _phrase_start(tokens, i)  # をご is not 麻郷, のため not 野多目
+
+    def not_adjectival(tokens: list[Token], i: int, j: int) -> bool:
+        return not _adjectival(tokens[i : j + 1], tokens[j + 1] if j + 1 < len(tokens) else None)
+
+    return {"noun_phrase_guard": noun_phrase, "particle_guard": no_particle_after_word, "adjective_guard": not_adjectival}
+
+
+def _match_checks() -> dict[str, Callable[[_Candidate], bool]]:
+    """Match guards by name: may this match be a replacement?"""
+
+    def long_enough(c: _Candidate) -> bool:
+        return len(c.reading) > SHORT_READING_GUARD["max_kana"] or _names_a_place(c.span)
+
+    def no_particle(c: _Candidate) -> bool:
+        return not any(t.pos == "助詞" for t in c.span)  # only an exact reading may run across one (くしがはま)
+
+    def content_ends(c: _Candidate) -> bool:
+        on_function = c.span[0].pos in FUNCTION_POS or c.span[-1].pos in FUNCTION_POS
+        return not on_function or (c.distance == 0 and c.key_length >= FUNCTION_END_GUARD["exact_min_kana"])
+
+    def loose_particle(c: _Candidate) -> bool:
+        short = c.distance and c.key_length < LOOSE_PARTICLE_GUARD["min_kana"]
+        return not (short and any(t.pos == "助詞" for t in c.span))
+
+    return {
+        "short_reading_guard": long_enough,
+        "ordinary_word_guard": lambda c: _not_ordinary(c.span, c.key_length, c.distance),
+        "fuzzy_particle_guard": no_particle,
+        "function_end_guard": content_ends,
+        "loose_particle_guard": loose_particle,
+    }
+
+
+def _place_checks() -> dict[str, Callable[[_Candidate, _Place], bool]]:
+    """Placement guards by name: may the candidate replace its text here?"""
+
+    def closed(c: _Candidate, at: _Place) -> bool:
+        return at.last_word is None or c.end <= at.last_word
+
+    def not_registered(c: _Candidate, at: _Place) -> bool:
+        inside = [r for r in at.registered if c.start < r[1] and r[0] < c.end]
+        return all(_strictly_within(r, c) for r in inside) and not (inside and c.loose)
+
+    return {
+        "open_end_guard": closed,
+        "katakana_guard": lambda c, at: not _cuts_katakana(at.text, c.start, c.end),
+        "short_kana_guard": lambda c, at: not _short_kana(at.text[c.start : c.end]),
+        "registered_guard": not_registered,
+    }
+
 
 
 def common_key(entry: Entry, analyzer: Analyzer) -> str:
@@ -614,12 +734,12 @@ def _kana_phrase(span: list[Token]) -> bool:
 
 
 def _short_kana(original: str) -> bool:
-    """``SHORT_KANA`` kana or fewer, written in kana: a fragment of any misheard word (まの, いの)
+    """``max_kana`` kana or fewer, written in kana: a fragment of any misheard word (まの, いの)
     more often than a name (くめ)."""
-    return len(original) <= SHORT_KANA and is_kana_reading(original)
+    return len(original) <= SHORT_KANA_GUARD["max_kana"] and is_kana_reading(original)
 
 
-def _names_a_place(span: list[Token]) -> bool:
+def _names_a_place(span: Sequence[Token]) -> bool:
     """Short readings need more evidence: kana-only text or a proper noun."""
     return all(_kana_only(t) for t in span) or any(t.pos_detail == "固有名詞" for t in span)
 
@@ -629,11 +749,11 @@ def _adjectival(span: list[Token], following: Token | None) -> bool:
     return any(t.pos == "形状詞" for t in span[-1:]) and following is not None and following.surface in ("な", "に", "だ", "で", "です")
 
 
-def _plausible(span: list[Token], key_length: int, distance: int) -> bool:
-    """Over-correction guard for one candidate span."""
+def _not_ordinary(span: Sequence[Token], key_length: int, distance: int) -> bool:
+    """``ordinary_word_guard``: a single ordinary word is replaced only by a long exact reading."""
     if len(span) == 1:
         token = span[0]
         ordinary = not _kana_only(token) and (token.pos == "形状詞" or token.pos_detail in ORDINARY_POS)
-        if ordinary and (key_length <= SHORT_WORD or distance > 0):
+        if ordinary and (key_length <= ORDINARY_WORD_GUARD["max_kana"] or distance > 0):
             return False  # 群れ, 胸, 可能: ordinary words that happen to sound like a name
     return True

@@ -20,7 +20,7 @@ from typing import Any
 
 from captioner.core.text import writable
 from dictionary.entries import Entry
-from dictionary.store import LANGUAGE, FileResult, Problem, build_entry, sort_languages
+from dictionary.fields import LANGUAGE, FileResult, Problem, build_entry, sort_languages
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,12 @@ from captioner.core.errors import CaptionerError
 from captioner.core.text import writable
 from dictionary.csvio import read_csv, write_csv
 from dictionary.entries import Entry, to_hiragana
+from dictionary.fields import Problem, entry_record
 from dictionary.store import (
     WORDS_FILE,
     YAML_SUFFIXES,
     LoadResult,
-    Problem,
     combine,
-    entry_record,
     load_folder,
     read_records,
     surface_of,

@@ -23,9 +23,10 @@ from rapidfuzz.distance import Indel
 
 from dictionary.correct import Change, Corrector, token_readings
 from dictionary.entries import extend_key
+from dictionary.rules import SHOWN_NAMES
 
-SHOWN_AGREEMENT = 2  # partials that must show a name (as the commit policy asks two partials to agree)
-SIMILARITY = 0.5  # of the name's reading, in the run that it replaces (Indel similarity)
+SHOWN_AGREEMENT = SHOWN_NAMES["agreement"]  # partials that must show a name (as the commit policy asks two partials to agree)
+SIMILARITY = SHOWN_NAMES["similarity"]  # of the name's reading, in the run that it replaces (Indel similarity)
 MAX_RUN_TOKENS = 8
 READINGS_PER_TOKEN = 3  # 小: しょう, こ, お
 KEYS_PER_RUN = 16

@@ -22,10 +22,12 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel, Levenshtein
 
-ONE_MISSING_KEY = 8  # readings this long may be heard with one kana missing (tune: +4 names, no false alarm; 7: +3 false alarms)
-MIN_KEY = 5  # shorter readings match ordinary words too easily (measured on the tune split)
-RATIO = 0.34  # kana edits allowed per kana of the registered reading (5 kana: 1, 6–8: 2, 9–11: 3)
-SIMILARITY = 0.75  # and this share of kana in common (Indel similarity: a substituted kana counts twice)
+from dictionary.rules import SOUND_ALIKE
+
+ONE_MISSING_KEY = SOUND_ALIKE["one_missing_from"]  # readings this long may be heard with one kana missing
+MIN_KEY = SOUND_ALIKE["min_kana"]  # shorter readings match ordinary words too easily
+RATIO = SOUND_ALIKE["edits_per_kana"]  # kana edits allowed per kana of the registered reading (5 kana: 1, 6–8: 2, 9–11: 3)
+SIMILARITY = SOUND_ALIKE["similarity"]  # and this share of kana in common (Indel similarity: a substituted kana counts twice)
 PREFILTER = 65.0  # partial ratio a reading needs before runs are compared (40 % less time); keep it ≤ 100 × (1 − RATIO), what a match scores at least
 CACHE = 4096  # token runs remembered (a run before a comma comes back in every later partial)
 

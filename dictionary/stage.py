@@ -94,7 +94,7 @@ class DictionaryStage:
         changes += fixed_tail.changes
         text, found = corrected + fixed_tail.text, {**readings, **fixed_tail.readings}
         shown = self._shown.pop(event.utterance_id, ShownNames())
-        if "shown_names" in corrector.rules:  # before it is committed for good, or in the final
+        if "shown_names" in corrector.rules:  # needs the partials; before text is committed for good, or in the final
             text, restored, committed_end = restore(corrector, text, shown, frozen, len(corrected))
             corrected = text[:committed_end]
             changes += restored

@@ -11,7 +11,8 @@ import pytest
 from captioner.app.bench.ablation import run_ablation
 from dictionary.correct import Corrector
 from dictionary.entries import Entry
-from dictionary.options import NEEDS_PARTIALS, RULES, DictionaryOptions
+from dictionary.options import DictionaryOptions
+from dictionary.rules import NEEDS_PARTIALS, RULES
 
 
 def make_run(tmp_path):
@@ -45,7 +46,7 @@ def test_rows_with_each_rule_off(tmp_path):
     assert rows["all"]["cer"] < rows["none"]["cer"]
     # 集南市 is 周南市 only when each kanji may take its other readings (集: しゅう)
     assert rows["all but kanji_readings"]["names"] == "1/2"
-    assert set(rows) == {"bench", "none", "all", *(f"all but {r}" for r in RULES if r not in NEEDS_PARTIALS)}
+    assert set(rows) == {"bench", "none", "all", *(f"all but {r.name}" for r in RULES if r.name not in NEEDS_PARTIALS)}
     assert all(row["distractor_false_alarms"] == 0 for row in rows.values())
 
 

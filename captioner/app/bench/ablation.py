@@ -2,7 +2,8 @@
 
 Takes the output of ``captioner bench`` runs (their transcripts hold the recognizer's own
 text per reference) and corrects that text again with the set's dictionary: with every rule
-on, with none (no correction), and with every rule on but one (``dictionary.rules_off``).
+on, with none (no correction), and with every rule on but one (``dictionary.rules_off``), for
+every rule and guard of :mod:`dictionary.rules`.
 The recognizer is not run again, so one bench run per set serves every row. Per row: names
 right, false alarms (all, and in distractor sentences), CER and CER after numeral
 normalization, pooled over the given runs. The text is corrected per reference as a whole
@@ -17,7 +18,8 @@ false alarms must be measured with thousands of words loaded. Then only
 ``wrong_replacements`` sees the added towns (``false_alarms`` counts the set's own words), and
 the ``bench`` row is still what the live stage did with the set's own words. Rules that need
 an utterance's partials (``NEEDS_PARTIALS``: ``shown_names``) have no row: the transcripts
-hold finals only; measure them live (``captioner bench`` with ``dictionary.rules_off``).
+hold finals only; measure them on a live run's recorded events (``scripts/dictionary_replay.py
+score``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from captioner.core.errors import CaptionerError
 from captioner.core.evalset import load_references
 from captioner.app.bench.dictionary_bench import fill_entries
 from dictionary.correct import Corrector
-from dictionary.options import NEEDS_PARTIALS, RULES, DictionaryOptions
+from dictionary.options import DictionaryOptions
+from dictionary.rules import NEEDS_PARTIALS, RULES
 from dictionary.store import load_word_file
 
 
@@ -123,7 +126,7 @@ def run_ablation(paths: list[Path], options: DictionaryOptions | None = None, fi
         "none": figures(runs, [run.raw for run in runs]),
         "all": corrected_figures(runs, base),
     }
-    for rule in [r for r in RULES if r not in NEEDS_PARTIALS]:
+    for rule in [r.name for r in RULES if r.name not in NEEDS_PARTIALS]:
         rows[f"all but {rule}"] = corrected_figures(runs, dataclasses.replace(base, rules_off=[rule]))
     return {
         "runs": [str(p) for p in paths],
@@ -131,6 +134,6 @@ def run_ablation(paths: list[Path], options: DictionaryOptions | None = None, fi
         "entries": [len(run.entries) for run in runs],
         **({"filled_with": sorted(sources)} if sources else {}),
         "references": sum(len(run.refs) for run in runs),
-        "rules": RULES,
+        "rules": {r.name: r.reason for r in RULES},
         "rows": rows,
     }

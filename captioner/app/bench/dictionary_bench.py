@@ -26,8 +26,9 @@ from captioner.core.errors import CaptionerError
 from captioner.core.evalset import load_references
 from dictionary.correct import Corrector
 from dictionary.entries import Entry
+from dictionary.fields import entry_record
 from dictionary.options import DictionaryOptions
-from dictionary.store import entry_record, load_folder, load_word_file, write_records
+from dictionary.store import load_folder, load_word_file, write_records
 
 FILL_PREFECTURES = ("山口県", "広島県", "福岡県", "島根県", "岡山県", "愛媛県", "大分県", "鳥取県", "香川県", "佐賀県")
 PREFIX_STEP = 4  # characters a partial grows by, roughly, between two partial captions
