@@ -434,7 +434,7 @@ def _human(size: int) -> str:
 def cmd_show(args: argparse.Namespace) -> int:
     """Prepare (assemble and verify) the configured model and print where it is and how it runs."""
     from captioner.app.config import load_config
-    from captioner.engine.recognizer import create_recognizer
+    from captioner.engine.backends import create_recognizer
 
     recognizer = create_recognizer(load_config(args.config).asr, progress=args.progress)
     print(json.dumps(recognizer.describe(), ensure_ascii=False, indent=2))

@@ -28,13 +28,12 @@ from captioner.engine.audio import AudioOptions, AudioSource
 from captioner.engine.guard import WRONG_SCRIPT, GuardOptions, Verdict, check
 from captioner.engine.memory import release_free_memory
 from captioner.engine.numbers import repair_numbers
-from captioner.engine.recognizer import AsrOptions, Hypothesis, Recognizer
+from captioner.engine.recognizer import HOTWORD_SEPARATOR, AsrOptions, Hypothesis, Recognizer
 from captioner.engine.streaming import CommitPolicy, StreamingOptions, ends_sentence, stops_mid_sentence
 from captioner.engine.vad import Utterance, VadOptions, VadSegmenter
 
 log = logging.getLogger(__name__)
 
-PROMPT_SEPARATOR = "、"  # between prompted words
 PARTIAL_DUTY = 0.5  # partial decodes may keep their worker busy at most this fraction of the time
 WORKER_BACKOFF_S = (0.5, 8.0)  # a failed decoding restarts its worker after 0.5 s, doubling up to 8 s
 WORKER_MAX_FAILURES = 6  # consecutive failures before the pipeline stops with the error
@@ -119,7 +118,7 @@ class CaptionPipeline:
         self.emit = emit
         self.partials = config.streaming.partials if partials is None else partials
         self.backpressure = backpressure
-        self.prompt_words = prompt_words if recognizer.capabilities.prompt else None
+        self.prompt_words = prompt_words if recognizer.capabilities.hotwords else None
         self.source_name = source_name
         self.segmenter = VadSegmenter(config.vad, ids)
         self.stats = PipelineStats()
@@ -354,9 +353,9 @@ class CaptionPipeline:
         hypothesis = self.recognizer.transcribe(
             task.audio,
             beam_size=beam,
-            previous_text=self._previous_text(task.utterance) if context else "",
+            previous_text=self._previous_text(task.utterance) if context and self.recognizer.capabilities.prompt else "",
             prefix=prefix if self.recognizer.capabilities.forced_prefix and (task.kind == "partial" or self._forced_final) else "",
-            hotwords=PROMPT_SEPARATOR.join(words),
+            hotwords=HOTWORD_SEPARATOR.join(words),
         )
         with self._cond:
             self.stats.decodes[task.kind] += 1
