@@ -301,7 +301,7 @@ class CaptionPipeline:
     def _partial(self, task: Task) -> None:
         progress = task.progress
         hypothesis = self._decode(task, progress.policy.committed)
-        text = self._accept(hypothesis)
+        text = self._accept(hypothesis, task)
         with self._cond:
             progress.partial_seconds = hypothesis.seconds
             if text is None or progress.finished:
@@ -331,10 +331,10 @@ class CaptionPipeline:
             self.stats.speculative_hits += 1
         else:
             hypothesis = self._decode(task, policy.committed)
-        verdict = self._verdict(hypothesis)
+        verdict = self._verdict(hypothesis, task)
         if verdict.reason == WRONG_SCRIPT:  # romaji: once more without context, which often causes it
             hypothesis = self._decode(task, policy.committed, context=False)
-            verdict = self._verdict(hypothesis)
+            verdict = self._verdict(hypothesis, task)
         text = policy.final(verdict.text if verdict.reason is None else "", forced=self._forced_final)
         if text or progress.shown:
             self._emit(task, text, text, task.speech_end, hypothesis)
@@ -366,14 +366,16 @@ class CaptionPipeline:
     def _forced_final(self) -> bool:
         return self.config.streaming.final_prefix == "forced"
 
-    def _accept(self, hypothesis: Hypothesis) -> str | None:
+    def _accept(self, hypothesis: Hypothesis, task: Task) -> str | None:
         """The text to show (decoding loops collapsed), or None if the guard drops it."""
-        verdict = self._verdict(hypothesis)
+        verdict = self._verdict(hypothesis, task)
         return verdict.text if verdict.reason is None else None
 
-    def _verdict(self, hypothesis: Hypothesis) -> Verdict:
-        """The guard's verdict on a decoding; a rejection is counted and logged."""
-        verdict = check(hypothesis, self.config.guard, hypothesis.prompted, self.config.asr.language)
+    def _verdict(self, hypothesis: Hypothesis, task: Task) -> Verdict:
+        """The guard's verdict on a decoding; a rejection is counted and logged. Without a
+        no-speech probability from the backend, the guard weighs the text against the audio decoded."""
+        seconds = None if self.recognizer.capabilities.no_speech_prob else len(task.audio) / SAMPLE_RATE
+        verdict = check(hypothesis, self.config.guard, hypothesis.prompted, self.config.asr.language, seconds)
         if verdict.reason is None and self.config.asr.language == "ja":
             verdict = Verdict(repair_numbers(verdict.text))
         if verdict.reason is not None:
