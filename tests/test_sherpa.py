@@ -277,3 +277,20 @@ def test_check_dict_add_and_admin_report_unwritable_words(models, tmp_path):
     assert "「周南」" in admin.add({"surface": "周南市", "reading": "しゅうなんし"})["warnings"][0]
     assert admin.add({"surface": "市の窓口", "reading": "しのまどぐち"})["warnings"] == []
 
+
+
+def test_a_bundle_carries_a_sherpa_model_to_the_next_counter(models, eval_dir, tmp_path):
+    env1, env2 = env_for(tmp_path / "one"), env_for(tmp_path / "two")
+    assert captioner(env1, "model", "import", str(models / "tiny-k2"), "--name", "city-k2").returncode == 0
+    config = tmp_path / "one" / "config" / "captioner" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("asr:\n  backend: sherpa\n  model: city-k2\n", encoding="utf-8")
+    made = captioner(env1, "bundle", str(tmp_path / "city.zip"), "--no-translation")
+    assert made.returncode == 0 and "models city-k2" in made.stdout, made.stdout + made.stderr
+    installed = captioner(env2, "bundle", "install", str(tmp_path / "city.zip"))
+    assert installed.returncode == 0, installed.stderr
+    manifest = tmp_path / "two" / "data" / "captioner" / "models" / "city-k2" / "manifest.json"
+    assert json.loads(manifest.read_text(encoding="utf-8"))["backend"] == "sherpa"
+    first = captioner(env1, "transcribe", str(eval_dir / "d01.wav"))
+    second = captioner(env2, "transcribe", str(eval_dir / "d01.wav"))
+    assert first.returncode == 0 and first.stdout.strip() and first.stdout == second.stdout, first.stderr + second.stderr
