@@ -155,8 +155,8 @@ def check_vocabulary(config) -> Item:
 
 def check_model(config) -> Item:
     from captioner.app.models import verify_folder
-    from captioner.engine.model_store import bundled_folder, imported_models_root
     from captioner.engine.backends import create_recognizer
+    from captioner.engine.model_store import bundled_folder, imported_models_root
 
     started = time.perf_counter()
     recognizer = create_recognizer(config.asr, progress=lambda done, total: None)  # verifies the bundled model

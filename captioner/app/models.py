@@ -36,7 +36,6 @@ from pathlib import Path, PurePosixPath
 
 from captioner.core.errors import ModelError
 from captioner.core.files import unsafe_member
-from captioner.engine.sherpa_folder import TOKENS, looks_like_sherpa, read_sherpa_folder
 from captioner.engine.model_store import (
     BUNDLED_NAME,
     BUNDLED_SHA256,
@@ -45,6 +44,7 @@ from captioner.engine.model_store import (
     ensure_bundled,
     imported_models_root,
 )
+from captioner.engine.sherpa_folder import TOKENS, looks_like_sherpa, read_sherpa_folder
 
 log = logging.getLogger(__name__)
 
