@@ -516,7 +516,7 @@ def add_parser(commands, progress: Callable[[int, int], None] | None = None) -> 
 
     ``progress(done, total)`` shows the first run's model assembly.
     """
-    model = commands.add_parser("model", help="speech models: show (default), list, import, download, export")
+    model = commands.add_parser("model", help="speech models: show (default), list, import, download, compare, export")
     model.add_argument("--config", metavar="PATH", help="configuration file (default: the user's, else the shipped defaults)")
     model.set_defaults(handler=cmd_show, progress=progress)
     actions = model.add_subparsers(dest="model_action", metavar="ACTION")
