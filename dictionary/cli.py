@@ -13,8 +13,13 @@ from typing import Any
 from captioner.core.errors import CaptionerError
 
 
-def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> Any:
-    """Register ``dict`` and its subcommands; ``load_config(path)`` reads the configuration.
+Unwritable = Callable[[Any], Callable[[str], str] | None]
+
+
+def add_parser(commands: Any, load_config: Callable[[str | None], Any], unwritable: Unwritable | None = None) -> Any:
+    """Register ``dict`` and its subcommands; ``load_config(path)`` reads the configuration;
+    ``unwritable(config)``: a function giving the characters of a word the configured speech
+    model cannot write (None when it writes any), for ``dict add`` to warn.
 
     Returns the subcommands, to which the app adds the measuring ones (``bench``, ``ablate``).
     """
@@ -23,7 +28,7 @@ def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> Any:
     common.add_argument("--folder", metavar="PATH", help="dictionary folder (overrides the configuration)")
 
     parser = commands.add_parser("dict", help="manage the dictionary of place names and terms")
-    parser.set_defaults(load_config=load_config)
+    parser.set_defaults(load_config=load_config, unwritable=unwritable)
     sub = parser.add_subparsers(dest="dict_command", required=True, metavar="ACTION")
 
     add = sub.add_parser("add", parents=[common], help="add or update a word in words.yaml")
@@ -97,7 +102,27 @@ def cmd_add(args: argparse.Namespace) -> int:
     detail = f": {'; '.join(changes)}" if changes else ""
     print(f"{status} {entry.surface} ({entry.reading}) in {path}{detail}")
     _report_about(folder, {entry.surface})
+    _warn_unwritable(args, entry.surface)
     return 0
+
+
+def _warn_unwritable(args: argparse.Namespace, surface: str) -> None:
+    """Say so when the configured speech model cannot write ``surface`` (it cannot be a hotword)."""
+    if args.unwritable is None:
+        return
+    try:
+        config = _config(args)
+        check = args.unwritable(config)
+    except CaptionerError as e:
+        print(f"note: the speech model's vocabulary was not checked ({e})", file=sys.stderr)
+        return
+    missing = check(surface) if check is not None else ""
+    if missing:
+        print(
+            f"warning: the speech model ({config.asr.model}) cannot write {missing!r}: {surface} will not be "
+            "one of its hotwords (the correction by reading can still write it)",
+            file=sys.stderr,
+        )
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -24,7 +24,8 @@ def eval_dir() -> Path:
 @pytest.fixture(scope="session")
 def recognizer():
     """The real default model (bundled Whisper base, int8 on CPU), loaded once."""
-    from captioner.engine.recognizer import AsrOptions, create_recognizer
+    from captioner.engine.backends import create_recognizer
+    from captioner.engine.recognizer import AsrOptions
 
     return create_recognizer(AsrOptions())
 

@@ -110,3 +110,17 @@ def test_japanese_in_latin_letters_is_a_failed_decoding(text, rejected):
     decoded = hyp(text)
     assert (check(decoded, GuardOptions(), language="ja").reason == "wrong script") is rejected
     assert check(decoded, GuardOptions(), language="en").reason is None  # English captions are Latin
+
+
+def test_without_a_no_speech_probability_a_few_characters_over_long_audio_are_noise():
+    """sherpa-onnx models give no no-speech probability and write 1-3 characters on noise."""
+    options = GuardOptions()
+
+    def sparse(text: str, seconds: float | None) -> str | None:
+        return check(hyp(text, logprob=0.0, no_speech=0.0), options, audio_seconds=seconds).reason
+
+    assert sparse("豊富市", 4.3) == "sparse text"  # three characters over a long beep
+    assert sparse("豊", 0.6) == "sparse text"  # one character alone
+    assert sparse("はい", 1.1) is None  # はい with pre-roll and tail
+    assert sparse("窓口です", 4.3) is None  # more than a few characters is not this rule's
+    assert sparse("豊", None) is None  # Whisper: its no-speech probability decides

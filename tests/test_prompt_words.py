@@ -16,7 +16,7 @@ from tests.conftest import EVAL_DIR
 class HearsTokuyama:
     """Writes the name the way an unprimed model does (in kana), and records each prompt."""
 
-    capabilities = Capabilities(forced_prefix=True, prompt=True, no_speech_prob=True)
+    capabilities = Capabilities(forced_prefix=True, prompt=True, hotwords=True, no_speech_prob=True)
 
     def __init__(self) -> None:
         self.calls: list[tuple[int, str]] = []

@@ -234,7 +234,7 @@ def test_open_live_source_tries_the_fallback_devices(tmp_path):
 class FakeRecognizer:
     """Says how long the audio was; fails the first ``fail`` calls (a transient fault)."""
 
-    capabilities = Capabilities(forced_prefix=True, prompt=True, no_speech_prob=True)
+    capabilities = Capabilities(forced_prefix=True, prompt=True, hotwords=True, no_speech_prob=True)
 
     def __init__(self, fail: int = 0, always_fail: bool = False) -> None:
         self.fail = fail

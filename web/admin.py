@@ -244,13 +244,17 @@ class DictionaryAdmin:
     """The admin page's dictionary actions: JSON in, JSON out, over :mod:`dictionary.editing`.
 
     ``on_change`` is called after each write (the running captioner reloads its words; its
-    folder watcher would also notice within ``dictionary.reload_seconds``).
+    folder watcher would also notice within ``dictionary.reload_seconds``). ``unwritable(word)``
+    gives the characters the speech model cannot write: a word with any is saved with a warning.
     """
 
-    def __init__(self, folder: Path, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, folder: Path, on_change: Callable[[], None] | None = None, unwritable: Callable[[str], str] | None = None
+    ) -> None:
         self.folder = Path(folder)
         self.words = WordFolder(self.folder)
         self.on_change = on_change
+        self.unwritable = unwritable
 
     def search(self, query: str = "", limit: int = 500) -> dict[str, Any]:
         entries, result = self.words.search(query)
@@ -265,7 +269,7 @@ class DictionaryAdmin:
         entry = self._entry(values)
         status, changes, _ = self._edit(self.words.add, entry)
         self._changed()
-        return {"status": status, "changes": changes, "entry": self._row(entry)}
+        return {"status": status, "changes": changes, "entry": self._row(entry), "warnings": self._warnings(entry)}
 
     def update(self, surface: str, values: dict[str, Any]) -> dict[str, Any]:
         """Replace the word ``surface`` (in the YAML file that has it) with ``values``."""
@@ -279,7 +283,7 @@ class DictionaryAdmin:
                 raise EditError(f"{entry.surface} は既に登録されています") from e
             raise
         self._changed()
-        return {"status": "updated", "entry": self._row(entry)}
+        return {"status": "updated", "entry": self._row(entry), "warnings": self._warnings(entry)}
 
     def delete(self, surface: str) -> dict[str, Any]:
         removed, _ = self._edit(self.words.remove, surface)
@@ -361,6 +365,12 @@ class DictionaryAdmin:
             raise EditError(str(e), e.problems, e.status) from e
         except CaptionerError as e:  # a word file that does not parse: fix it first
             raise EditError(str(e), [str(e)], status=409) from e
+
+    def _warnings(self, entry) -> list[str]:
+        missing = self.unwritable(entry.surface) if self.unwritable is not None else ""
+        if not missing:
+            return []
+        return [f"音声認識モデルは「{missing}」を書けません。{entry.surface} はホットワードになりません（読みによる補正は働きます）"]
 
     def _changed(self) -> None:
         if self.on_change is not None:

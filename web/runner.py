@@ -54,7 +54,10 @@ def start_web(
     words = None
     if config.dictionary.enabled:
         folder = config.dictionary.path()
-        words = DictionaryAdmin(folder, on_change=_reloader(folder, dictionary) if dictionary is not None else None)
+        words = DictionaryAdmin(
+            folder, on_change=_reloader(folder, dictionary) if dictionary is not None else None,
+            unwritable=getattr(recognizer, "unwritable", None),
+        )  # fmt: skip
     secret = load_secret(data_dir() / SECRET_FILE)
     admin = AdminContext(
         options.admin_password_hash, secret, words,

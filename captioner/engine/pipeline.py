@@ -28,13 +28,12 @@ from captioner.engine.audio import AudioOptions, AudioSource
 from captioner.engine.guard import WRONG_SCRIPT, GuardOptions, Verdict, check
 from captioner.engine.memory import release_free_memory
 from captioner.engine.numbers import repair_numbers
-from captioner.engine.recognizer import AsrOptions, Hypothesis, Recognizer
+from captioner.engine.recognizer import HOTWORD_SEPARATOR, AsrOptions, Hypothesis, Recognizer
 from captioner.engine.streaming import CommitPolicy, StreamingOptions, ends_sentence, stops_mid_sentence
 from captioner.engine.vad import Utterance, VadOptions, VadSegmenter
 
 log = logging.getLogger(__name__)
 
-PROMPT_SEPARATOR = "、"  # between prompted words
 PARTIAL_DUTY = 0.5  # partial decodes may keep their worker busy at most this fraction of the time
 WORKER_BACKOFF_S = (0.5, 8.0)  # a failed decoding restarts its worker after 0.5 s, doubling up to 8 s
 WORKER_MAX_FAILURES = 6  # consecutive failures before the pipeline stops with the error
@@ -119,7 +118,7 @@ class CaptionPipeline:
         self.emit = emit
         self.partials = config.streaming.partials if partials is None else partials
         self.backpressure = backpressure
-        self.prompt_words = prompt_words if recognizer.capabilities.prompt else None
+        self.prompt_words = prompt_words if recognizer.capabilities.hotwords else None
         self.source_name = source_name
         self.segmenter = VadSegmenter(config.vad, ids)
         self.stats = PipelineStats()
@@ -302,7 +301,7 @@ class CaptionPipeline:
     def _partial(self, task: Task) -> None:
         progress = task.progress
         hypothesis = self._decode(task, progress.policy.committed)
-        text = self._accept(hypothesis)
+        text = self._accept(hypothesis, task)
         with self._cond:
             progress.partial_seconds = hypothesis.seconds
             if text is None or progress.finished:
@@ -332,10 +331,10 @@ class CaptionPipeline:
             self.stats.speculative_hits += 1
         else:
             hypothesis = self._decode(task, policy.committed)
-        verdict = self._verdict(hypothesis)
+        verdict = self._verdict(hypothesis, task)
         if verdict.reason == WRONG_SCRIPT:  # romaji: once more without context, which often causes it
             hypothesis = self._decode(task, policy.committed, context=False)
-            verdict = self._verdict(hypothesis)
+            verdict = self._verdict(hypothesis, task)
         text = policy.final(verdict.text if verdict.reason is None else "", forced=self._forced_final)
         if text or progress.shown:
             self._emit(task, text, text, task.speech_end, hypothesis)
@@ -354,9 +353,9 @@ class CaptionPipeline:
         hypothesis = self.recognizer.transcribe(
             task.audio,
             beam_size=beam,
-            previous_text=self._previous_text(task.utterance) if context else "",
+            previous_text=self._previous_text(task.utterance) if context and self.recognizer.capabilities.prompt else "",
             prefix=prefix if self.recognizer.capabilities.forced_prefix and (task.kind == "partial" or self._forced_final) else "",
-            hotwords=PROMPT_SEPARATOR.join(words),
+            hotwords=HOTWORD_SEPARATOR.join(words),
         )
         with self._cond:
             self.stats.decodes[task.kind] += 1
@@ -367,14 +366,16 @@ class CaptionPipeline:
     def _forced_final(self) -> bool:
         return self.config.streaming.final_prefix == "forced"
 
-    def _accept(self, hypothesis: Hypothesis) -> str | None:
+    def _accept(self, hypothesis: Hypothesis, task: Task) -> str | None:
         """The text to show (decoding loops collapsed), or None if the guard drops it."""
-        verdict = self._verdict(hypothesis)
+        verdict = self._verdict(hypothesis, task)
         return verdict.text if verdict.reason is None else None
 
-    def _verdict(self, hypothesis: Hypothesis) -> Verdict:
-        """The guard's verdict on a decoding; a rejection is counted and logged."""
-        verdict = check(hypothesis, self.config.guard, hypothesis.prompted, self.config.asr.language)
+    def _verdict(self, hypothesis: Hypothesis, task: Task) -> Verdict:
+        """The guard's verdict on a decoding; a rejection is counted and logged. Without a
+        no-speech probability from the backend, the guard weighs the text against the audio decoded."""
+        seconds = None if self.recognizer.capabilities.no_speech_prob else len(task.audio) / SAMPLE_RATE
+        verdict = check(hypothesis, self.config.guard, hypothesis.prompted, self.config.asr.language, seconds)
         if verdict.reason is None and self.config.asr.language == "ja":
             verdict = Verdict(repair_numbers(verdict.text))
         if verdict.reason is not None:

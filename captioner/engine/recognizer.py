@@ -1,8 +1,8 @@
-"""The recognizer seam: what the pipeline needs from a speech recognizer, and the factory.
+"""The recognizer seam: what the pipeline needs from a speech recognizer.
 
 A backend declares what it can do (:class:`Capabilities`); the pipeline only asks for what
-is declared. ``asr.backend`` in the config names the backend; :func:`create_recognizer`
-lists the valid names when given another.
+is declared. The backends (one a module) import this module; the registry that loads the
+one ``asr.backend`` names is :mod:`captioner.engine.backends`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from typing import Protocol
 
 import numpy as np
 
-from captioner.core.errors import ConfigError
-
 Progress = Callable[[int, int], None]
-BACKENDS = ("whisper",)
+BACKENDS = ("whisper", "sherpa")  # the names :func:`captioner.engine.backends.create_recognizer` loads
+HOTWORD_SEPARATOR = "、"  # between the words of ``transcribe(hotwords=...)``
 
 
 @dataclass
@@ -27,7 +26,7 @@ class AsrOptions:
     backend: str = "whisper"
     model: str = "base"
     device: str = "auto"
-    compute_type: str = "auto"
+    compute_type: str = "auto"  # Whisper only
     cpu_threads: int = 0
     language: str = "ja"
     allow_download: bool = False
@@ -47,7 +46,8 @@ class Capabilities:
     """What a backend's ``transcribe`` honours."""
 
     forced_prefix: bool  # ``prefix`` is forced as the start of the output
-    prompt: bool  # ``previous_text`` and ``hotwords`` condition the decoding
+    prompt: bool  # ``previous_text`` conditions the decoding
+    hotwords: bool  # ``hotwords`` (registered words) bias the decoding toward them
     no_speech_prob: bool  # ``Hypothesis.no_speech_prob`` is a real estimate (else 0.0)
 
 
@@ -59,7 +59,7 @@ class Hypothesis:
     avg_logprob: float
     no_speech_prob: float
     compression_ratio: float
-    seconds: float
+    seconds: float  # decoding time
     prompted: tuple[str, ...] = ()  # the words the decoding was primed with (set by the pipeline)
 
 
@@ -76,15 +76,13 @@ class Recognizer(Protocol):
 
     def transcribe(
         self, audio: np.ndarray, *, beam_size: int = 1, previous_text: str = "", prefix: str = "", hotwords: str = ""
-    ) -> Hypothesis: ...
+    ) -> Hypothesis:
+        """``hotwords``: registered words joined by HOTWORD_SEPARATOR (honoured where ``capabilities.hotwords``)."""
+        ...
 
     def describe(self) -> dict[str, object]: ...
 
+    def unwritable(self, text: str) -> str:
+        """The characters of ``text`` the model can never write (none for an open vocabulary)."""
+        ...
 
-def create_recognizer(options: AsrOptions, progress: Progress | None = None) -> Recognizer:
-    """The backend ``options.backend`` names, loaded (ModelError when it cannot be)."""
-    if options.backend == "whisper":
-        from captioner.engine.whisper import WhisperRecognizer
-
-        return WhisperRecognizer(options, progress=progress)
-    raise ConfigError(f"asr.backend: unknown backend {options.backend!r} (valid: {', '.join(BACKENDS)})")

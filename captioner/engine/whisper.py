@@ -56,14 +56,14 @@ def choose_device(device: str, compute_type: str) -> tuple[str, str]:
 
 
 class WhisperRecognizer:
-    capabilities = Capabilities(forced_prefix=True, prompt=True, no_speech_prob=True)
-
     """Loads a Whisper model once and decodes utterances with trimmed encoder input.
 
     ``transcribe`` may be called from two threads at once (CTranslate2 runs ``WORKERS``
     decodings in parallel, each on ``cpu_threads`` threads). On a CPU one thread per decoding
     is faster than two: the decoder's per-token work is too small to split.
     """
+
+    capabilities = Capabilities(forced_prefix=True, prompt=True, hotwords=True, no_speech_prob=True)
 
     def __init__(self, options: AsrOptions, progress: Progress | None = None) -> None:
         bound_native_caches()
@@ -121,6 +121,7 @@ class WhisperRecognizer:
 
     def describe(self) -> dict[str, object]:
         return {
+            "backend": "whisper",
             "model": self.options.model,
             "model_path": self.model_path,
             "device": self.device,
@@ -129,6 +130,9 @@ class WhisperRecognizer:
             "workers": WORKERS,
             **({"cuda_fallback": self.fallback} if self.fallback else {}),
         }
+
+    def unwritable(self, text: str) -> str:
+        return ""  # byte-level tokens: Whisper can write any character
 
     def transcribe(
         self,

@@ -180,7 +180,8 @@
           ? await api("PUT", "/admin/api/words/" + encodeURIComponent(editing), formValues())
           : await api("POST", "/admin/api/words", formValues());
         const done = { added: "登録しました", updated: "更新しました", unchanged: "変更はありません" }[result.status] || "保存しました";
-        message("form-message", `「${result.entry.surface}」を${done}。字幕にすぐ反映されます。`, true);
+        const warnings = (result.warnings || []).join(" ");
+        message("form-message", `「${result.entry.surface}」を${done}。字幕にすぐ反映されます。${warnings}`, !warnings);
         resetForm();
         loadWords();
       } catch (err) { message("form-message", err.message, false); }
