@@ -66,15 +66,24 @@ class DictionaryStage:
         return chosen
 
     def prompt_words(self, heard: str = "") -> list[str]:
-        """The words to prime the recognizer with: :meth:`hotword_list` (cached until the words
-        or their use change), then up to ``candidates_max`` registered names that sound like a
-        part of ``heard`` (what a first decoding of the same speech wrote)."""
+        """The words to prime a prompted recognizer (Whisper) with: :meth:`hotword_list` (cached
+        until the words or their use change), then up to ``candidates_max`` registered names that
+        sound like a part of ``heard`` (what a first decoding of the same speech wrote)."""
+        return self._words(heard, self.options.candidates_max)
+
+    def boost_words(self, heard: str = "") -> list[str]:
+        """The words a hotword-boosting recognizer (a transducer, no prompt) favours: as
+        :meth:`prompt_words` with ``boost_candidates_max`` names. A boost raises a name's score
+        on the beam without making the model write it from nothing, so it is on by default."""
+        return self._words(heard, self.options.boost_candidates_max)
+
+    def _words(self, heard: str, most: int) -> list[str]:
         with self._lock:
             if self._hotwords is None:
                 self._hotwords = self.hotword_list()
             words, candidates = list(self._hotwords), self._candidates
-        if heard and self.options.candidates_max:
-            words += [c.entry.surface for c in candidates.find(heard, self.options.candidates_max)]
+        if heard and most:
+            words += [c.entry.surface for c in candidates.find(heard, most)]
         return list(dict.fromkeys(words))
 
     def apply(self, event: CaptionEvent) -> CaptionEvent:

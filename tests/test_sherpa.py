@@ -56,8 +56,8 @@ def captioner(env, *args: str, timeout: float = 600) -> subprocess.CompletedProc
 
 def write_config(path: Path, model: str, words: Path | None = None, web: bool = False) -> Path:
     lines = ["asr:", "  backend: sherpa", f"  model: {model}", "web:", f"  enabled: {'true' if web else 'false'}"]
-    if words is not None:  # candidates_max: names that sound like a partial become the final's hotwords
-        lines += ["dictionary:", "  enabled: true", f"  folder: {words}", "  candidates_max: 5"]
+    if words is not None:  # by default (boost_candidates_max) names that sound like a partial become the final's hotwords
+        lines += ["dictionary:", "  enabled: true", f"  folder: {words}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -207,7 +207,10 @@ class CaptionSession:
         audio_status = self._status("audio")  # microphone unplugged, silent, clipping
         if audio_status is not None and hasattr(source, "add_status_listener"):
             source.add_status_listener(audio_status)
-        prompt_words = self.dictionary.prompt_words if self.dictionary is not None else None
+        prompt_words = None
+        if self.dictionary is not None:  # Whisper takes the words as a prompt; a transducer boosts them
+            prompt = self.recognizer.capabilities.prompt
+            prompt_words = self.dictionary.prompt_words if prompt else self.dictionary.boost_words
         return CaptionPipeline(
             self.config, self.recognizer, source, self.emit,
             partials=partials, backpressure=backpressure, prompt_words=prompt_words, ids=self.ids,
