@@ -187,3 +187,15 @@ def test_plain_model_and_model_show_still_prepare_the_configured_model(home, tmp
         assert result.returncode == 0, result.stderr
         described = json.loads(result.stdout)
         assert described["model"] == "base" and described["model_path"].startswith(str(tmp_path / "cache"))
+
+
+def test_the_viewer_names_the_model_with_its_licence_and_attribution(base_folder, tmp_path):
+    from captioner.app.models import MANIFEST, model_about
+
+    assert model_about({"model": "base", "backend": "whisper", "model_path": str(base_folder)}).endswith("licence MIT · Whisper by OpenAI")
+    folder = tmp_path / "parakeet-ja"
+    folder.mkdir()
+    manifest = {"name": "parakeet-ja", "backend": "sherpa", "licence": "CC-BY-4.0", "attribution": "Parakeet-tdt_ctc-0.6b-ja by NVIDIA", "files": {}}
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    about = model_about({"model": "parakeet-ja", "backend": "sherpa", "model_path": str(folder)})
+    assert "parakeet-ja (sherpa)" in about and "CC-BY-4.0" in about and "by NVIDIA" in about

@@ -129,6 +129,7 @@ def test_dropped_connection_resumes_without_duplicates(browser):
 def test_viewer_settings_persist_furigana_language_and_fit_a_tablet(browser):
     hub = CaptionHub(ruby=__import__("web.hub", fromlist=["furigana_ranges"]).furigana_ranges(
         __import__("dictionary.analyzer", fromlist=["shared_analyzer"]).shared_analyzer()))
+    hub.about = "音声認識 / Speech recognition: parakeet-ja (sherpa) · licence CC-BY-4.0 · NVIDIA"
     with WebServer(WebOptions(port=0), hub, languages=["en"]) as server:
         hub.sink(event("final", 1, "住民票の写しを発行するには、本人確認書類が必要です。", start=0, end=3))
         hub.sink(event("final", 1, "住民票の写しを発行するには、本人確認書類が必要です。", start=0, end=3,
@@ -144,6 +145,7 @@ def test_viewer_settings_persist_furigana_language_and_fit_a_tablet(browser):
 
         page.tap("#open-settings")
         assert page.is_visible("#settings") and "文字の大きさ" in page.text_content("#settings")
+        assert page.is_visible("#about") and "CC-BY-4.0 · NVIDIA" in page.text_content("#about")  # attribution the licence asks for
         page.eval_on_selector("#size", "el => { el.value = 36; el.dispatchEvent(new Event('input')); }")
         page.eval_on_selector("#lines", "el => { el.value = 3; el.dispatchEvent(new Event('input')); }")
         page.tap("#furigana")

@@ -69,6 +69,7 @@ class CaptionHub:
     def __init__(self, history: int = 10, ruby: Ruby | None = None) -> None:
         self.history = history
         self.ruby = ruby
+        self.about = ""  # the speech model, its licence and attribution (the viewer's settings show it)
         self.epoch = secrets.token_hex(4)  # changes with every server start: viewers then reset
         self.lines = CaptionLines(history)  # the one reducer of events into lines (captioner.core.lines)
         self.latencies: list[dict[str, float]] = []  # the last finals: seconds after end of speech
@@ -191,7 +192,7 @@ class CaptionHub:
 
     def hello(self, reset: bool) -> str:
         return json.dumps(
-            {"t": "hello", "epoch": self.epoch, "seq": self._seq, "reset": reset, "languages": self.languages},
+            {"t": "hello", "epoch": self.epoch, "seq": self._seq, "reset": reset, "languages": self.languages, "about": self.about},
             ensure_ascii=False,
         )
 

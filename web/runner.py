@@ -23,7 +23,7 @@ SECRET_FILE = "web-secret"
 def start_web(
     config, *, recognizer=None, microphone: Callable[[], str | None] | None = None, dictionary=None,
     stream: TextIO | None = None, publish: Callable[[CaptionEvent], None] | None = None,
-    replies: ReplyTranslator | None = None, ids: UtteranceIds | None = None,
+    replies: ReplyTranslator | None = None, ids: UtteranceIds | None = None, about: str = "",
 ):  # fmt: skip
     """Start the server for ``config.web`` (None when it is off); print its URL and QR code.
 
@@ -33,6 +33,7 @@ def start_web(
     every caption sink; without it they reach only the browsers. ``replies`` translates a
     resident's reply into Japanese and ``ids`` numbers the replies and phrases: both the
     session's (its translation stage's reply translator, its pipeline's utterance ids).
+    ``about`` names the speech model with its licence and attribution for the viewer.
 
     ``dictionary`` (the running DictionaryStage) gets the admin page's edits at once; the
     folder watcher would also pick them up within ``dictionary.reload_seconds``.
@@ -51,6 +52,7 @@ def start_web(
 
         ruby = furigana_ranges(shared_analyzer())
     hub = CaptionHub(options.history, ruby)
+    hub.about = about
     words = None
     if config.dictionary.enabled:
         folder = config.dictionary.path()

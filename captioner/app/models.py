@@ -327,6 +327,26 @@ def _licence(manifest: dict, name: str) -> tuple[str, str]:
     return (known.licence, known.attribution) if known else ("", "")
 
 
+BUNDLED_LICENCE = ("MIT", "Whisper by OpenAI")  # the bundled base model
+
+
+def model_about(describe: dict) -> str:
+    """One line naming the speech model in use with its licence and attribution (CC-BY needs
+    it shown), from the manifest that came with the model; for the viewer's settings."""
+    name = str(describe.get("model", ""))
+    path = describe.get("model_path")
+    manifest = read_manifest(Path(str(path))) if path and Path(str(path)).is_dir() else None
+    licence, attribution = _licence(manifest or {}, name)
+    if not licence and name == "base":
+        licence, attribution = BUNDLED_LICENCE
+    parts = [f"音声認識 / Speech recognition: {name} ({describe.get('backend', 'whisper')})"]
+    if licence:
+        parts.append(f"licence {licence}")
+    if attribution:
+        parts.append(attribution)
+    return " · ".join(parts)
+
+
 def _free_destination(root: Path, name: str, force: bool) -> Path:
     destination = root / name
     if destination.exists() and not force:

@@ -165,11 +165,13 @@ class CaptionSession:
         return stage
 
     def _web_server(self, publish: Sink):
+        from captioner.app.models import model_about
         from web.runner import start_web
 
         server = start_web(
             self.config, recognizer=self.recognizer, microphone=self._source_name, dictionary=self.dictionary,
             publish=publish, replies=self.translation.replies if self.translation is not None else None, ids=self.ids,
+            about=model_about(self.recognizer.describe()),
         )  # fmt: skip
         if server is not None:
             self._stack.callback(server.stop)

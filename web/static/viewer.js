@@ -414,6 +414,7 @@
       } else if (m.t === "hello") {
         if (m.reset) { board.clear(); state.lastSeq = 0; state.seqs = []; layoutKey = ""; }
         state.epoch = m.epoch;
+        document.getElementById("about").textContent = m.about || "";
         state.languages = Array.from(new Set([...state.languages, ...(m.languages || [])]));
         state.retry = 0;
         applySettings();
