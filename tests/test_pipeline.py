@@ -161,7 +161,7 @@ class ScriptedText:
     AVX-512 and VNNI) and on how fast it decodes on a busy machine. The VAD, the segmenter and
     the scheduling under test are the real ones, on real speech."""
 
-    capabilities = Capabilities(forced_prefix=False, prompt=False, no_speech_prob=True)
+    capabilities = Capabilities(forced_prefix=False, prompt=False, hotwords=False, no_speech_prob=True)
 
     def __init__(self, text: str) -> None:
         self.text = text
