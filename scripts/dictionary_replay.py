@@ -11,6 +11,10 @@ dictionary is compared on the same recorded events.
         each file's events through a fresh DictionaryStage with the set's dictionary (its
         corrections removed first): the corrected text of every partial and final, one JSON line
         each; with --rules-off-each also once per rule turned off and with common_readings on.
+    python scripts/dictionary_replay.py sentences SET_DIR... --out FILE [--fill 5000]
+        no recording needed: each reference sentence of the sets, and its kana, corrected whole
+        (as a final) and every 4th prefix (as a partial) with each variant, the set's words
+        topped up to ``--fill`` town names; rows as ``apply`` writes them.
     python scripts/dictionary_replay.py compare BEFORE AFTER
         counts of identical and differing events (JSON), and the first differences.
     python scripts/dictionary_replay.py score DIR/*.events.jsonl [--rules-off-each]
@@ -118,6 +122,34 @@ def apply(paths: list[Path], out: Path, rules_off_each: bool, only: list[str]) -
     print(f"{len(rows)} corrected events to {out}; with the defaults {same} of {total} as in the live run", file=sys.stderr)
 
 
+def sentences(set_dirs: list[Path], out: Path, fill: int) -> None:
+    from captioner.core.evalset import load_references
+    from dictionary.analyzer import shared_analyzer
+    from dictionary.bench import fill_entries
+    from dictionary.correct import Corrector
+    from dictionary.entries import to_hiragana
+    from dictionary.options import DictionaryOptions
+    from dictionary.store import load_word_file
+
+    rows = []
+    for set_dir in set_dirs:
+        texts = [r.text for r in load_references(set_dir)]
+        texts += ["".join(to_hiragana(t.kana or t.surface) for t in shared_analyzer().tokens(text)) for text in texts]
+        entries, _ = fill_entries(load_word_file(set_dir / "dictionary.yaml"), fill)
+        for name, overrides in variants(True).items():
+            corrector = Corrector(entries, dataclasses.replace(DictionaryOptions(), **overrides))
+            for i, text in enumerate(texts):
+                for end in [len(text), *range(2, len(text), 4)]:
+                    fixed = corrector.correct(text[:end], open_end=end < len(text))
+                    rows.append({
+                        "set": set_dir.name, "variant": name, "index": f"{i}:{end}",
+                        "kind": "final" if end == len(text) else "partial", "text": fixed.text, "committed": "",
+                        "corrections": [c.reason for c in fixed.changes],
+                    })  # fmt: skip
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    print(f"{len(rows)} corrected texts to {out}", file=sys.stderr)
+
+
 def score(paths: list[Path], rules_off_each: bool, only: list[str]) -> None:
     from captioner.app.evaluation import match
     from captioner.core import metrics
@@ -177,6 +209,10 @@ def main() -> int:
     app.add_argument("--out", type=Path, required=True)
     app.add_argument("--rules-off-each", action="store_true")
     app.add_argument("--only", action="append", default=[], help="only this variant (repeatable)")
+    sen = commands.add_parser("sentences")
+    sen.add_argument("set_dirs", nargs="+", type=Path)
+    sen.add_argument("--out", type=Path, required=True)
+    sen.add_argument("--fill", type=int, default=5000, help="top the words up to this many town names")
     sco = commands.add_parser("score")
     sco.add_argument("paths", nargs="+", type=Path)
     sco.add_argument("--rules-off-each", action="store_true")
@@ -190,6 +226,9 @@ def main() -> int:
         return 0
     if args.command == "apply":
         apply(args.paths, args.out, args.rules_off_each, args.only)
+        return 0
+    if args.command == "sentences":
+        sentences(args.set_dirs, args.out, args.fill)
         return 0
     if args.command == "score":
         score(args.paths, args.rules_off_each, args.only)
