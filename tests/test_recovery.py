@@ -253,6 +253,9 @@ class FakeRecognizer:
             compression_ratio=1.0, seconds=0.001,
         )  # fmt: skip
 
+    def describe(self) -> dict[str, object]:
+        return {"backend": "fake", "model": "fake"}
+
 
 def test_utterance_cut_by_an_unplug_gets_its_final_and_captions_resume():
     d01, d03 = read_wav(EVAL_DIR / "d01.wav"), read_wav(EVAL_DIR / "d03.wav")

@@ -171,7 +171,7 @@ class CaptionSession:
         server = start_web(
             self.config, recognizer=self.recognizer, microphone=self._source_name, dictionary=self.dictionary,
             publish=publish, replies=self.translation.replies if self.translation is not None else None, ids=self.ids,
-            about=model_about(self.recognizer.describe()),
+            about=model_about(self.recognizer.describe()) if self.recognizer is not None else "",
         )  # fmt: skip
         if server is not None:
             self._stack.callback(server.stop)
