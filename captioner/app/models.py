@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from captioner.core.errors import ModelError
-from captioner.core.files import unsafe_member
+from captioner.core.files import atomic_write, replacing, sha256_file, unsafe_member
 from captioner.engine.model_store import (
     BUNDLED_NAME,
     BUNDLED_SHA256,
@@ -139,14 +139,6 @@ def model_files(folder: Path) -> list[str]:
     return [*REQUIRED, *vocabulary, *[name for name in OPTIONAL if (folder / name).is_file()]]
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def write_manifest(
     folder: Path, name: str, source: str, hashes: dict[str, str] | None = None, licence: tuple[str, str] = ("", "")
 ) -> dict:
@@ -160,9 +152,7 @@ def write_manifest(
         "name": name, "source": source, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "backend": backend_of(folder), "licence": licence[0], "attribution": licence[1], "files": files,
     }  # fmt: skip
-    partial = folder / (MANIFEST + ".partial")
-    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, folder / MANIFEST)
+    atomic_write(folder / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     return manifest
 
 
@@ -428,17 +418,12 @@ def export_model(name: str, file: str | Path, progress: Progress | None = None) 
             raise ModelError(f"{folder}: " + "; ".join(problems) + "; import it again before exporting")
         manifest_bytes = (folder / MANIFEST).read_bytes()
     file = Path(file)
-    partial = file.with_name(file.name + ".partial")
-    try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            archive.writestr(f"{short}/{MANIFEST}", manifest_bytes)
-            for file_name in files:
-                archive.write(folder / file_name, f"{short}/{file_name}")
-                if progress:
-                    progress(file_name, 1, 1)
-        os.replace(partial, file)
-    finally:
-        partial.unlink(missing_ok=True)
+    with replacing(file) as partial, zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        archive.writestr(f"{short}/{MANIFEST}", manifest_bytes)
+        for file_name in files:
+            archive.write(folder / file_name, f"{short}/{file_name}")
+            if progress:
+                progress(file_name, 1, 1)
     return file
 
 
