@@ -101,17 +101,75 @@ def test_the_qr_code_carries_an_unguessable_key_instead_of_the_pin(server):
         from web import qr
 
         shown = client.get("/qr.svg", params={"key": key})
-        assert shown.status_code == 200 and shown.content == qr.svg(url)  # the tablet's QR button
+        # the tablet's QR button: the conversation's key (issue 27), as on the clerk's screen
+        current = client.get("/admin/clerk/api/state").json()["viewer"]
+        assert shown.status_code == 200 and shown.content == qr.svg(current) and current != url
 
 
-def test_a_typed_pin_gives_the_tablet_the_key(server):
+def test_a_typed_pin_gives_the_tablet_its_own_token(server):
     async def run():
         async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws?pin={PIN}") as socket_:
             first = json.loads(await asyncio.wait_for(socket_.recv(), 5))
         return first
 
     first = asyncio.run(run())
-    assert first == {"t": "key", "key": server.url.split("key=")[1]}
+    tablet = first["tablet"]
+    assert first["t"] == "hello" and tablet["kind"] == "counter" and len(tablet["key"]) >= 20
+    assert tablet["key"] != server.url.split("key=")[1] and PIN not in json.dumps(first)
+    assert asyncio.run(ws_outcome(f"ws://127.0.0.1:{server.port}/ws?key={tablet['key']}")) == "hello"
+
+
+async def hello_of(url: str):
+    """An open viewer WebSocket and its hello, after the backlog (until 'live')."""
+    socket_ = await websockets.connect(url)
+    hello = json.loads(await asyncio.wait_for(socket_.recv(), 5))
+    while json.loads(await asyncio.wait_for(socket_.recv(), 5))["t"] != "live":
+        pass
+    return socket_, hello
+
+
+async def next_message(socket_):
+    """The next message (a dict), or the close code once the server closed the WebSocket."""
+    try:
+        return json.loads(await asyncio.wait_for(socket_.recv(), 5))
+    except websockets.ConnectionClosed as e:
+        return e.rcvd.code if e.rcvd else "closed"
+
+
+def test_a_phone_let_in_by_the_qr_code_gets_nothing_of_the_next_conversation(server):
+    """Issue 27 (Medium): the viewer key never expired, so a phone that scanned the QR code once
+    read every later conversation. Now the QR code's key is the conversation's: at 終了 the phone
+    gets the end (and its survey), is closed, and neither its token nor the old key lets it back;
+    the counter's tablet (set up with the PIN) goes on."""
+    from tests.web_support import event
+
+    with httpx.Client(base_url=base(server)) as clerk:
+        first_key = clerk.get("/admin/clerk/api/state").json()["viewer"].split("key=")[1]
+        ws = f"ws://127.0.0.1:{server.port}/ws"
+
+        async def scenario():
+            phone, phone_hello = await hello_of(f"{ws}?key={first_key}")
+            counter, counter_hello = await hello_of(f"{ws}?pin={PIN}")
+            ended = await asyncio.get_running_loop().run_in_executor(None, lambda: clerk.post("/admin/clerk/api/end", json={}))
+            assert ended.status_code == 200
+            phone_got = [await next_message(phone), await next_message(phone)]
+            assert (await next_message(counter))["t"] == "conv"
+            server.hub.sink(event("final", 5, "次の方の字幕です。"))
+            counter_got = await next_message(counter)
+            await counter.close()
+            await phone.close()
+            return phone_hello["tablet"], counter_hello["tablet"], phone_got, counter_got
+
+        phone, counter, phone_got, counter_got = asyncio.run(scenario())
+        assert phone["kind"] == "guest" and counter["kind"] == "counter"
+        assert phone_got[0]["t"] == "conv" and phone_got[0]["state"] == "ended" and phone_got[1] == 4410
+        assert counter_got["t"] == "cap" and counter_got["u"]["text"] == "次の方の字幕です。"
+        assert asyncio.run(ws_outcome(f"{ws}?key={phone['key']}")) == PIN_CLOSE  # the phone's token
+        assert asyncio.run(ws_outcome(f"{ws}?key={first_key}")) == PIN_CLOSE  # yesterday's QR code
+        assert asyncio.run(ws_outcome(f"{ws}?key={counter['key']}")) == "hello"  # the counter's tablet
+        second_key = clerk.get("/admin/clerk/api/state").json()["viewer"].split("key=")[1]
+        assert second_key != first_key and asyncio.run(ws_outcome(f"{ws}?key={second_key}")) == "hello"
+        assert asyncio.run(ws_outcome(server.url.replace("http://", "ws://").replace("/?", "/ws?"))) == "hello"  # the setup URL
 
 
 # ------------------------------------------------------------- 2. cross-site WebSocket hijacking

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from web.addresses import viewer_url
 from web.conversation.errors import ConversationError
 from web.conversation.register import register_fix
 from web.gate import Gate, json_object
@@ -35,6 +36,7 @@ def routes(gate: Gate) -> list:
             "csrf": session.csrf if session else None,
             "counter": options.counter,
             "dictionary": gate.dictionary is not None,
+            "viewer": viewer_url(options, gate.port_of(request), host=gate.qr_host(request), key=gate.tablets.key or None),
         })  # fmt: skip
 
     async def log(websocket: WebSocket) -> None:
