@@ -20,6 +20,7 @@ import pytest
 import websockets
 
 from captioner.core.errors import CaptionerError
+from tests.web_support import event
 from web.admin import DictionaryAdmin, hash_password, verify_password
 from web.gate import PIN_CLOSE, AdminContext
 from web.hub import CaptionHub
@@ -141,8 +142,6 @@ def test_a_phone_let_in_by_the_qr_code_gets_nothing_of_the_next_conversation(ser
     read every later conversation. Now the QR code's key is the conversation's: at 終了 the phone
     gets the end (and its survey), is closed, and neither its token nor the old key lets it back;
     the counter's tablet (set up with the PIN) goes on."""
-    from tests.web_support import event
-
     with httpx.Client(base_url=base(server)) as clerk:
         first_key = clerk.get("/admin/clerk/api/state").json()["viewer"].split("key=")[1]
         ws = f"ws://127.0.0.1:{server.port}/ws"
@@ -171,6 +170,40 @@ def test_a_phone_let_in_by_the_qr_code_gets_nothing_of_the_next_conversation(ser
         assert second_key != first_key and asyncio.run(ws_outcome(f"{ws}?key={second_key}")) == "hello"
         assert asyncio.run(ws_outcome(server.url.replace("http://", "ws://").replace("/?", "/ws?"))) == "hello"  # the setup URL
 
+
+
+def test_the_clerk_sees_the_connected_tablets_and_drops_one(server):
+    """Issue 27: the clerk screen shows which tablets are connected and can drop one: its
+    WebSocket is closed and its token no longer let in; the other tablet goes on."""
+    with httpx.Client(base_url=base(server)) as clerk:
+        qr_key = clerk.get("/admin/clerk/api/state").json()["viewer"].split("key=")[1]
+        ws = f"ws://127.0.0.1:{server.port}/ws"
+
+        async def scenario():
+            phone, phone_hello = await hello_of(f"{ws}?key={qr_key}")
+            counter, counter_hello = await hello_of(f"{ws}?pin={PIN}")
+            loop = asyncio.get_running_loop()
+            listed = (await loop.run_in_executor(None, lambda: clerk.get("/admin/clerk/api/tablets"))).json()
+            dropped = await loop.run_in_executor(None, lambda: clerk.post("/admin/clerk/api/tablets/drop", json={"id": phone_hello["tablet"]["id"]}))
+            phone_got = await next_message(phone)
+            server.hub.sink(event("final", 3, "続けます。"))
+            counter_got = await next_message(counter)
+            await counter.close()
+            return phone_hello["tablet"], counter_hello["tablet"], listed, dropped.status_code, phone_got, counter_got
+
+        phone, counter, listed, dropped, phone_got, counter_got = asyncio.run(scenario())
+        assert sorted((t["id"], t["kind"], t["address"], t["connected"]) for t in listed["tablets"]) == sorted(
+            [(phone["id"], "guest", "127.0.0.1", 1), (counter["id"], "counter", "127.0.0.1", 1)]
+        )
+        assert "key=" + qr_key in listed["viewer"]
+        assert dropped == 200 and phone_got == 4408 and counter_got["u"]["text"] == "続けます。"
+        assert asyncio.run(ws_outcome(f"{ws}?key={phone['key']}")) == PIN_CLOSE  # its token is no longer let in
+        assert [t["id"] for t in clerk.get("/admin/clerk/api/tablets").json()["tablets"]] == [counter["id"]]
+        assert clerk.post("/admin/clerk/api/tablets/drop", json={"id": phone["id"]}).status_code == 404
+        evil = {"Origin": "http://evil.example"}
+        assert clerk.post("/admin/clerk/api/tablets/drop", json={"id": counter["id"]}, headers=evil).status_code == 403
+    with httpx.Client(base_url=base(server), headers={"Host": f"counter.local:{server.port}"}) as lan:
+        assert lan.get("/admin/clerk/api/tablets").status_code in (400, 403)  # not the clerk
 
 # ------------------------------------------------------------- 2. cross-site WebSocket hijacking
 

@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from captioner.core.text import safe_value
-from web.addresses import lan_address
+from web.addresses import lan_address, viewer_url
 from web.admin import DictionaryAdmin, EditError, Session, Sessions, Throttle
 from web.conversation.context import ConversationContext
 from web.conversation.errors import ConversationError
@@ -331,6 +331,10 @@ class Gate:
 
     def port_of(self, conn) -> int:
         return int((conn.scope.get("server") or ("", self.options.port))[1] or self.options.port)
+
+    def conversation_url(self, conn) -> str:
+        """The URL the QR code shows now: with this conversation's key when a PIN is set (``web.tablets``)."""
+        return viewer_url(self.options, self.port_of(conn), host=self.qr_host(conn), key=self.tablets.key or None)
 
 
 class RateLimit:

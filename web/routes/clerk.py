@@ -11,7 +11,6 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from web.addresses import viewer_url
 from web.conversation.errors import ConversationError
 from web.conversation.register import register_fix
 from web.gate import Gate, json_object
@@ -36,7 +35,7 @@ def routes(gate: Gate) -> list:
             "csrf": session.csrf if session else None,
             "counter": options.counter,
             "dictionary": gate.dictionary is not None,
-            "viewer": viewer_url(options, gate.port_of(request), host=gate.qr_host(request), key=gate.tablets.key or None),
+            "viewer": gate.conversation_url(request),
         })  # fmt: skip
 
     async def log(websocket: WebSocket) -> None:
@@ -58,6 +57,16 @@ def routes(gate: Gate) -> list:
     async def end(request: Request) -> Response:
         return gate.json(conversation.end("clerk"))
 
+    async def tablets(request: Request) -> Response:
+        """The tablets and phones that may watch now, and the QR code's URL for this conversation."""
+        return gate.json({"tablets": gate.tablets.listing(), "viewer": gate.conversation_url(request)})
+
+    async def drop(request: Request) -> Response:
+        body = await json_object(request)
+        if not gate.tablets.drop(str(body.get("id", ""))):
+            raise ConversationError("その端末はもう接続していません", status=404)
+        return gate.json({"dropped": True})
+
     async def register(request: Request) -> Response:
         body = await json_object(request)
         if gate.dictionary is None:
@@ -73,4 +82,6 @@ def routes(gate: Gate) -> list:
         Route("/admin/clerk/api/phrase", gate.clerk(phrase), methods=["POST"]),
         Route("/admin/clerk/api/end", gate.clerk(end), methods=["POST"]),
         Route("/admin/clerk/api/register", gate.clerk(register), methods=["POST"]),
+        Route("/admin/clerk/api/tablets", gate.clerk(tablets, change=False), methods=["GET"]),
+        Route("/admin/clerk/api/tablets/drop", gate.clerk(drop), methods=["POST"]),
     ]

@@ -10,7 +10,6 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from web import qr
-from web.addresses import viewer_url
 from web.conversation.survey import SurveyError
 from web.gate import PIN_CLOSE, PIN_WAIT, TOO_MANY, Gate, json_object
 from web.hub import stream
@@ -38,8 +37,7 @@ def routes(gate: Gate) -> list:
             return gate.denied(429, f"PIN の誤りが続いたため {int(wait) + 1} 秒待ってください", retry=int(wait) + 1)
         if verdict == "wrong":
             return gate.denied(403, "PIN が違います")
-        url = viewer_url(options, gate.port_of(request), host=gate.qr_host(request), key=gate.tablets.key or None)
-        return Response(qr.svg(url), media_type="image/svg+xml", headers=gate.headers())
+        return Response(qr.svg(gate.conversation_url(request)), media_type="image/svg+xml", headers=gate.headers())
 
     async def ws(websocket: WebSocket) -> None:
         params = websocket.query_params
