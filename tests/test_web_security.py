@@ -129,6 +129,20 @@ async def hello_of(url: str):
     return socket_, hello
 
 
+def qr_key(clerk: httpx.Client) -> str:
+    """The key of the QR code the counter shows now (from the clerk's screen)."""
+    return clerk.get("/admin/clerk/api/state").json()["viewer"].split("key=")[1]
+
+
+async def phone_and_counter(server, key: str):
+    """A resident's phone let in by the QR code's ``key`` and the counter's tablet (the PIN):
+    (phone, its tablet, counter, its tablet)."""
+    ws = f"ws://127.0.0.1:{server.port}/ws"
+    phone, phone_hello = await hello_of(f"{ws}?key={key}")
+    counter, counter_hello = await hello_of(f"{ws}?pin={PIN}")
+    return phone, phone_hello["tablet"], counter, counter_hello["tablet"]
+
+
 async def next_message(socket_):
     """The next message (a dict), or the close code once the server closed the WebSocket."""
     try:
@@ -143,12 +157,11 @@ def test_a_phone_let_in_by_the_qr_code_gets_nothing_of_the_next_conversation(ser
     gets the end (and its survey), is closed, and neither its token nor the old key lets it back;
     the counter's tablet (set up with the PIN) goes on."""
     with httpx.Client(base_url=base(server)) as clerk:
-        first_key = clerk.get("/admin/clerk/api/state").json()["viewer"].split("key=")[1]
+        first_key = qr_key(clerk)
         ws = f"ws://127.0.0.1:{server.port}/ws"
 
         async def scenario():
-            phone, phone_hello = await hello_of(f"{ws}?key={first_key}")
-            counter, counter_hello = await hello_of(f"{ws}?pin={PIN}")
+            phone, phone_tablet, counter, counter_tablet = await phone_and_counter(server, first_key)
             ended = await asyncio.get_running_loop().run_in_executor(None, lambda: clerk.post("/admin/clerk/api/end", json={}))
             assert ended.status_code == 200
             phone_got = [await next_message(phone), await next_message(phone)]
@@ -157,7 +170,7 @@ def test_a_phone_let_in_by_the_qr_code_gets_nothing_of_the_next_conversation(ser
             counter_got = await next_message(counter)
             await counter.close()
             await phone.close()
-            return phone_hello["tablet"], counter_hello["tablet"], phone_got, counter_got
+            return phone_tablet, counter_tablet, phone_got, counter_got
 
         phone, counter, phone_got, counter_got = asyncio.run(scenario())
         assert phone["kind"] == "guest" and counter["kind"] == "counter"
@@ -166,36 +179,34 @@ def test_a_phone_let_in_by_the_qr_code_gets_nothing_of_the_next_conversation(ser
         assert asyncio.run(ws_outcome(f"{ws}?key={phone['key']}")) == PIN_CLOSE  # the phone's token
         assert asyncio.run(ws_outcome(f"{ws}?key={first_key}")) == PIN_CLOSE  # yesterday's QR code
         assert asyncio.run(ws_outcome(f"{ws}?key={counter['key']}")) == "hello"  # the counter's tablet
-        second_key = clerk.get("/admin/clerk/api/state").json()["viewer"].split("key=")[1]
+        second_key = qr_key(clerk)
         assert second_key != first_key and asyncio.run(ws_outcome(f"{ws}?key={second_key}")) == "hello"
         assert asyncio.run(ws_outcome(server.url.replace("http://", "ws://").replace("/?", "/ws?"))) == "hello"  # the setup URL
-
 
 
 def test_the_clerk_sees_the_connected_tablets_and_drops_one(server):
     """Issue 27: the clerk screen shows which tablets are connected and can drop one: its
     WebSocket is closed and its token no longer let in; the other tablet goes on."""
     with httpx.Client(base_url=base(server)) as clerk:
-        qr_key = clerk.get("/admin/clerk/api/state").json()["viewer"].split("key=")[1]
+        key = qr_key(clerk)
         ws = f"ws://127.0.0.1:{server.port}/ws"
 
         async def scenario():
-            phone, phone_hello = await hello_of(f"{ws}?key={qr_key}")
-            counter, counter_hello = await hello_of(f"{ws}?pin={PIN}")
+            phone, phone_tablet, counter, counter_tablet = await phone_and_counter(server, key)
             loop = asyncio.get_running_loop()
             listed = (await loop.run_in_executor(None, lambda: clerk.get("/admin/clerk/api/tablets"))).json()
-            dropped = await loop.run_in_executor(None, lambda: clerk.post("/admin/clerk/api/tablets/drop", json={"id": phone_hello["tablet"]["id"]}))
+            dropped = await loop.run_in_executor(None, lambda: clerk.post("/admin/clerk/api/tablets/drop", json={"id": phone_tablet["id"]}))
             phone_got = await next_message(phone)
             server.hub.sink(event("final", 3, "続けます。"))
             counter_got = await next_message(counter)
             await counter.close()
-            return phone_hello["tablet"], counter_hello["tablet"], listed, dropped.status_code, phone_got, counter_got
+            return phone_tablet, counter_tablet, listed, dropped.status_code, phone_got, counter_got
 
         phone, counter, listed, dropped, phone_got, counter_got = asyncio.run(scenario())
         assert sorted((t["id"], t["kind"], t["address"], t["connected"]) for t in listed["tablets"]) == sorted(
             [(phone["id"], "guest", "127.0.0.1", 1), (counter["id"], "counter", "127.0.0.1", 1)]
         )
-        assert "key=" + qr_key in listed["viewer"]
+        assert "key=" + key in listed["viewer"]
         assert dropped == 200 and phone_got == 4408 and counter_got["u"]["text"] == "続けます。"
         assert asyncio.run(ws_outcome(f"{ws}?key={phone['key']}")) == PIN_CLOSE  # its token is no longer let in
         assert [t["id"] for t in clerk.get("/admin/clerk/api/tablets").json()["tablets"]] == [counter["id"]]
