@@ -177,6 +177,9 @@ def test_a_phone_let_in_by_the_qr_code_gets_nothing_of_the_next_conversation(ser
         assert phone_got[0]["t"] == "conv" and phone_got[0]["state"] == "ended" and phone_got[1] == 4410
         assert counter_got["t"] == "cap" and counter_got["u"]["text"] == "次の方の字幕です。"
         assert asyncio.run(ws_outcome(f"{ws}?key={phone['key']}")) == PIN_CLOSE  # the phone's token
+        answer = {"conversation": phone_got[0]["conversation"], "score": 5}
+        assert clerk.post("/api/survey", json=answer, headers={"X-Viewer-Key": phone["key"]}).status_code == 200  # its own survey
+        assert clerk.post("/api/reply", json={"text": "x"}, headers={"X-Viewer-Key": phone["key"]}).status_code == 403
         assert asyncio.run(ws_outcome(f"{ws}?key={first_key}")) == PIN_CLOSE  # yesterday's QR code
         assert asyncio.run(ws_outcome(f"{ws}?key={counter['key']}")) == "hello"  # the counter's tablet
         second_key = qr_key(clerk)

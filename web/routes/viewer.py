@@ -69,14 +69,21 @@ def routes(gate: Gate) -> list:
         return await gate.published(conversation.button(body.get("button"), body.get("language")))
 
     async def survey_answer(request: Request) -> Response:
+        """One answer per conversation and tablet: the tablet is the one its token names (never
+        a field of the body), and a phone answers only the conversation it watched."""
         body = await json_object(request)
+        tablet = request.state.tablet
         if not options.survey:
             raise SurveyError("アンケートは行っていません", status=409)
         if body.get("conversation") not in {e.conversation for e in conversation.ended}:
             raise SurveyError("このアンケートの受付は終わりました", status=409)
+        if tablet is None:
+            raise SurveyError("この端末が分かりません。ページを再読み込みしてください", status=403)
+        if not gate.tablets.may_answer(tablet, body["conversation"]):
+            raise SurveyError("このアンケートの受付は終わりました", status=409)
         result = await run_in_threadpool(lambda: gate.conversation.survey.add(
             score=body.get("score"), comment=body.get("comment", ""), counter=options.counter,
-            conversation=body.get("conversation"), tablet=body.get("tablet", ""), language=body.get("language", "ja"),
+            conversation=body.get("conversation"), tablet=tablet.id, language=body.get("language", "ja"),
         ))  # fmt: skip
         return gate.json(result)
 
@@ -88,5 +95,5 @@ def routes(gate: Gate) -> list:
         WebSocketRoute("/ws", ws),
         Route("/api/reply", gate.tablet(reply), methods=["POST"]),
         Route("/api/button", gate.tablet(button), methods=["POST"]),
-        Route("/api/survey", gate.tablet(survey_answer), methods=["POST"]),
+        Route("/api/survey", gate.tablet(survey_answer, ended_guest=True), methods=["POST"]),
     ]
