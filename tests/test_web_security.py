@@ -184,6 +184,15 @@ def test_a_phone_let_in_by_the_qr_code_gets_nothing_of_the_next_conversation(ser
         assert asyncio.run(ws_outcome(f"{ws}?key={counter['key']}")) == "hello"  # the counter's tablet
         second_key = qr_key(clerk)
         assert second_key != first_key and asyncio.run(ws_outcome(f"{ws}?key={second_key}")) == "hello"
+
+        async def next_phone():  # the next resident's phone, let in by the new QR code
+            phone_, phone_tablet, counter_, _ = await phone_and_counter(server, second_key)
+            await phone_.close()
+            await counter_.close()
+            return phone_tablet["key"]
+
+        stuffed = clerk.post("/api/survey", json=answer, headers={"X-Viewer-Key": asyncio.run(next_phone())})
+        assert stuffed.status_code == 409  # it did not watch the conversation before it
         assert asyncio.run(ws_outcome(server.url.replace("http://", "ws://").replace("/?", "/ws?"))) == "hello"  # the setup URL
 
 

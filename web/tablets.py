@@ -81,7 +81,7 @@ class Tablets:
 
     def may_answer(self, tablet: Tablet, conversation: str) -> bool:
         """A guest answers only the survey of the conversation it watched."""
-        return tablet.kind != GUEST or tablet.answer_for == conversation or tablet.generation == self.generation
+        return tablet.kind != GUEST or tablet.answer_for == conversation
 
     def conversation_ended(self, conversation: str) -> None:
         """Rotate the key; close the guests' WebSockets (after the end message already queued)."""
