@@ -628,3 +628,45 @@ def test_run_warns_about_an_open_network_setup():
     assert any("short" in w for w in security_warnings(WebOptions(host="0.0.0.0", viewer_pin="2468")))
     assert any("clear text" in w for w in security_warnings(WebOptions(host="0.0.0.0", viewer_pin="604817", admin_lan=True)))
     assert security_warnings(WebOptions(host="0.0.0.0", viewer_pin="604817", admin_lan=True, tls_cert="c", tls_key="k")) == []
+
+
+def test_the_counters_tablet_stays_across_a_restart_until_dropped_or_the_pin_changes(folder):
+    """A counter tablet's token is signed with the setup key: after a restart of ``captioner run``
+    (same install secret and PIN) it is let in again without the PIN, a phone's is not; after
+    the clerk drops it, or with another PIN, it is refused."""
+
+    def serve(pin: str) -> WebServer:
+        server = WebServer(WebOptions(port=0, viewer_pin=pin), CaptionHub(), viewer_secret=b"s" * 32)
+        server.start()
+        return server
+
+    first = serve(PIN)
+    try:
+        with httpx.Client(base_url=base(first)) as clerk:
+            key = qr_key(clerk)
+
+        async def tablets():
+            phone, phone_tablet, counter, counter_tablet = await phone_and_counter(first, key)
+            await phone.close()
+            await counter.close()
+            return phone_tablet, counter_tablet
+
+        phone, counter = asyncio.run(tablets())
+    finally:
+        first.stop()
+    again = serve(PIN)
+    try:
+        ws = f"ws://127.0.0.1:{again.port}/ws"
+        assert asyncio.run(ws_outcome(f"{ws}?key={counter['key']}")) == "hello"
+        assert asyncio.run(ws_outcome(f"{ws}?key={phone['key']}")) == PIN_CLOSE
+        with httpx.Client(base_url=base(again)) as clerk:
+            assert [t["id"] for t in clerk.get("/admin/clerk/api/tablets").json()["tablets"]] == [counter["id"]]
+            assert clerk.post("/admin/clerk/api/tablets/drop", json={"id": counter["id"]}).status_code == 200
+        assert asyncio.run(ws_outcome(f"{ws}?key={counter['key']}")) == PIN_CLOSE
+    finally:
+        again.stop()
+    other_pin = serve("9753")
+    try:
+        assert asyncio.run(ws_outcome(f"ws://127.0.0.1:{other_pin.port}/ws?key={counter['key']}")) == PIN_CLOSE
+    finally:
+        other_pin.stop()

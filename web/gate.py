@@ -130,7 +130,7 @@ class Gate:
         self.pins = pin_throttle or Throttle(free=5, max_wait=60)  # per client: PIN and key attempts
         self.everyone = Throttle(free=30, max_wait=60, forget_after=3600)  # wrong PINs from all clients together
         self.key = viewer_key(viewer_secret or secrets.token_bytes(32), options.viewer_pin) if options.viewer_pin else ""
-        self.tablets = Tablets(hub, locked=bool(options.viewer_pin))
+        self.tablets = Tablets(hub, self.key)
         conversation.conversation.on_end.append(lambda ended: self.tablets.conversation_ended(ended.conversation))
         self.verify_slots = asyncio.Semaphore(VERIFY_AT_ONCE)
         self.sockets: dict[str, int] = {}  # open viewer WebSockets per client address

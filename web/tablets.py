@@ -6,8 +6,8 @@ clerk, stored with its survey answer) and a token it keeps instead of the PIN or
 with. With a viewer PIN there are two kinds:
 
 - a **counter** tablet came with the PIN or the setup key (the URL printed at start, derived
-  from the PIN): staff set it up, so it stays across conversations until the clerk drops it or
-  the PIN changes;
+  from the PIN): staff set it up, so it stays across conversations and restarts (its token is
+  signed with the setup key) until the clerk drops it or the PIN changes;
 - a **guest** (a resident's phone) came with the QR code's **conversation key**. That key
   rotates when the conversation ends (終了 or the idle time); the guest then gets the end
   message (and may answer that conversation's survey), its WebSocket is closed, and its token
@@ -20,6 +20,9 @@ but it may come back. State lives on the server's event loop.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -54,12 +57,14 @@ class Tablet:
 class Tablets:
     """The tablets of this server and the current conversation key (see the module doc)."""
 
-    def __init__(self, hub: CaptionHub, locked: bool) -> None:
+    def __init__(self, hub: CaptionHub, signing_key: str = "") -> None:
         self.hub = hub
-        self.locked = locked  # a viewer PIN is set
+        self.signing_key = signing_key.encode()  # the setup key (from the PIN); "" = no PIN
+        self.locked = bool(signing_key)
         self.generation = 0
-        self.key = secrets.token_urlsafe(18) if locked else ""  # the QR code's, for this conversation
+        self.key = secrets.token_urlsafe(18) if self.locked else ""  # the QR code's, for this conversation
         self._by_token: dict[str, Tablet] = {}
+        self._dropped: set[str] = set()  # counter tablets the clerk dropped (their signed tokens stay refused)
 
     def add(self, kind: str, address: str) -> Tablet | None:
         """A new tablet (None when :data:`MAX_TABLETS` are known and none can be forgotten)."""
@@ -67,14 +72,30 @@ class Tablets:
             self._forget(lambda t: not t.queues and t.kind != COUNTER)
         if len(self._by_token) >= MAX_TABLETS:
             return None
-        tablet = Tablet(secrets.token_hex(3), secrets.token_urlsafe(18), kind, address, self.generation)
-        self._by_token[tablet.token] = tablet
+        tablet_id = secrets.token_hex(3)
+        token = self._signed(tablet_id) if kind == COUNTER else secrets.token_urlsafe(18)
+        tablet = self._by_token[token] = Tablet(tablet_id, token, kind, address, self.generation)
+        return tablet
+
+    def _signed(self, tablet_id: str) -> str:
+        """A counter tablet's token: its id and a MAC with the setup key, valid after a restart."""
+        mac = hmac.new(self.signing_key, b"counter-tablet:" + tablet_id.encode(), hashlib.sha256).digest()
+        return f"{tablet_id}.{base64.urlsafe_b64encode(mac[:18]).decode('ascii')}"
+
+    def _restored(self, token: str) -> Tablet | None:
+        """A counter tablet from before a restart, by its signed token (None when it is not one)."""
+        tablet_id = token.split(".")[0]
+        if not self.locked or tablet_id in self._dropped or not hmac.compare_digest(token.encode(), self._signed(tablet_id).encode()):
+            return None
+        if len(self._by_token) >= MAX_TABLETS:
+            return None
+        tablet = self._by_token[token] = Tablet(tablet_id, token, COUNTER, "", self.generation)
         return tablet
 
     def of_token(self, token: str | None, *, ended_guest: bool = False) -> Tablet | None:
         """The tablet holding ``token`` while it may watch; ``ended_guest`` also finds a guest
         whose conversation ended (it may still answer that survey)."""
-        tablet = self._by_token.get(token or "")
+        tablet = self._by_token.get(token or "") or (self._restored(token) if token and "." in token else None)
         if tablet is None or tablet.kind != GUEST or tablet.generation == self.generation:
             return tablet
         return tablet if ended_guest and tablet.answer_for else None
@@ -100,6 +121,8 @@ class Tablets:
         for token, tablet in list(self._by_token.items()):
             if tablet.id == tablet_id:
                 del self._by_token[token]
+                if tablet.kind == COUNTER:
+                    self._dropped.add(tablet_id)
                 self._close(tablet, DROPPED)
                 return True
         return False

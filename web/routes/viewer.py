@@ -52,6 +52,7 @@ def routes(gate: Gate) -> list:
             if tablet is None:
                 await websocket.close(code=TOO_MANY, reason="too many connections from this address")
                 return
+            tablet.address = client
             try:
                 since = max(0, int(params.get("since", "0")))
             except ValueError:
