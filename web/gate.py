@@ -1,8 +1,9 @@
 """The gate in front of every web route: who may ask, from where, and how much.
 
-- who: the viewer PIN or the QR code's key (tablets; throttled per client and, for wrong PINs,
-  for all clients together), the admin session with its CSRF token, and the clerk (this PC
-  itself, or an admin session);
+- who: the viewer PIN, the setup key, the QR code's conversation key or a tablet's own token
+  (tablets, ``web.tablets``; throttled per client and, for wrong PINs, for all clients
+  together), the admin session with its CSRF token, and the clerk (this PC itself, or an admin
+  session);
 - from where: the ``Host`` header must name this server and a WebSocket or a change
   (POST/PUT/DELETE) must come from its own pages (``Origin``, ``Sec-Fetch-Site``): no DNS
   rebinding, no cross-site WebSocket hijacking, no cross-site logins (:class:`Guard`, ASGI

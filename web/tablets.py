@@ -31,7 +31,7 @@ from typing import Any
 from web.hub import CaptionHub
 
 COUNTER, GUEST, OPEN = "counter", "guest", "open"
-MAX_TABLETS = 128  # records kept (a counter has one or two tablets and a few phones)
+MAX_TABLETS = 1000  # records kept (a counter has one or two tablets and a few phones; bench-web opens hundreds)
 ENDED = 4410  # WebSocket close code: the conversation this phone was let in for ended
 DROPPED = 4408  # WebSocket close code: the clerk dropped this tablet
 
