@@ -439,7 +439,7 @@
       }
       if (e.code === 4410 || e.code === 4408) {  // web/tablets.py: this phone's conversation ended, or the clerk dropped it
         localStorage.removeItem(STORE + "-key");
-        state.key = null;
+        if (e.code === 4408) state.key = null;  // an ended phone keeps its token in memory for that conversation's survey
         setStatus(e.code === 4410 ? "会話が終わりました。次は窓口の QR コードを読み取ってください" : "窓口で接続が切られました", true);
         return;
       }
