@@ -1,5 +1,6 @@
 """The tablets' routes: the caption page and its WebSocket, the QR code, and the resident's
-buttons, replies and survey answers (with the viewer PIN or the QR code's key when one is set)."""
+buttons, replies and survey answers (with the viewer PIN, a key or the tablet's own token when
+a PIN is set; who may watch is ``web.tablets``)."""
 
 from __future__ import annotations
 
