@@ -153,32 +153,46 @@ def test_correction_replaces_the_final_for_every_viewer():
 
 
 def test_end_sends_the_survey_and_the_answer_is_stored_once_per_tablet(tmp_path):
+    """The tablet of an answer is the one the server let in (its token), never the body's
+    ``tablet`` (issue 27: a client-chosen id let one tablet answer 200 times; this test sent
+    ``tablet: t1`` / ``t2`` from one client before and now uses two real tablets)."""
     options = WebOptions(port=0, counter="福祉課 1番")
     server, hub, _ = start(options)
 
     async def scenario():
-        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws") as viewer:
-            while json.loads(await viewer.recv())["t"] != "live":
-                pass
+        url = f"ws://127.0.0.1:{server.port}/ws"
+        async with websockets.connect(url) as viewer, websockets.connect(url) as second:
+            tokens = []
+            for socket_ in (viewer, second):
+                hello = json.loads(await socket_.recv())
+                tokens.append(hello["tablet"]["key"])
+                while json.loads(await socket_.recv())["t"] != "live":
+                    pass
             hub.sink(event("final", 1, "こんにちは。"))
             await viewer.recv()
             status, _ = await asyncio.get_running_loop().run_in_executor(None, lambda: call(server, "POST", "/admin/clerk/api/end", {}))
             assert status == 200
-            return json.loads(await asyncio.wait_for(viewer.recv(), 5))
+            return json.loads(await asyncio.wait_for(viewer.recv(), 5)), tokens
 
     try:
-        ended = asyncio.run(scenario())
+        ended, (first, second) = asyncio.run(scenario())
         assert ended["t"] == "conv" and ended["state"] == "ended" and ended["survey"]
         conversation = ended["conversation"]
-        answer = {"conversation": conversation, "score": 4, "comment": "=HYPERLINK(\"x\")", "tablet": "t1", "language": "vi"}
-        assert call(server, "POST", "/api/survey", answer)[0] == 200
-        assert call(server, "POST", "/api/survey", {**answer, "score": 5})[0] == 200  # the same tablet changes its answer
-        assert call(server, "POST", "/api/survey", {**answer, "tablet": "t2", "score": 2})[0] == 200
-        assert call(server, "POST", "/api/survey", {**answer, "score": 6})[0] == 400
-        assert call(server, "POST", "/api/survey", {**answer, "conversation": "forged-1"})[0] == 409
+        answer = {"conversation": conversation, "score": 4, "comment": "=HYPERLINK(\"x\")", "language": "vi"}
+
+        def survey(body, token=first):
+            return call(server, "POST", "/api/survey", body, headers={"X-Viewer-Key": token})[0]
+
+        assert survey(answer) == 200
+        assert survey({**answer, "score": 5}) == 200  # the same tablet changes its answer
+        assert survey({**answer, "score": 3, "tablet": "forged"}) == 200  # a body's id is not a new tablet: still its own
+        assert survey({**answer, "score": 2}, token=second) == 200
+        assert survey({**answer, "score": 6}) == 400
+        assert survey({**answer, "conversation": "forged-1"}) == 409
+        assert call(server, "POST", "/api/survey", answer)[0] == 403  # no tablet token: the server cannot tell who
         database = tmp_path / "data" / "captioner" / "survey.sqlite3"
         rows = sqlite3.connect(database).execute("SELECT counter, score, comment, language FROM answers ORDER BY score").fetchall()
-        assert rows == [("福祉課 1番", 2, '=HYPERLINK("x")', "vi"), ("福祉課 1番", 5, '=HYPERLINK("x")', "vi")]
+        assert rows == [("福祉課 1番", 2, '=HYPERLINK("x")', "vi"), ("福祉課 1番", 3, '=HYPERLINK("x")', "vi")]
     finally:
         server.stop()
 

@@ -282,3 +282,35 @@ def test_a_tablet_cannot_call_clerk_or_admin_actions(browser):
         screenshot(resident, "tablet-clerk-denied")
     finally:
         server.stop()
+
+
+def test_the_clerk_sees_the_tablets_and_drops_a_phone(browser):
+    """Issue 27: the clerk's screen lists the connected tablets (the counter's and a resident's
+    phone from the QR code it shows) and drops one: the phone is told and gets no more captions."""
+    hub = CaptionHub()
+    with WebServer(WebOptions(port=0, viewer_pin="2468"), hub) as server:
+        clerk = clerk_page(browser, server)
+        wait_js(clerk, "!document.getElementById('tablets-bar').hidden")
+        clerk.click("#show-qr")
+        wait_js(clerk, "document.getElementById('qr').naturalWidth > 0")  # the QR code of this conversation
+        qr_key = clerk.evaluate("new URLSearchParams(document.getElementById('qr').dataset.src.split('?')[1]).get('key')")
+        counter = tablet(browser)
+        counter.goto(server.url)  # the setup URL printed at start
+        phone = tablet(browser)
+        phone.goto(f"http://127.0.0.1:{server.port}/?key={qr_key}")
+        hub.sink(event("final", 1, "ご用件をどうぞ。"))
+        wait_for_text(phone, "ご用件をどうぞ。")
+        wait_for_text(counter, "ご用件をどうぞ。")
+        phone_id = phone.evaluate("window.__viewer.state.tablet.id")
+        counter_id = counter.evaluate("window.__viewer.state.tablet.id")
+        wait_js(clerk, "document.querySelectorAll('#tablets li[data-tablet]').length === 2")
+        listed = clerk.text_content("#tablets")
+        assert "窓口のタブレット " + counter_id in listed and "住民の端末（この会話のみ） " + phone_id in listed
+        screenshot(clerk, "clerk-tablets")
+        clerk.click(f"#tablets li[data-tablet='{phone_id}'] button.drop")
+        wait_js(phone, "document.getElementById('status').textContent.includes('窓口で接続が切られました')")
+        wait_js(clerk, "document.querySelectorAll('#tablets li[data-tablet]').length === 1")
+        hub.sink(event("final", 2, "確認します。", start=2, end=3))
+        wait_for_text(counter, "確認します。")
+        time.sleep(0.5)
+        assert "確認します" not in caption_text(phone)

@@ -20,6 +20,7 @@ import pytest
 import websockets
 
 from captioner.core.errors import CaptionerError
+from tests.web_support import event
 from web.admin import DictionaryAdmin, hash_password, verify_password
 from web.gate import PIN_CLOSE, AdminContext
 from web.hub import CaptionHub
@@ -101,18 +102,131 @@ def test_the_qr_code_carries_an_unguessable_key_instead_of_the_pin(server):
         from web import qr
 
         shown = client.get("/qr.svg", params={"key": key})
-        assert shown.status_code == 200 and shown.content == qr.svg(url)  # the tablet's QR button
+        # the tablet's QR button: the conversation's key (issue 27), as on the clerk's screen
+        current = client.get("/admin/clerk/api/state").json()["viewer"]
+        assert shown.status_code == 200 and shown.content == qr.svg(current) and current != url
 
 
-def test_a_typed_pin_gives_the_tablet_the_key(server):
+def test_a_typed_pin_gives_the_tablet_its_own_token(server):
     async def run():
         async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws?pin={PIN}") as socket_:
             first = json.loads(await asyncio.wait_for(socket_.recv(), 5))
         return first
 
     first = asyncio.run(run())
-    assert first == {"t": "key", "key": server.url.split("key=")[1]}
+    tablet = first["tablet"]
+    assert first["t"] == "hello" and tablet["kind"] == "counter" and len(tablet["key"]) >= 20
+    assert tablet["key"] != server.url.split("key=")[1] and PIN not in json.dumps(first)
+    assert asyncio.run(ws_outcome(f"ws://127.0.0.1:{server.port}/ws?key={tablet['key']}")) == "hello"
 
+
+async def hello_of(url: str):
+    """An open viewer WebSocket and its hello, after the backlog (until 'live')."""
+    socket_ = await websockets.connect(url)
+    hello = json.loads(await asyncio.wait_for(socket_.recv(), 5))
+    while json.loads(await asyncio.wait_for(socket_.recv(), 5))["t"] != "live":
+        pass
+    return socket_, hello
+
+
+def qr_key(clerk: httpx.Client) -> str:
+    """The key of the QR code the counter shows now (from the clerk's screen)."""
+    return clerk.get("/admin/clerk/api/state").json()["viewer"].split("key=")[1]
+
+
+async def phone_and_counter(server, key: str):
+    """A resident's phone let in by the QR code's ``key`` and the counter's tablet (the PIN):
+    (phone, its tablet, counter, its tablet)."""
+    ws = f"ws://127.0.0.1:{server.port}/ws"
+    phone, phone_hello = await hello_of(f"{ws}?key={key}")
+    counter, counter_hello = await hello_of(f"{ws}?pin={PIN}")
+    return phone, phone_hello["tablet"], counter, counter_hello["tablet"]
+
+
+async def next_message(socket_):
+    """The next message (a dict), or the close code once the server closed the WebSocket."""
+    try:
+        return json.loads(await asyncio.wait_for(socket_.recv(), 5))
+    except websockets.ConnectionClosed as e:
+        return e.rcvd.code if e.rcvd else "closed"
+
+
+def test_a_phone_let_in_by_the_qr_code_gets_nothing_of_the_next_conversation(server):
+    """Issue 27 (Medium): the viewer key never expired, so a phone that scanned the QR code once
+    read every later conversation. Now the QR code's key is the conversation's: at 終了 the phone
+    gets the end (and its survey), is closed, and neither its token nor the old key lets it back;
+    the counter's tablet (set up with the PIN) goes on."""
+    with httpx.Client(base_url=base(server)) as clerk:
+        first_key = qr_key(clerk)
+        ws = f"ws://127.0.0.1:{server.port}/ws"
+
+        async def scenario():
+            phone, phone_tablet, counter, counter_tablet = await phone_and_counter(server, first_key)
+            ended = await asyncio.get_running_loop().run_in_executor(None, lambda: clerk.post("/admin/clerk/api/end", json={}))
+            assert ended.status_code == 200
+            phone_got = [await next_message(phone), await next_message(phone)]
+            assert (await next_message(counter))["t"] == "conv"
+            server.hub.sink(event("final", 5, "次の方の字幕です。"))
+            counter_got = await next_message(counter)
+            await counter.close()
+            await phone.close()
+            return phone_tablet, counter_tablet, phone_got, counter_got
+
+        phone, counter, phone_got, counter_got = asyncio.run(scenario())
+        assert phone["kind"] == "guest" and counter["kind"] == "counter"
+        assert phone_got[0]["t"] == "conv" and phone_got[0]["state"] == "ended" and phone_got[1] == 4410
+        assert counter_got["t"] == "cap" and counter_got["u"]["text"] == "次の方の字幕です。"
+        assert asyncio.run(ws_outcome(f"{ws}?key={phone['key']}")) == PIN_CLOSE  # the phone's token
+        answer = {"conversation": phone_got[0]["conversation"], "score": 5}
+        assert clerk.post("/api/survey", json=answer, headers={"X-Viewer-Key": phone["key"]}).status_code == 200  # its own survey
+        assert clerk.post("/api/reply", json={"text": "x"}, headers={"X-Viewer-Key": phone["key"]}).status_code == 403
+        assert asyncio.run(ws_outcome(f"{ws}?key={first_key}")) == PIN_CLOSE  # yesterday's QR code
+        assert asyncio.run(ws_outcome(f"{ws}?key={counter['key']}")) == "hello"  # the counter's tablet
+        second_key = qr_key(clerk)
+        assert second_key != first_key and asyncio.run(ws_outcome(f"{ws}?key={second_key}")) == "hello"
+
+        async def next_phone():  # the next resident's phone, let in by the new QR code
+            phone_, phone_tablet, counter_, _ = await phone_and_counter(server, second_key)
+            await phone_.close()
+            await counter_.close()
+            return phone_tablet["key"]
+
+        stuffed = clerk.post("/api/survey", json=answer, headers={"X-Viewer-Key": asyncio.run(next_phone())})
+        assert stuffed.status_code == 409  # it did not watch the conversation before it
+        assert asyncio.run(ws_outcome(server.url.replace("http://", "ws://").replace("/?", "/ws?"))) == "hello"  # the setup URL
+
+
+def test_the_clerk_sees_the_connected_tablets_and_drops_one(server):
+    """Issue 27: the clerk screen shows which tablets are connected and can drop one: its
+    WebSocket is closed and its token no longer let in; the other tablet goes on."""
+    with httpx.Client(base_url=base(server)) as clerk:
+        key = qr_key(clerk)
+        ws = f"ws://127.0.0.1:{server.port}/ws"
+
+        async def scenario():
+            phone, phone_tablet, counter, counter_tablet = await phone_and_counter(server, key)
+            loop = asyncio.get_running_loop()
+            listed = (await loop.run_in_executor(None, lambda: clerk.get("/admin/clerk/api/tablets"))).json()
+            dropped = await loop.run_in_executor(None, lambda: clerk.post("/admin/clerk/api/tablets/drop", json={"id": phone_tablet["id"]}))
+            phone_got = await next_message(phone)
+            server.hub.sink(event("final", 3, "続けます。"))
+            counter_got = await next_message(counter)
+            await counter.close()
+            return phone_tablet, counter_tablet, listed, dropped.status_code, phone_got, counter_got
+
+        phone, counter, listed, dropped, phone_got, counter_got = asyncio.run(scenario())
+        assert sorted((t["id"], t["kind"], t["address"], t["connected"]) for t in listed["tablets"]) == sorted(
+            [(phone["id"], "guest", "127.0.0.1", 1), (counter["id"], "counter", "127.0.0.1", 1)]
+        )
+        assert "key=" + key in listed["viewer"]
+        assert dropped == 200 and phone_got == 4408 and counter_got["u"]["text"] == "続けます。"
+        assert asyncio.run(ws_outcome(f"{ws}?key={phone['key']}")) == PIN_CLOSE  # its token is no longer let in
+        assert [t["id"] for t in clerk.get("/admin/clerk/api/tablets").json()["tablets"]] == [counter["id"]]
+        assert clerk.post("/admin/clerk/api/tablets/drop", json={"id": phone["id"]}).status_code == 404
+        evil = {"Origin": "http://evil.example"}
+        assert clerk.post("/admin/clerk/api/tablets/drop", json={"id": counter["id"]}, headers=evil).status_code == 403
+    with httpx.Client(base_url=base(server), headers={"Host": f"counter.local:{server.port}"}) as lan:
+        assert lan.get("/admin/clerk/api/tablets").status_code in (400, 403)  # not the clerk
 
 # ------------------------------------------------------------- 2. cross-site WebSocket hijacking
 
@@ -514,3 +628,45 @@ def test_run_warns_about_an_open_network_setup():
     assert any("short" in w for w in security_warnings(WebOptions(host="0.0.0.0", viewer_pin="2468")))
     assert any("clear text" in w for w in security_warnings(WebOptions(host="0.0.0.0", viewer_pin="604817", admin_lan=True)))
     assert security_warnings(WebOptions(host="0.0.0.0", viewer_pin="604817", admin_lan=True, tls_cert="c", tls_key="k")) == []
+
+
+def test_the_counters_tablet_stays_across_a_restart_until_dropped_or_the_pin_changes(folder):
+    """A counter tablet's token is signed with the setup key: after a restart of ``captioner run``
+    (same install secret and PIN) it is let in again without the PIN, a phone's is not; after
+    the clerk drops it, or with another PIN, it is refused."""
+
+    def serve(pin: str) -> WebServer:
+        server = WebServer(WebOptions(port=0, viewer_pin=pin), CaptionHub(), viewer_secret=b"s" * 32)
+        server.start()
+        return server
+
+    first = serve(PIN)
+    try:
+        with httpx.Client(base_url=base(first)) as clerk:
+            key = qr_key(clerk)
+
+        async def tablets():
+            phone, phone_tablet, counter, counter_tablet = await phone_and_counter(first, key)
+            await phone.close()
+            await counter.close()
+            return phone_tablet, counter_tablet
+
+        phone, counter = asyncio.run(tablets())
+    finally:
+        first.stop()
+    again = serve(PIN)
+    try:
+        ws = f"ws://127.0.0.1:{again.port}/ws"
+        assert asyncio.run(ws_outcome(f"{ws}?key={counter['key']}")) == "hello"
+        assert asyncio.run(ws_outcome(f"{ws}?key={phone['key']}")) == PIN_CLOSE
+        with httpx.Client(base_url=base(again)) as clerk:
+            assert [t["id"] for t in clerk.get("/admin/clerk/api/tablets").json()["tablets"]] == [counter["id"]]
+            assert clerk.post("/admin/clerk/api/tablets/drop", json={"id": counter["id"]}).status_code == 200
+        assert asyncio.run(ws_outcome(f"{ws}?key={counter['key']}")) == PIN_CLOSE
+    finally:
+        again.stop()
+    other_pin = serve("9753")
+    try:
+        assert asyncio.run(ws_outcome(f"ws://127.0.0.1:{other_pin.port}/ws?key={counter['key']}")) == PIN_CLOSE
+    finally:
+        other_pin.stop()

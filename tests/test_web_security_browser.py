@@ -118,7 +118,8 @@ def test_a_tablet_with_a_pin_keeps_working_with_the_key(browser):
         page.click("#pin-form button")
         wait_for_text(page, "PIN のあとに見える字幕です。")
         stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
-        assert "2468" not in stored and server.url.split("key=")[1] in stored  # the key, not the PIN
+        token = page.evaluate("window.__viewer.state.tablet.key")  # its own token (issue 27), not the PIN
+        assert "2468" not in stored and token in stored and page.evaluate("window.__viewer.state.tablet.kind") == "counter"
         page.reload()
         wait_for_text(page, "PIN のあとに見える字幕です。")  # no PIN asked again
         page.tap("#open-settings")
@@ -149,3 +150,42 @@ def test_the_viewer_and_admin_page_work_over_https(browser, tmp_path):
         admin_page.fill("#password", PASSWORD)
         admin_page.click("#login-form button")
         admin_page.wait_for_selector("#app:not([hidden])", timeout=30_000)
+
+
+def test_a_residents_phone_sees_its_conversation_only_and_the_counters_tablet_goes_on(browser):
+    """Issue 27 (Medium): a phone that scanned the QR code once read every later conversation.
+    Now the phone (the QR code's conversation key) is told the conversation ended and gets
+    nothing of the next one, also after a reload; the counter's tablet (the PIN) goes on."""
+    import httpx
+
+    hub = CaptionHub()
+    with WebServer(WebOptions(port=0, viewer_pin="2468"), hub) as server:
+        local = f"http://127.0.0.1:{server.port}"
+        with httpx.Client(base_url=local) as clerk:
+            qr_url = clerk.get("/admin/clerk/api/state").json()["viewer"]
+            counter = browser.new_context(viewport=TABLET).new_page()
+            counter.goto(server.local_url())
+            counter.wait_for_selector("#pin-form:not([hidden])")
+            counter.fill("#pin", "2468")
+            counter.click("#pin-form button")
+            phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+            phone.goto(f"{local}/?key={qr_url.split('key=')[1]}")  # what the QR code on the counter holds
+            hub.sink(event("final", 1, "住民票の写しですね。"))
+            wait_for_text(phone, "住民票の写しですね。")
+            wait_for_text(counter, "住民票の写しですね。")
+            token = phone.evaluate("window.__viewer.state.key")
+            assert clerk.post("/admin/clerk/api/end", json={}).status_code == 200
+        wait_js(phone, "document.getElementById('status').textContent.includes('会話が終わりました')")
+        phone.click("#scores button[data-score='5']")  # the phone still answers its own conversation's survey
+        phone.click("#survey-send")
+        phone.wait_for_selector("#survey-thanks:not([hidden])")
+        hub.sink(event("final", 2, "次の方、どうぞ。", start=3, end=4))
+        wait_for_text(counter, "次の方、どうぞ。")
+        time.sleep(0.5)
+        assert "次の方" not in caption_text(phone)
+        phone.reload()  # it forgot its token: the PIN is asked
+        phone.wait_for_selector("#pin-form:not([hidden])")
+        phone.evaluate(f"localStorage.setItem('cc-viewer-key', {token!r})")  # a phone that slept through the end
+        phone.reload()
+        phone.wait_for_selector("#pin-form:not([hidden])")
+        assert "QR コード" in phone.text_content("#pin-error") and "次の方" not in caption_text(phone)

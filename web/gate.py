@@ -1,8 +1,9 @@
 """The gate in front of every web route: who may ask, from where, and how much.
 
-- who: the viewer PIN or the QR code's key (tablets; throttled per client and, for wrong PINs,
-  for all clients together), the admin session with its CSRF token, and the clerk (this PC
-  itself, or an admin session);
+- who: the viewer PIN, the setup key, the QR code's conversation key or a tablet's own token
+  (tablets, ``web.tablets``; throttled per client and, for wrong PINs, for all clients
+  together), the admin session with its CSRF token, and the clerk (this PC itself, or an admin
+  session);
 - from where: the ``Host`` header must name this server and a WebSocket or a change
   (POST/PUT/DELETE) must come from its own pages (``Origin``, ``Sec-Fetch-Site``): no DNS
   rebinding, no cross-site WebSocket hijacking, no cross-site logins (:class:`Guard`, ASGI
@@ -35,7 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from captioner.core.text import safe_value
-from web.addresses import lan_address
+from web.addresses import lan_address, viewer_url
 from web.admin import DictionaryAdmin, EditError, Session, Sessions, Throttle
 from web.conversation.context import ConversationContext
 from web.conversation.errors import ConversationError
@@ -43,6 +44,7 @@ from web.conversation.survey import SurveyError
 from web.hub import CaptionHub
 from web.messages_ja import japanese
 from web.options import WebOptions
+from web.tablets import COUNTER, GUEST, OPEN, Tablet, Tablets
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +131,8 @@ class Gate:
         self.pins = pin_throttle or Throttle(free=5, max_wait=60)  # per client: PIN and key attempts
         self.everyone = Throttle(free=30, max_wait=60, forget_after=3600)  # wrong PINs from all clients together
         self.key = viewer_key(viewer_secret or secrets.token_bytes(32), options.viewer_pin) if options.viewer_pin else ""
+        self.tablets = Tablets(hub, self.key)
+        conversation.conversation.on_end.append(lambda ended: self.tablets.conversation_ended(ended.conversation))
         self.verify_slots = asyncio.Semaphore(VERIFY_AT_ONCE)
         self.sockets: dict[str, int] = {}  # open viewer WebSockets per client address
         self.tablet_posts = RateLimit(TABLET_POSTS, TABLET_WINDOW_S)
@@ -173,31 +177,42 @@ class Gate:
             return True
         return given is not None and hmac.compare_digest(given.encode(), self.options.viewer_pin.encode())
 
-    def admit(self, client: str, pin: str | None, given_key: str | None) -> tuple[str, float]:
-        """("ok" | "wait" | "wrong", seconds to wait) for a viewer's PIN or key.
+    def admit(self, client: str, pin: str | None, given_key: str | None, *, ended_guest: bool = False) -> tuple[str, float, Tablet | str]:
+        """("ok" | "wait" | "wrong", seconds to wait, who) for a viewer's PIN, key or token.
 
-        The client's throttle is checked and the attempt recorded *before* the secret is
-        compared; wrong PINs from all clients together are also slowed down (a tablet with
-        the QR code's key is not: the key cannot be guessed).
+        ``who`` is the known :class:`web.tablets.Tablet` whose token was given, or the kind of
+        tablet to let in: ``counter`` (the PIN or the setup key :attr:`key`), ``guest`` (the QR
+        code's conversation key) or ``open`` (no PIN set). The client's throttle is checked and
+        the attempt recorded *before* any secret is compared; wrong PINs from all clients
+        together are also slowed down (a key or token cannot be guessed).
         """
         if not self.options.viewer_pin:
-            return "ok", 0.0
+            return "ok", 0.0, self.tablets.of_token(given_key, ended_guest=ended_guest) or OPEN
         if pin and given_key is None:
             wait = self.everyone.wait(EVERYONE)
             if wait > 0:
-                return "wait", wait
+                return "wait", wait, ""
         wait = self.pins.attempt(client)
         if wait > 0:
-            return "wait", wait
-        if given_key is not None and hmac.compare_digest(given_key.encode(), self.key.encode()):
-            self.pins.succeeded(client)
-            return "ok", 0.0
+            return "wait", wait, ""
+        if given_key is not None:
+            who = self.tablets.of_token(given_key, ended_guest=ended_guest) or self._kind_of_key(given_key)
+            if who is not None:
+                self.pins.succeeded(client)
+                return "ok", 0.0, who
         if pin and given_key is None:
             if self.pin_ok(pin):
                 self.pins.succeeded(client)
-                return "ok", 0.0
+                return "ok", 0.0, COUNTER
             self.everyone.failed(EVERYONE)
-        return "wrong", 0.0
+        return "wrong", 0.0, ""
+
+    def _kind_of_key(self, given: str) -> str | None:
+        """``counter`` for the setup key, ``guest`` for this conversation's QR key, else None."""
+        for key, kind in ((self.key, COUNTER), (self.tablets.key, GUEST)):
+            if hmac.compare_digest(given.encode(), key.encode()):
+                return kind
+        return None
 
     @contextlib.contextmanager
     def socket_slot(self, conn) -> Iterator[bool]:
@@ -217,14 +232,18 @@ class Gate:
                 if not self.sockets[client]:
                     del self.sockets[client]
 
-    def tablet(self, handler: Handler) -> Handler:
-        """A tablet's POST (reply, button, survey) carries the viewer key or PIN; throttled like the viewer."""
+    def tablet(self, handler: Handler, *, ended_guest: bool = False) -> Handler:
+        """A tablet's POST (reply, button, survey) carries its token (or the viewer key or PIN);
+        throttled like the viewer. The handler finds the tablet (or None) in ``request.state.tablet``;
+        ``ended_guest``: a guest whose conversation ended is let in too (its survey)."""
 
         async def wrapper(request):
             client = self.client_of(request)
-            verdict, _ = self.admit(client, request.headers.get("x-viewer-pin"), request.headers.get("x-viewer-key"))
+            headers = request.headers
+            verdict, _, who = self.admit(client, headers.get("x-viewer-pin"), headers.get("x-viewer-key"), ended_guest=ended_guest)
             if verdict != "ok":
                 return self.denied(403, "PIN が違います")
+            request.state.tablet = who if isinstance(who, Tablet) else None
             wait = 0.0 if is_loopback(client) else self.tablet_posts.wait(client)  # this PC: the clerk, the benchmark
             if wait > 0:
                 return self.denied(429, f"送信が続いたため {int(wait) + 1} 秒待ってください", retry=int(wait) + 1)
@@ -313,6 +332,10 @@ class Gate:
 
     def port_of(self, conn) -> int:
         return int((conn.scope.get("server") or ("", self.options.port))[1] or self.options.port)
+
+    def conversation_url(self, conn) -> str:
+        """The URL the QR code shows now: with this conversation's key when a PIN is set (``web.tablets``)."""
+        return viewer_url(self.options, self.port_of(conn), host=self.qr_host(conn), key=self.tablets.key or None)
 
 
 class RateLimit:

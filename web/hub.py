@@ -190,9 +190,15 @@ class CaptionHub:
             _close(queue)
         self._viewers.clear()
 
-    def hello(self, reset: bool) -> str:
+    def disconnect(self, queue: asyncio.Queue, code: int) -> None:
+        """Close one viewer's WebSocket with ``code`` (``web.tablets``: its conversation ended, or the clerk dropped it)."""
+        self._viewers.discard(queue)
+        _close(queue, code)
+
+    def hello(self, reset: bool, extra: dict[str, Any] | None = None) -> str:
         return json.dumps(
-            {"t": "hello", "epoch": self.epoch, "seq": self._seq, "reset": reset, "languages": self.languages, "about": self.about},
+            {"t": "hello", "epoch": self.epoch, "seq": self._seq, "reset": reset, "languages": self.languages,
+             "about": self.about, **(extra or {})},
             ensure_ascii=False,
         )
 
@@ -216,13 +222,20 @@ class CaptionHub:
         return shown
 
 
-async def stream(hub: CaptionHub, websocket, since: int = 0, epoch: str = "") -> None:
-    """Send the hub's messages to one WebSocket (the backlog after ``since``, then live) until it closes."""
+async def stream(
+    hub: CaptionHub, websocket, since: int = 0, epoch: str = "", *, hello: dict[str, Any] | None = None,
+    queues: set[asyncio.Queue] | None = None,
+) -> None:
+    """Send the hub's messages to one WebSocket (the backlog after ``since``, then live) until it
+    closes; ``hello`` adds fields to the first message, ``queues`` holds the viewer's queue while
+    it is open (a tablet's, so it can be closed with :meth:`CaptionHub.disconnect`)."""
     from starlette.websockets import WebSocketDisconnect
 
     queue, backlog, reset = hub.subscribe(since, epoch)
+    if queues is not None:
+        queues.add(queue)
     try:
-        await websocket.send_text(hub.hello(reset))
+        await websocket.send_text(hub.hello(reset, hello))
         for message in backlog:
             await websocket.send_text(message)
         await websocket.send_text('{"t":"live"}')
@@ -234,15 +247,17 @@ async def stream(hub: CaptionHub, websocket, since: int = 0, epoch: str = "") ->
                 getter.cancel()
                 break
             message = getter.result()
-            if message is None:
+            if isinstance(message, int):  # 1012: the server restarts or the viewer lagged; web.tablets' codes
                 receiver.cancel()
-                await websocket.close(code=1012)  # the server restarts or the viewer lagged
+                await websocket.close(code=message)
                 break
             await websocket.send_text(message)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:
         hub.unsubscribe(queue)
+        if queues is not None:
+            queues.discard(queue)
 
 
 async def _drain(websocket) -> None:
@@ -258,11 +273,11 @@ async def _drain(websocket) -> None:
         return
 
 
-def _close(queue: asyncio.Queue) -> None:
-    """Tell a viewer's sender to stop (a None at the front of its queue)."""
+def _close(queue: asyncio.Queue, code: int = 1012) -> None:
+    """Tell a viewer's sender to close its WebSocket with ``code`` (an int after the messages queued)."""
     while True:
         try:
-            queue.put_nowait(None)
+            queue.put_nowait(code)
             return
         except asyncio.QueueFull:
             queue.get_nowait()

@@ -103,6 +103,9 @@ def _announce(server, out: TextIO) -> None:
     admin_url = f"{url.split('?')[0]}admin" if options.admin_lan else f"{server.local_url()}admin"
     print(f"Captions in a browser: {url}   (admin page: {admin_url})", file=out)
     print(f"  clerk's screen on this PC: {server.local_url()}clerk", file=out)
+    if options.viewer_pin:
+        print("  (this URL and QR code set up the counter's tablet, which stays; residents' phones scan the QR code"
+              " on that tablet or on the clerk's screen, which changes with each conversation)", file=out)  # fmt: skip
     if not options.lan:
         print("  (this PC only; set web.host: 0.0.0.0 to serve tablets on the local network)", file=out)
     for warning in security_warnings(options):

@@ -82,6 +82,7 @@ class Conversation:
         self.last_end = 0.0  # stream clock of the newest caption (replies are placed after it)
         self.ended: list[Ended] = []
         self._timer: asyncio.TimerHandle | None = None
+        self.on_end: list[Callable[[Ended], None]] = []  # called on the loop after the end message (web.tablets)
         hub.listeners.append(self.on_event)
 
     def publish(self, event: CaptionEvent) -> None:
@@ -143,6 +144,8 @@ class Conversation:
                    "survey": self.survey and (was_active or reason == "clerk")}  # fmt: skip
         self.hub.broadcast(message)
         self.hub.seal()  # the next resident's tablet gets nothing of this conversation
+        for listener in self.on_end:
+            listener(ended)
         log.info("conversation %s ended (%s)", ended.conversation, reason)
         return message
 

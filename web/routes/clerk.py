@@ -35,6 +35,7 @@ def routes(gate: Gate) -> list:
             "csrf": session.csrf if session else None,
             "counter": options.counter,
             "dictionary": gate.dictionary is not None,
+            "viewer": gate.conversation_url(request),
         })  # fmt: skip
 
     async def log(websocket: WebSocket) -> None:
@@ -56,6 +57,16 @@ def routes(gate: Gate) -> list:
     async def end(request: Request) -> Response:
         return gate.json(conversation.end("clerk"))
 
+    async def tablets(request: Request) -> Response:
+        """The tablets and phones that may watch now, and the QR code's URL for this conversation."""
+        return gate.json({"tablets": gate.tablets.listing(), "viewer": gate.conversation_url(request)})
+
+    async def drop(request: Request) -> Response:
+        body = await json_object(request)
+        if not gate.tablets.drop(str(body.get("id", ""))):
+            raise ConversationError("その端末はもう接続していません", status=404)
+        return gate.json({"dropped": True})
+
     async def register(request: Request) -> Response:
         body = await json_object(request)
         if gate.dictionary is None:
@@ -71,4 +82,6 @@ def routes(gate: Gate) -> list:
         Route("/admin/clerk/api/phrase", gate.clerk(phrase), methods=["POST"]),
         Route("/admin/clerk/api/end", gate.clerk(end), methods=["POST"]),
         Route("/admin/clerk/api/register", gate.clerk(register), methods=["POST"]),
+        Route("/admin/clerk/api/tablets", gate.clerk(tablets, change=False), methods=["GET"]),
+        Route("/admin/clerk/api/tablets/drop", gate.clerk(drop), methods=["POST"]),
     ]

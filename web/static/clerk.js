@@ -1,6 +1,6 @@
 // The clerk's screen: live captions and the resident's replies (newest at the bottom), click a
 // caption to correct it (every screen replaces it), register the fix in the dictionary, send
-// quick phrases, end the conversation. Everything typed is shown with textContent (never HTML).
+// quick phrases, end the conversation, see and drop the connected tablets. Everything typed is shown with textContent (never HTML).
 "use strict";
 
 (() => {
@@ -163,7 +163,7 @@
       } else if (m.t === "cap") {
         show(m.u);
       } else if (m.t === "conv") {
-        if (m.state === "ended") ended(m);
+        if (m.state === "ended") { ended(m); refreshTablets(); }
       } else if (m.t === "live") {
         $("conn").textContent = "接続中"; $("conn").classList.remove("bad");
       }
@@ -176,8 +176,35 @@
     };
   }
 
+  // ---------------------------------------------------------------- tablets (web/tablets.py)
+  const KIND_NAMES = { counter: "窓口のタブレット", guest: "住民の端末（この会話のみ）", open: "端末" };
+
+  async function refreshTablets() {
+    let data;
+    try { data = await api("/admin/clerk/api/tablets"); } catch (e) { return; }
+    $("tablets").replaceChildren(...data.tablets.map((t) => {
+      const li = el("li", t.connected ? "" : "idle");
+      li.dataset.tablet = t.id;
+      const since = new Date(t.since * 1000).toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit" });
+      li.append(el("span", "", `${KIND_NAMES[t.kind] || t.kind} ${t.id}（${t.address}、${since} から${t.connected ? "" : "、切断中"}）`));
+      const b = el("button", "drop", "切断"); b.type = "button";
+      b.addEventListener("click", async () => {
+        try { await api("/admin/clerk/api/tablets/drop", { id: t.id }); message(`端末 ${t.id} を切断しました。`, true); }
+        catch (err) { message(err.message, false); }
+        refreshTablets();
+      });
+      li.append(b);
+      return li;
+    }));
+    if (!$("tablets").children.length) $("tablets").append(el("li", "idle", "なし"));
+    const qr = "/qr.svg?" + new URLSearchParams(new URL(data.viewer).search);
+    if ($("qr").dataset.src !== qr) { $("qr").dataset.src = qr; if (!$("qr").hidden) $("qr").src = qr; }
+    $("tablets-bar").hidden = false;
+  }
+
   function deny() {
     $("denied").hidden = false; $("app").hidden = true; $("phrases-bar").hidden = true; $("end").hidden = true;
+    $("tablets-bar").hidden = true;
   }
 
   function showPhrases(phrases) {
@@ -204,8 +231,16 @@
       catch (err) { message(err.message, false); }
     });
     showPhrases(info.phrases || []);
+    $("show-qr").addEventListener("click", () => {
+      const qr = $("qr");
+      qr.hidden = !qr.hidden;
+      if (!qr.hidden) qr.src = qr.dataset.src;
+      $("show-qr").setAttribute("aria-expanded", String(!qr.hidden));
+    });
     $("app").hidden = false;
     connect();
+    refreshTablets();
+    setInterval(refreshTablets, 3000);
   }
 
   window.__clerk = { state, startEdit, diff };

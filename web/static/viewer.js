@@ -213,11 +213,6 @@
 
   const Conversation = {
     language: JA, conversation: null, score: null,
-    tablet: (() => {
-      let id = localStorage.getItem(STORE + "-tablet");
-      if (!id) { id = Math.random().toString(36).slice(2, 12); localStorage.setItem(STORE + "-tablet", id); }
-      return id;
-    })(),
     words() { return WORDS[this.language] || WORDS[this.language.split("-")[0]] || WORDS.en; },
     async post(path, body) {
       const headers = { "Content-Type": "application/json" };
@@ -294,8 +289,7 @@
       if (!this.score) return;
       try {
         await this.post("/api/survey", {
-          conversation: this.conversation, score: this.score, comment: $("survey-comment").value,
-          tablet: this.tablet, language: this.language,
+          conversation: this.conversation, score: this.score, comment: $("survey-comment").value, language: this.language,
         });
         $("survey-form").hidden = true; $("survey-thanks").hidden = false;
         setTimeout(() => { $("survey").hidden = true; }, 4000);
@@ -320,7 +314,7 @@
 
   // -------------------------------------------------------------------------- the viewer
   const board = new Board();
-  const state = { epoch: "", lastSeq: 0, seqs: [], live: false, languages: [], pin: null, key: null, retry: 0, socket: null };
+  const state = { epoch: "", lastSeq: 0, seqs: [], live: false, languages: [], pin: null, key: null, tablet: null, retry: 0, socket: null };
   let layout = null, layoutKey = "";
   const captions = $("captions");
 
@@ -408,10 +402,11 @@
     state.socket = socket;
     socket.onmessage = (e) => {
       const m = JSON.parse(e.data);
-      if (m.t === "key") {  // the server's viewer key: stored instead of the PIN
-        state.key = m.key; state.pin = null;
-        localStorage.setItem(STORE + "-key", m.key);
-      } else if (m.t === "hello") {
+      if (m.t === "hello") {
+        if (m.tablet) {  // this tablet's token from the server: stored instead of the PIN or the QR code's key
+          state.key = m.tablet.key; state.pin = null; state.tablet = m.tablet;
+          localStorage.setItem(STORE + "-key", m.tablet.key);
+        }
         if (m.reset) { board.clear(); state.lastSeq = 0; state.seqs = []; layoutKey = ""; }
         state.epoch = m.epoch;
         document.getElementById("about").textContent = m.about || "";
@@ -443,9 +438,15 @@
         setTimeout(connect, 30000);
         return;
       }
+      if (e.code === 4410 || e.code === 4408) {  // web/tablets.py: this phone's conversation ended, or the clerk dropped it
+        localStorage.removeItem(STORE + "-key");
+        if (e.code === 4408) state.key = null;  // an ended phone keeps its token in memory for that conversation's survey
+        setStatus(e.code === 4410 ? "会話が終わりました。次は窓口の QR コードを読み取ってください" : "窓口で接続が切られました", true);
+        return;
+      }
       if (e.code === 4401) {
         localStorage.removeItem(STORE + "-key");
-        $("pin-error").textContent = state.pin || state.key ? "PIN が違います。" : "";
+        $("pin-error").textContent = state.pin ? "PIN が違います。" : state.key ? "この端末の鍵は使えなくなりました。窓口の QR コードを読み取るか、PIN を入力してください。" : "";
         state.pin = null; state.key = null;
         $("pin-form").hidden = false;
         $("pin").focus();
