@@ -41,7 +41,7 @@ WORD_SUFFIXES = (*YAML_SUFFIXES, ".csv")
 FIELDS = ("surface", "reading", "aliases", "note", "priority")  # besides language codes
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")  # en, vi, zh, pt-br, zh-hant
 LANGUAGE_ORDER = ("en", "zh", "ko", "vi", "pt")  # first columns/keys when writing; others sorted
-VALID_KEYS = "surface, reading, aliases, note, priority, or a language code such as en, vi, zh, pt-br"
+VALID_KEYS = "surface, reading, aliases, note, priority, picture, or a language code such as en, vi, zh, pt-br"
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -109,11 +109,12 @@ def build_entry(
     name = surface or "entry"
     reading = text("reading", f"{name}: ")
     note = text("note", f"{name}: ") or ""
+    picture = text("picture", f"{name}: ") or ""
     translations: dict[str, str] = {}
     aliases: list[str] = []
     priority = 0
     for key, (value, at) in values.items():
-        if key in ("surface", "reading", "note") or value is None:
+        if key in ("surface", "reading", "note", "picture") or value is None:
             continue
         if key == "aliases":
             if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
@@ -155,6 +156,13 @@ def build_entry(
         else:
             kind = "other characters"
         problem(reading_at, f"{name}: reading '{reading}' must be hiragana or katakana, it has {kind} ({bad})")
+    if picture:
+        from dictionary.pictures import picture_problem
+
+        trouble = picture_problem(picture)
+        if trouble:
+            problem(values["picture"][1], f"{name}: picture {trouble}; the word is kept without it")
+            picture = ""
     if not usable:
         return None, problems
     entry = Entry(
@@ -165,6 +173,7 @@ def build_entry(
         note=note,
         priority=priority,
         source=f"{file}:{line}",
+        picture=picture,
     )
     return entry, problems
 
@@ -180,6 +189,8 @@ def entry_record(entry: Entry) -> dict[str, Any]:
         record["note"] = entry.note
     if entry.priority:
         record["priority"] = entry.priority
+    if entry.picture:
+        record["picture"] = entry.picture
     return record
 
 
@@ -417,6 +428,7 @@ def _merge(first: Entry, other: Entry) -> tuple[Entry, list[str]]:
         translations=translations,
         note=first.note or other.note,
         priority=max(first.priority, other.priority),
+        picture=first.picture or other.picture,
     )
     return merged, conflicts
 
