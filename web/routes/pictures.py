@@ -3,6 +3,8 @@ page (checked by :func:`dictionary.pictures.check_upload`), shown on demand by t
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -37,7 +39,7 @@ def routes(gate: Gate) -> list:
             return gate.denied(409, "辞書が無効です（dictionary.enabled: false）")
         if request.method == "GET":
             return gate.json({"pictures": await run_in_threadpool(folder.names), "max_kb": MAX_BYTES // 1024})
-        name = request.headers.get("x-filename", "")[:300]
+        name = unquote(request.headers.get("x-filename", "")[:600])  # URL-encoded by the admin page
         data = await read_body(request, MAX_BYTES)
         try:
             if data is None:
