@@ -223,3 +223,36 @@ def test_the_next_conversation_ends_the_last_ones_page(client):
 def test_nothing_to_take_away_is_refused(client):
     response = client.post("/admin/clerk/api/takeaway/issue", json={})
     assert response.status_code == 409 and "渡せる字幕がありません" in response.json()["error"]
+
+
+# ---------------------------------------------------------------------------- bundles
+
+
+def test_a_bundle_carries_the_pictures_and_refuses_a_disguised_one(tmp_path, monkeypatch):
+    from captioner.app.bundle import create_bundle, install_bundle
+    from captioner.core.errors import CaptionerError
+    from captioner.core.paths import data_dir
+
+    def home(name):
+        for key, sub in (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("CAPTIONER_CACHE", "cache")):
+            monkeypatch.setenv(key, str(tmp_path / name / sub))
+
+    home("first")
+    folder = dictionary_folder(tmp_path / "first-words")
+    (data_dir()).mkdir(parents=True, exist_ok=True)
+    import shutil
+
+    shutil.copytree(folder, data_dir() / "dictionary")
+    good = tmp_path / "good.zip"
+    info = create_bundle(good, models=[], translation=False, config=False)
+    assert {"pictures/mynumber.png", "pictures/shiminka.svg", "words.yaml"} <= set(info["dictionary_files"])
+    (data_dir() / "dictionary" / "pictures" / "evil.png").write_bytes(b"<html>not a picture</html>")
+    bad = tmp_path / "bad.zip"
+    create_bundle(bad, models=[], translation=False, config=False)
+
+    home("second")
+    with pytest.raises(CaptionerError, match="evil.png"):
+        install_bundle(bad)
+    assert not (data_dir() / "dictionary").exists()
+    install_bundle(good)
+    assert (data_dir() / "dictionary" / "pictures" / "mynumber.png").read_bytes() == (folder / "pictures" / "mynumber.png").read_bytes()
