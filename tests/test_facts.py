@@ -52,3 +52,16 @@ def test_spans_index_the_text_as_given():
     text = "本日は、午前１０時から２階で受け付けます。"
     for fact in find_facts(text):
         assert text[fact.start : fact.end] in ("午前１０時", "２階")
+
+
+def test_corpus_templates_record_where_each_slot_is_and_the_figure_counts_them():
+    import random
+
+    from captioner.app.corpus.facts import gold_spans
+    from captioner.app.corpus.templates import fill
+
+    rendered = fill("{town}の窓口は、{date}の{time}から{window}窓口で、{amount}です。{days}以内に。", random.Random(3), {"town": ("中町", "ナカチョウ")})
+    spans = {name: rendered.text[s:e] for name, s, e in rendered.slots}
+    assert spans["town"] == "中町" and spans["date"].endswith("日") and spans["amount"].endswith("円")
+    gold = gold_spans(rendered.text, rendered.slots, ["中町"])
+    assert sorted(kind for _, _, kind in gold) == ["amount", "date", "place", "time", "word"]  # {days} is no fact
