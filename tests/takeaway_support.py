@@ -17,6 +17,16 @@ SVG_CARD = (
 )
 
 
+class Clock:
+    """A monotonic clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def png_bytes(size=(160, 100), colour=(30, 120, 220)) -> bytes:
     surface = pygame.Surface(size)
     surface.fill(colour)

@@ -13,19 +13,11 @@ from captioner.core.events import CaptionEvent
 from dictionary.store import load_folder
 from display.highlights import Highlights
 from display.options import DisplayOptions
-from tests.takeaway_support import dictionary_folder
+from tests.takeaway_support import Clock, dictionary_folder
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "display"
 SHOTS = Path("/work/takeaway-shots") if Path("/work/takeaway-shots").is_dir() else ARTIFACTS
 TEXT = ("マイナンバーカードの再発行は、手数料が八百円です。", "受け取りは7月9日の午後2時から、市民課の3番窓口です。")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(autouse=True)

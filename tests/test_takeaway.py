@@ -10,7 +10,7 @@ from dictionary.csvio import read_csv, write_csv
 from dictionary.pictures import MAX_BYTES, PictureError, check_upload
 from dictionary.store import load_folder
 from display.highlights import Highlights
-from tests.takeaway_support import SVG_CARD, dictionary_folder, png_bytes
+from tests.takeaway_support import SVG_CARD, Clock, dictionary_folder, png_bytes
 from tests.web_support import event
 from web.admin import DictionaryAdmin, hash_password
 from web.gate import AdminContext
@@ -22,14 +22,6 @@ from web.server import create_app
 PASSWORD = "counter-admin-1"
 HASH = hash_password(PASSWORD)
 LOCAL = ("127.0.0.1", 50000)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(autouse=True)

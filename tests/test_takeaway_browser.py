@@ -17,7 +17,7 @@ from dictionary.analyzer import shared_analyzer
 from dictionary.store import load_folder
 from display.highlights import Highlights
 from tests.takeaway_support import dictionary_folder
-from tests.web_support import ARTIFACTS, TABLET, event, launch, wait_for_text, wait_js
+from tests.web_support import ARTIFACTS, TABLET, browser, event, wait_for_text, wait_js  # noqa: F401 (browser: a fixture)
 from web.admin import DictionaryAdmin
 from web.gate import AdminContext
 from web.hub import CaptionHub, furigana_ranges
@@ -27,16 +27,6 @@ from web.server import WebServer
 
 PHONE = {"width": 390, "height": 844}
 SHOTS = Path("/work/takeaway-shots") if Path("/work/takeaway-shots").is_dir() else ARTIFACTS
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = launch(p)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(autouse=True)
