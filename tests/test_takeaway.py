@@ -248,3 +248,16 @@ def test_a_bundle_carries_the_pictures_and_refuses_a_disguised_one(tmp_path, mon
     assert not (data_dir() / "dictionary").exists()
     install_bundle(good)
     assert (data_dir() / "dictionary" / "pictures" / "mynumber.png").read_bytes() == (folder / "pictures" / "mynumber.png").read_bytes()
+
+
+def test_the_phone_page_is_in_the_residents_language_when_translated(client):
+    takeaway = client.app.state.takeaway
+    hub = takeaway.hub
+    hub.publish(event("final", 1, "手数料は三百円です。", start=0, end=2, translations={"vi": "Lệ phí là 300 yên."}))
+    hub.publish(event("final", 2, "Tôi hiểu rồi", start=3, end=4, source="resident", language="vi", translations={"vi": "Tôi hiểu rồi"}))
+    key = issue(client)
+    phone = TestClient(client.app)
+    phone.get(f"/t?k={key}")
+    html = phone.get("/t").text
+    assert '<p class="tr" lang="vi">Lệ phí là 300 yên.</p>' in html and "Tôi hiểu rồi" in html
+    assert "<strong>300円</strong>" in html  # the facts in the Japanese original, written in digits

@@ -32,7 +32,7 @@ KIND_NAMES = {
 }  # fmt: skip
 GONE = (
     "<h1>このページは表示できません</h1>"
-    "<p>会話の記録は、30分たつか次のお客様の会話が始まると消去されます。QR コードは一度だけ使えます。"
+    "<p>会話の記録は、{minutes}分たつか次のお客様の会話が始まると消去されます。QR コードは一度だけ使えます。"
     "必要なときは窓口の職員にお尋ねください。</p>"
     '<p lang="en">This page is no longer available. The record of the conversation is erased after a while or when '
     "the next conversation starts, and each QR code works once. Please ask the clerk at the counter.</p>"
@@ -40,19 +40,21 @@ GONE = (
 
 
 def routes(gate: Gate, takeaway: Takeaway) -> list:
+    gone = GONE.format(minutes=round(takeaway.seconds / 60))
+
     async def phone(request: Request) -> Response:
         key = request.query_params.get("k")
         if key is not None:
             cookie = takeaway.open(key)
             if cookie is None:
-                return _page(GONE, 404)
+                return _page(gone, 404)
             response = Response(status_code=303, headers=gate.headers({"Location": "/t"}))
             response.set_cookie(COOKIE, cookie, max_age=int(takeaway.seconds), httponly=True, samesite="lax",
                                 secure=request.url.scheme == "https", path="/t")  # fmt: skip
             return response
         view = takeaway.view(request.cookies.get(COOKIE))
         if view is None:
-            response = _page(GONE, 404)
+            response = _page(gone, 404)
             response.delete_cookie(COOKIE, path="/t")
             return response
         return _page(render(view, gate.options.counter), 200)
