@@ -261,3 +261,15 @@ def test_the_phone_page_is_in_the_residents_language_when_translated(client):
     html = phone.get("/t").text
     assert '<p class="tr" lang="vi">Lệ phí là 300 yên.</p>' in html and "Tôi hiểu rồi" in html
     assert "<strong>300円</strong>" in html  # the facts in the Japanese original, written in digits
+
+
+def test_a_picture_the_clerk_shows_on_demand_is_on_the_phone_page(client):
+    conversation(client.app, Clock())
+    response = client.post("/admin/clerk/api/picture", json={"word": "福祉課"})
+    assert response.status_code == 200, response.text
+    assert client.post("/admin/clerk/api/picture", json={"word": "防府市"}).status_code == 404  # no picture
+    assert [w["word"] for w in client.get("/admin/clerk/api/pictures").json()["words"]] == ["マイナンバーカード", "市民課", "福祉課"]
+    key = issue(client)
+    phone = TestClient(client.app)
+    phone.get(f"/t?k={key}")
+    assert '<div class="card">2階 5番窓口</div><figcaption>福祉課</figcaption>' in phone.get("/t").text

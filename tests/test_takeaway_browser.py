@@ -11,6 +11,7 @@ import re
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from dictionary.analyzer import shared_analyzer
@@ -89,6 +90,11 @@ def test_a_registered_word_shows_its_picture_beside_the_tablets_captions(browser
     hub.sink(event("final", 3, "福祉課へどうぞ。", start=7, end=8))  # a text card replaces it, one at a time
     wait_js(page, "document.getElementById('aside-word').textContent === '福祉課'")
     assert page.text_content("#aside-card") == "2階 5番窓口" and page.locator("#aside-img").is_hidden()
+
+    shown = httpx.post(server.local_url() + "admin/clerk/api/picture", json={"word": "市民課"})  # the clerk, on demand
+    assert shown.status_code == 200, shown.text
+    wait_js(page, "document.getElementById('aside-word').textContent === '市民課'")
+    wait_js(page, "document.getElementById('aside-img').naturalWidth > 0")  # the SVG, drawn
 
 
 def conversation(hub):

@@ -68,6 +68,7 @@ class Takeaway:
         self.clock = clock
         self.announce: list[Announce] = []
         self.lines: dict[int, TakeawayLine] = {}
+        self.shown: dict[str, dict[str, str]] = {}  # pictures the clerk showed on demand, by word
         self.conversation_id: str | None = None
         self.key: str | None = None  # unused one-time key
         self.cookie: str | None = None  # the phone that spent it
@@ -109,6 +110,11 @@ class Takeaway:
         if text or taken.translations:
             self.lines[line.id] = taken
 
+    def picture_shown(self, message: dict[str, str]) -> None:
+        """A picture the clerk showed on demand belongs to this conversation's pictures."""
+        if self.conversation_id is not None and self.conversation_id == self.conversation.id:
+            self.shown.setdefault(message["word"], message)
+
     def issue(self, base: str) -> dict[str, Any] | None:
         """A new one-time key for this conversation, its URL on the server at ``base``
         (None when there is nothing to take away)."""
@@ -139,7 +145,7 @@ class Takeaway:
         if not cookie or self.cookie is None or not hmac.compare_digest(cookie.encode(), self.cookie.encode()):
             return None
         shown = [line for line in self.lines.values() if not line.removed]
-        return {"lines": shown, "language": self.language(), "expires_in": max(0, round((self.expires_at or 0) - self.clock()))}
+        return {"lines": shown, "pictures": dict(self.shown), "language": self.language(), "expires_in": max(0, round((self.expires_at or 0) - self.clock()))}
 
     def remove(self, utterance_id: Any, removed: bool = True) -> bool:
         """The clerk leaves a line out (or puts it back); False when there is no such line."""
@@ -172,7 +178,7 @@ class Takeaway:
         if self.lines or self.key or self.cookie:
             log.info("takeaway of conversation %s forgotten (%s)", self.conversation_id, why)
         had_key = self.key is not None
-        self.lines, self.key, self.cookie, self.expires_at = {}, None, None, None
+        self.lines, self.shown, self.key, self.cookie, self.expires_at = {}, {}, None, None, None
         self._context = ""
         if self._timer is not None:
             self._timer.cancel()

@@ -57,7 +57,9 @@ def routes(gate: Gate) -> list:
         entry = entries.get(word) if isinstance(word, str) else None
         if entry is None or not entry.picture:
             raise ConversationError("その単語に絵は登録されていません", status=404)
-        gate.hub.broadcast({"t": "pic", "pic": picture_message(entry.surface, entry.picture, media_type(entry.picture) is None)})
+        message = picture_message(entry.surface, entry.picture, media_type(entry.picture) is None)
+        gate.hub.broadcast({"t": "pic", "pic": message})
+        request.app.state.takeaway.picture_shown(message)  # the phone page lists it too
         return gate.json({"ok": True})
 
     async def pictured(request: Request) -> Response:

@@ -113,7 +113,7 @@ def render(view: dict[str, Any], counter: str) -> str:
     lines: list[TakeawayLine] = view["lines"]
     language = view["language"]
     facts: dict[tuple[str, str], None] = {}
-    pictures: dict[str, dict[str, str]] = {}
+    pictures: dict[str, dict[str, str]] = dict(view.get("pictures", {}))
     for line in lines:
         for start, end, kind in line.marks.get("facts", []):
             facts.setdefault((kind, to_digits(line.text[start:end])), None)
