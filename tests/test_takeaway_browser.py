@@ -115,9 +115,11 @@ def test_the_phone_page_lists_the_facts_prints_on_a4_and_expires(browser, server
     wait_js(clerk, "document.querySelectorAll('#log li .fact').length >= 5")
     clerk.click("#log li:nth-child(4) .leave-out")  # the phone number stays off the phone page
     wait_js(clerk, "document.querySelector('#log li:nth-child(4) .leave-out.on') !== null")
-    clerk.click("#takeaway")
+    clerk.click("#end")  # 終了: the survey and the QR code on the tablet
     tablet.wait_for_selector("#aside.qr:not([hidden])")
     wait_js(tablet, "document.getElementById('aside-img').naturalWidth > 0")
+    tablet.wait_for_selector("#survey:not([hidden])")
+    assert not boxes_overlap(tablet.locator("#aside").bounding_box(), tablet.locator("#survey .card").bounding_box())
     shot(tablet, "tablet-qr")
     shot(clerk, "clerk-takeaway")
     takeaway = server.app.state.takeaway
