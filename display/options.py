@@ -64,3 +64,5 @@ class DisplayOptions:
             raise ValueError("clear_after_s and behind_after_s must be 0 (off) or more")
         if not 10 <= self.max_fps <= 240:
             raise ValueError(f"max_fps must be between 10 and 240, got {self.max_fps}")
+        if not 1 <= self.picture_seconds <= 600:
+            raise ValueError(f"picture_seconds must be between 1 and 600, got {self.picture_seconds}")
