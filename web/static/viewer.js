@@ -353,7 +353,9 @@
       img.hidden = false; $("aside-card").hidden = true;
       img.src = m.qr; img.alt = "QR";
       $("aside-word").textContent = "この会話をスマートフォンへ";
-      $("aside-note").textContent = `カメラで読み取ると、今の会話の記録を持ち帰れます（${Math.round(m.expires_s / 60)}分で消えます）。`;
+      const minutes = Math.round(m.expires_s / 60);
+      $("aside-note").textContent = `カメラで読み取ると、今の会話の記録を持ち帰れます（${minutes}分で消えます）。`
+        + ` Scan with your phone's camera to keep this conversation (erased in ${minutes} min).`;
       box.className = "qr";
       this.open();
     },
