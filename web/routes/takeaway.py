@@ -63,6 +63,8 @@ def routes(gate: Gate, takeaway: Takeaway) -> list:
         return gate.json(takeaway.clerk_state())
 
     async def issue(request: Request) -> Response:
+        if not takeaway.enabled:
+            raise ConversationError("スマホに渡す機能は無効です（web.takeaway_minutes: 0）", status=409)
         base = viewer_url(gate.options, gate.port_of(request), host=gate.qr_host(request), with_pin=False)
         issued = takeaway.issue(base)
         if issued is None:
