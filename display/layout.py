@@ -229,7 +229,7 @@ class Row:
     ruby: tuple[RubySpan, ...] = ()
     paragraph: int = 0
     first: bool = False  # the first row of its paragraph
-    frames: tuple[tuple[float, float], ...] = ()  # (x, width) of the facts on this row, drawn framed
+    frames: tuple[tuple[float, float, Style], ...] = ()  # (x, width, style) of the facts on this row, drawn framed
 
     @property
     def text(self) -> str:
@@ -351,6 +351,8 @@ class BlockLayout:
             if a <= s and e <= b
         )
         frames = tuple(
-            (xs[max(s, a) - a], xs[min(e, b) - a] - xs[max(s, a) - a]) for s, e in content.facts if s < b and e > a
+            (xs[max(s, a) - a], xs[min(e, b) - a] - xs[max(s, a) - a], content.style(max(s, a)))
+            for s, e in content.facts
+            if s < b and e > a
         )
         return Row(tuple(spans), ruby, serial, first, frames)

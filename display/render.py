@@ -170,10 +170,11 @@ class Painter:
         pad = max(2, round(g.size * 0.06))
         top = y + kanji_top - pad
         bottom = y + min(font_height, kanji_top + round(g.size * 1.02)) + pad
-        for x, width in row.frames:
+        for x, width, style in row.frames:  # in the colour of the text it frames (older text: dimmer)
+            colour = self.theme.colour(style)
             rect = pygame.Rect(x0 + round(x) - pad, top, round(width) + 2 * pad, bottom - top)
-            pygame.draw.rect(canvas, self.theme.current, rect, width=thick, border_radius=thick * 2)
-            drawn.append(Drawn("frame", tuple(rect), "", self.theme.current))
+            pygame.draw.rect(canvas, colour, rect, width=thick, border_radius=thick * 2)
+            drawn.append(Drawn("frame", tuple(rect), "", colour))
 
     def _ruby(self, canvas, row: Row, x0: int, row_top: int, base_y: int, drawn: list[Drawn]) -> None:
         g = self.g
