@@ -61,14 +61,17 @@ FIELD_NAMES = {
     "備考": "note",
     "メモ": "note",
     "優先度": "priority",
+    "絵": "picture",
+    "画像": "picture",
     "surface": "surface",
     "reading": "reading",
     "aliases": "aliases",
     "alias": "aliases",
     "note": "note",
     "priority": "priority",
+    "picture": "picture",
 }
-EXPORT_NAMES = {"surface": "表記", "reading": "読み", "aliases": "別表記", "note": "備考", "priority": "優先度"}
+EXPORT_NAMES = {"surface": "表記", "reading": "読み", "aliases": "別表記", "note": "備考", "priority": "優先度", "picture": "絵"}
 EXPORT_LANGUAGES = {code: name for name, code in reversed(LANGUAGE_NAMES.items())}  # first name wins
 REQUIRED = ("surface", "reading")
 ALIAS_SEPARATORS = re.compile(r"[;；、]")
@@ -165,7 +168,7 @@ def read_csv(path: str | Path) -> FileResult:
                 if key is None and cell.strip():
                     problems.append(Problem(file, line, (
                         f"unknown column '{cell.strip()}' is ignored (known: 表記, 読み, 英語, ベトナム語, 中国語, "
-                        "別表記, 備考, 優先度, or surface, reading, aliases, note, priority, a language code)"
+                        "別表記, 備考, 優先度, 絵, or surface, reading, aliases, note, priority, picture, a language code)"
                     )))
             continue
         values, row_problems = _row_values(row, keys, file, line)
@@ -205,13 +208,14 @@ def write_csv(path: str | Path, entries: Sequence[Entry]) -> None:
     from captioner.core.files import atomic_write
 
     languages = sort_languages(code for e in entries for code in e.translations)
+    pictures = any(e.picture for e in entries)  # the 絵 column only when a word has a picture
     header = [EXPORT_NAMES["surface"], EXPORT_NAMES["reading"], *(EXPORT_LANGUAGES.get(c, c) for c in languages),
-              EXPORT_NAMES["aliases"], EXPORT_NAMES["note"], EXPORT_NAMES["priority"]]
+              EXPORT_NAMES["aliases"], EXPORT_NAMES["note"], EXPORT_NAMES["priority"], *([EXPORT_NAMES["picture"]] if pictures else [])]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for e in entries:
-        cells = [e.surface, e.reading, *(e.translations.get(c, "") for c in languages), ";".join(e.aliases), e.note, e.priority or ""]
+        cells = [e.surface, e.reading, *(e.translations.get(c, "") for c in languages), ";".join(e.aliases), e.note, e.priority or "", *([e.picture] if pictures else [])]
         if not writable([str(cell) for cell in cells]):  # a lone surrogate: reported, the other rows written
             log.warning("%s: left out a word with text that cannot be saved: %r", path, e.surface)
             continue

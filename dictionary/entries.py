@@ -34,7 +34,8 @@ class Entry:
     translations: dict[str, str] = field(default_factory=dict)
     note: str = ""
     priority: int = 0
-    source: str = ""  # "file:line" it was loaded from
+    source: str = ""
+    picture: str = ""  # a picture file in the dictionary's pictures folder, or a short text card (dictionary.pictures)  # "file:line" it was loaded from
 
     @cached_property  # computed once: a large dictionary asks for it several times per entry
     def key(self) -> str:

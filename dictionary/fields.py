@@ -19,7 +19,7 @@ FIELDS = ("surface", "reading", "aliases", "note", "priority")  # besides langua
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")  # en, vi, zh, pt-br, zh-hant
 MAX_WORD = 100  # characters of a surface, reading or alias (a longer one could not even be deleted by URL)
 LANGUAGE_ORDER = ("en", "zh", "ko", "vi", "pt")  # first columns/keys when writing; others sorted
-VALID_KEYS = "surface, reading, aliases, note, priority, or a language code such as en, vi, zh, pt-br"
+VALID_KEYS = "surface, reading, aliases, note, priority, picture, or a language code such as en, vi, zh, pt-br"
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,12 @@ def build_entry(
     name = surface or "entry"
     reading = text("reading", f"{name}: ")
     note = text("note", f"{name}: ") or ""
+    picture = text("picture", f"{name}: ") or ""
     translations: dict[str, str] = {}
     aliases: list[str] = []
     priority = 0
     for key, (value, at) in values.items():
-        if key in ("surface", "reading", "note") or value is None:
+        if key in ("surface", "reading", "note", "picture") or value is None:
             continue
         if key == "aliases":
             if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
@@ -122,6 +123,13 @@ def build_entry(
             usable = False
             at = values.get("aliases" if label == "alias" else label, (None, line))[1]
             problem(at, f"{short}: the {label} has {len(word)} characters; a word has at most {MAX_WORD}")
+    if picture:
+        from dictionary.pictures import picture_problem
+
+        trouble = picture_problem(picture)
+        if trouble:
+            problem(values["picture"][1], f"{name}: picture {trouble}; the word is kept without it")
+            picture = ""
     if not usable:
         return None, problems
     entry = Entry(
@@ -132,6 +140,7 @@ def build_entry(
         note=note,
         priority=priority,
         source=f"{file}:{line}",
+        picture=picture,
     )
     return entry, problems
 
@@ -147,6 +156,8 @@ def entry_record(entry: Entry) -> dict[str, Any]:
         record["note"] = entry.note
     if entry.priority:
         record["priority"] = entry.priority
+    if entry.picture:
+        record["picture"] = entry.picture
     return record
 
 

@@ -281,6 +281,7 @@ def _merge(first: Entry, other: Entry) -> tuple[Entry, list[str]]:
         translations=translations,
         note=first.note or other.note,
         priority=max(first.priority, other.priority),
+        picture=first.picture or other.picture,
     )
     return merged, conflicts
 

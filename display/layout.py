@@ -48,6 +48,7 @@ class ParagraphText:
     complete: bool  # every utterance in it is final
     readings: tuple[tuple[str, str], ...] = ()
     marks: tuple[tuple[int, int, Style], ...] = ()  # (start, end, "resident" | "corrected")
+    facts: tuple[tuple[int, int], ...] = ()  # (start, end) of the facts of final captions, drawn framed
 
     def style(self, i: int) -> Style:
         if i >= self.committed:
@@ -68,6 +69,7 @@ class CaptionBoard:
         self.lines = CaptionLines()  # the lines of the paragraphs below
         self.paragraphs: list[Paragraph] = []
         self._serial = 0
+        self.facts: Callable[[str], Sequence[tuple[int, int]]] | None = None  # a final's fact spans (display.highlights)
 
     @property
     def languages(self) -> list[str]:
@@ -105,6 +107,7 @@ class CaptionBoard:
         newest_from = None
         readings: list[tuple[str, str]] = []
         marks: list[tuple[int, int, Style]] = []
+        facts: list[tuple[int, int]] = []
         for utterance in paragraph.utterances:
             piece, piece_committed, final = self._piece(utterance, channel)
             if not piece:
@@ -119,8 +122,10 @@ class CaptionBoard:
                 committed = length + (len(separator) + len(fixed) if fixed else 0)
                 open_ = not final
             parts.append(separator + piece)
+            start = length + len(separator)
+            if channel == JA and final and self.facts is not None:
+                facts.extend((start + s, start + e) for s, e in self.facts(piece))
             if utterance.source != "clerk" or utterance.corrected:
-                start = length + len(separator)
                 marks.append((start, start + len(piece), "resident" if utterance.source != "clerk" else "corrected"))
             length += len(separator) + len(piece)
             readings.extend(utterance.readings.items())
@@ -132,6 +137,7 @@ class CaptionBoard:
             not open_,
             tuple(readings),
             tuple(marks),
+            tuple(facts),
         )
 
     # -- internals ---------------------------------------------------------------------
@@ -223,6 +229,7 @@ class Row:
     ruby: tuple[RubySpan, ...] = ()
     paragraph: int = 0
     first: bool = False  # the first row of its paragraph
+    frames: tuple[tuple[float, float, Style], ...] = ()  # (x, width, style) of the facts on this row, drawn framed
 
     @property
     def text(self) -> str:
@@ -343,4 +350,9 @@ class BlockLayout:
             for s, e, reading in bases
             if a <= s and e <= b
         )
-        return Row(tuple(spans), ruby, serial, first)
+        frames = tuple(
+            (xs[max(s, a) - a], xs[min(e, b) - a] - xs[max(s, a) - a], content.style(max(s, a)))
+            for s, e in content.facts
+            if s < b and e > a
+        )
+        return Row(tuple(spans), ruby, serial, first, frames)

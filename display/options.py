@@ -37,6 +37,9 @@ class DisplayOptions:
     clear_after_s: float = 60.0  # clear the screen after this long without speech (0 = never)
     behind_after_s: float = 4.0  # status line when captions trail speech by more than this (0 = off)
     max_fps: int = 60  # redraws are only made when something changes; this caps bursts
+    marks: bool = True  # a frame around amounts, dates, times, numbers and registered words in finals
+    pictures: bool = True  # a registered word's picture beside the captions (dictionary `picture:`)
+    picture_seconds: float = 12.0  # how long a picture stays
 
     def validate(self) -> None:
         if self.monitor < 0:
@@ -61,3 +64,5 @@ class DisplayOptions:
             raise ValueError("clear_after_s and behind_after_s must be 0 (off) or more")
         if not 10 <= self.max_fps <= 240:
             raise ValueError(f"max_fps must be between 10 and 240, got {self.max_fps}")
+        if not 1 <= self.picture_seconds <= 600:
+            raise ValueError(f"picture_seconds must be between 1 and 600, got {self.picture_seconds}")

@@ -84,7 +84,7 @@ class FontBook:
 class Drawn:
     """Where something was drawn (tests check that nothing falls outside the canvas)."""
 
-    kind: str  # "caption", "ruby", "translation", "label", "status"
+    kind: str  # "caption", "ruby", "translation", "label", "status", "frame", "picture"
     rect: tuple[int, int, int, int]
     text: str
     colour: RGB
@@ -137,6 +137,8 @@ class Painter:
             y = top + i * g.row_height
             base_y = y + g.ruby_height + (g.row_height - g.ruby_height - font_height) // 2
             self._row(canvas, row, g.pad_x, base_y, path, g.size, False, drawn)
+            if row.frames:
+                self._frames(canvas, row, g.pad_x, base_y, font_height, drawn)
             if row.ruby:
                 self._ruby(canvas, row, g.pad_x, y, base_y, drawn)
         for (language, tr_path, rows), block_top in zip(translations, g.translation_tops):
@@ -159,6 +161,20 @@ class Painter:
             rect = canvas.blit(surface, (x0 + round(span.x), y))
             shown = self.fonts.glyphs(path).clean(span.text)
             drawn.append(Drawn("translation" if translation else "caption", tuple(rect), shown, colour))
+
+    def _frames(self, canvas, row: Row, x0: int, y: int, font_height: int, drawn: list[Drawn]) -> None:
+        """A frame around each fact of the row (amounts, dates, registered words): not only colour."""
+        g = self.g
+        kanji_top = _ink_top(self.fonts.font(self.fonts.caption_path, g.size))
+        thick = max(2, round(g.size / 16))
+        pad = max(2, round(g.size * 0.06))
+        top = y + kanji_top - pad
+        bottom = y + min(font_height, kanji_top + round(g.size * 1.02)) + pad
+        for x, width, style in row.frames:  # in the colour of the text it frames (older text: dimmer)
+            colour = self.theme.colour(style)
+            rect = pygame.Rect(x0 + round(x) - pad, top, round(width) + 2 * pad, bottom - top)
+            pygame.draw.rect(canvas, colour, rect, width=thick, border_radius=thick * 2)
+            drawn.append(Drawn("frame", tuple(rect), "", colour))
 
     def _ruby(self, canvas, row: Row, x0: int, row_top: int, base_y: int, drawn: list[Drawn]) -> None:
         g = self.g

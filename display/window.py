@@ -26,9 +26,12 @@ from pathlib import Path
 from captioner.core.errors import DisplayError, DisplayUnavailable
 from captioner.core.events import CaptionEvent
 from display import settings as saved
+from display.aside import WIDTH as ASIDE_WIDTH
+from display.aside import Aside, Shown
 from display.fonts import find_font
 from display.furigana import Furigana
 from display.geometry import fit
+from display.highlights import Highlights
 from display.layout import JA, BlockLayout, CaptionBoard
 from display.options import LIMITS, DisplayOptions
 from display.pg import pygame
@@ -142,6 +145,9 @@ class CaptionWindow:
         self._canvas = None
         self._fonts: FontBook | None = None
         self._furigana = Furigana()
+        self.aside = Aside(seconds=options.picture_seconds)  # a registered word's picture, the phone page's QR
+        self._aside_shown: Shown | None = None
+        self._facts: dict[str, list[tuple[int, int]]] = {}
         self._opened = False
         self.monitor = 0
 
@@ -173,6 +179,27 @@ class CaptionWindow:
         """Reserve room for these translation languages from the start (no resize later)."""
         with self._lock:
             self._expected = list(languages)
+        self._wake.set()
+
+    def use_highlights(self, highlights: Highlights) -> None:
+        """Frame the facts of finals and show registered words' pictures (as the options say)."""
+        if self.options.pictures:
+            self.aside.highlights = highlights
+        if self.options.marks:
+            def facts(text: str) -> list[tuple[int, int]]:
+                found = self._facts.get(text)
+                if found is None:
+                    if len(self._facts) > 500:
+                        self._facts.clear()
+                    found = self._facts[text] = [(f.start, f.end) for f in highlights.facts(text)]
+                return found
+
+            self.board.facts = facts
+        self._wake.set()
+
+    def show_qr(self, url: str | None) -> None:
+        """Show the QR code of the resident's phone page beside the captions (None: take it down)."""
+        self.aside.qr(url)
         self._wake.set()
 
     def request_quit(self) -> None:
@@ -235,6 +262,8 @@ class CaptionWindow:
             rows = layout.rows(self.board, self.options.translation_lines)
             blocks.append((language, self._translation_paths[language], rows))
         drawn = self._painter.draw(self._canvas, ja_rows, blocks, self._status_line())
+        if self._aside_shown is not None:
+            self._draw_aside(self._aside_shown, drawn)
         changed = None if full else _changed_rects(self.drawn, drawn, self._canvas.get_rect())
         self.drawn = drawn
         self._present(changed)
@@ -355,6 +384,8 @@ class CaptionWindow:
                 continue
             if event.display_text.strip():
                 self._last_speech = now
+            if event.is_final and not event.is_update and self.aside.caption(event.display_text, now):
+                self._dirty = True
             if changed:
                 self._dirty = True
                 self._waiting.append(arrival)
@@ -366,6 +397,10 @@ class CaptionWindow:
             if not self.board.empty:
                 self.board.clear()
                 self._dirty = True
+        shown = self.aside.current(now)
+        if shown != self._aside_shown:
+            self._aside_shown = shown
+            self._dirty = self._full = True
         with self._lock:
             if self._notice and now >= self._notice[1]:
                 self._notice = None
@@ -431,7 +466,8 @@ class CaptionWindow:
         languages = self._languages
         samples = tuple(bool(self._translation_sample(language)) for language in languages)
         key = (width, height, options.rotation, options.mirror, options.lines, options.chars_per_line,
-               options.furigana, options.translation_lines, tuple(languages), samples, options.theme)
+               options.furigana, options.translation_lines, tuple(languages), samples, options.theme,
+               self._aside_shown is not None)
         if key == self._layout_key:
             return False
         self._layout_key = key
@@ -446,8 +482,11 @@ class CaptionWindow:
         self._canvas = pygame.Surface((width, height)) if self._transformed else self._surface
         self._painter = Painter(fonts, THEMES[options.theme], geometry)
         caption_measure = fonts.measure(fonts.caption_path, geometry.size)
+        self._ja_width = geometry.line_width
+        if self._aside_shown is not None:  # narrower lines: the panel beside them never covers text
+            self._ja_width = max(geometry.size * 4, geometry.line_width - round(geometry.width * ASIDE_WIDTH))
         self._ja = BlockLayout(
-            geometry.line_width, caption_measure, channel=JA, hang=float(geometry.size),
+            self._ja_width, caption_measure, channel=JA, hang=float(geometry.size),
             ruby=self._furigana if options.furigana else None,
         )
         self._translation_layouts = {}
@@ -461,6 +500,33 @@ class CaptionWindow:
                 channel=language, hang=float(geometry.translation_size),
             )
         return True
+
+    def _draw_aside(self, shown: Shown, drawn: list) -> None:
+        """The picture or QR code right of the caption lines (after their hanging character)."""
+        g, theme = self._geometry, THEMES[self.options.theme]
+        x = g.pad_x + self._ja_width + g.size + g.pad_x
+        box = pygame.Rect(x, g.captions_top, g.width - g.pad_x - x, g.captions_bottom - g.captions_top)
+        if box.width < 16 or box.height < 16:
+            return
+        pad = max(2, g.pad_x // 2)
+        title_size = max(10, round(g.size * 0.42))
+        while title_size > 8 and self._fonts.font(self._fonts.caption_path, title_size).size(shown.title)[0] > box.width - 2 * pad:
+            title_size -= 1  # the whole title fits the panel
+        font = self._fonts.font(self._fonts.caption_path, title_size)
+        title = self._painter.text(self._fonts.caption_path, title_size, shown.title, theme.current)
+        title_h = font.get_height() if title is not None else 0
+        image = self.aside.image(
+            shown, (box.width - 2 * pad, box.height - title_h - 3 * pad), theme.current,
+            lambda size: self._fonts.font(self._fonts.caption_path, size),
+        )  # fmt: skip
+        top = box.top + pad
+        if image is not None:
+            area = self._canvas.blit(image, (box.left + (box.width - image.get_width()) // 2, top))
+            top = area.bottom + pad
+        if title is not None:
+            self._canvas.blit(title, (box.left + max(0, (box.width - title.get_width()) // 2), top))
+        pygame.draw.rect(self._canvas, theme.older, box, width=max(1, g.size // 24), border_radius=max(2, g.size // 8))
+        drawn.append(Drawn("picture", tuple(box), shown.url or (shown.picture.value if shown.picture else ""), theme.current))
 
     def _translation_sample(self, language: str) -> str:
         for paragraph in self.board.paragraphs:

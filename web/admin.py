@@ -237,7 +237,7 @@ class EditError(CaptionerError):
         self.status = status
 
 
-FORM_FIELDS = ("surface", "reading", "aliases", "note", "priority")
+FORM_FIELDS = ("surface", "reading", "aliases", "note", "priority", "picture")
 
 
 class DictionaryAdmin:
@@ -323,7 +323,7 @@ class DictionaryAdmin:
         for key, value in values.items():
             if not isinstance(key, str) or (key not in FORM_FIELDS and key != "translations"):
                 raise EditError(f"unknown field {key!r}")
-        for key in ("surface", "reading", "note"):
+        for key in ("surface", "reading", "note", "picture"):
             if isinstance(values.get(key), str) and len(values[key]) > 200:
                 raise EditError(f"{key} is too long (200 characters at most)")
             if values.get(key) not in (None, ""):
@@ -385,6 +385,7 @@ class DictionaryAdmin:
             "translations": dict(entry.translations),
             "note": entry.note,
             "priority": entry.priority,
+            "picture": entry.picture,
             "file": Path(file).name if file else "",
             "line": int(line) if line.isdigit() else 0,
         }

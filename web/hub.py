@@ -39,6 +39,8 @@ class ViewerLine:
     seq: int = 0
     ruby: list[tuple[int, int, str]] = field(default_factory=list)
     ruby_of: tuple = ()  # (text, readings) the furigana were computed for
+    marks: dict[str, Any] = field(default_factory=dict)  # a final's facts and picture (web.marks)
+    marks_of: str | None = None  # the text they were found in
 
     def message(self) -> dict[str, Any]:
         line = self.line
@@ -58,6 +60,7 @@ class ViewerLine:
                 "src": line.source,
                 "lang": line.language,
                 "corr": line.corrected,
+                **self.marks,
                 **line.extra,
             },
         }
@@ -81,6 +84,7 @@ class CaptionHub:
         self._lock = threading.Lock()  # guards _loop between threads
         self.dropped_viewers = 0
         self.listeners: list[Callable[[CaptionEvent], None]] = []  # called on the loop after each event
+        self.marker: Callable[[str], dict[str, Any]] | None = None  # a final's facts and picture (web.marks)
 
     # -- any thread ----------------------------------------------------------------------
 
@@ -217,6 +221,8 @@ class CaptionHub:
         if self.ruby and ruby_of != shown.ruby_of:
             shown.ruby = self.ruby(line.text, line.readings) if line.text else []
             shown.ruby_of = ruby_of
+        if self.marker is not None and line.final and line.text != shown.marks_of:
+            shown.marks, shown.marks_of = self.marker(line.text), line.text
         self._seq += 1
         shown.seq = self._seq
         return shown

@@ -39,6 +39,8 @@ class WebOptions:
     server_name: str = ""
     tls_cert: str = ""
     tls_key: str = ""
+    marks: bool = True  # amounts, dates, times, numbers and registered words bold and framed in finals
+    takeaway_minutes: float = 30.0  # the resident's phone page of a conversation lives this long; 0 = off
 
     def validate(self) -> None:
         try:
@@ -64,6 +66,8 @@ class WebOptions:
             raise ValueError("idle_minutes must be between 0 (never) and 1440")
         if self.server_name and not SERVER_NAME.fullmatch(self.server_name):
             raise ValueError(f"server_name must be a host name or IP address such as counter-pc.local, not {self.server_name!r}")
+        if not 0 <= self.takeaway_minutes <= 240:
+            raise ValueError("takeaway_minutes must be between 0 (no phone page) and 240")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("tls_cert and tls_key go together (both files, or neither); `captioner admin make-cert` writes both")
 

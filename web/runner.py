@@ -53,6 +53,7 @@ def start_web(
         ruby = furigana_ranges(shared_analyzer())
     hub = CaptionHub(options.history, ruby)
     hub.about = about
+    hub.marker = _marker(config, dictionary)
     words = None
     if config.dictionary.enabled:
         folder = config.dictionary.path()
@@ -124,6 +125,16 @@ def security_warnings(options: WebOptions) -> list[str]:
         warnings.append("web.admin_lan without HTTPS: the admin password crosses the network in clear text "
                         "(run `captioner admin make-cert`)")  # fmt: skip
     return warnings
+
+
+def _marker(config, dictionary):
+    """A final's facts (unless ``web.marks`` is off) and the picture of a registered word in it."""
+    from display.highlights import Highlights
+    from web.marks import marker
+
+    entries = (lambda: dictionary.entries) if dictionary is not None else (lambda: ())
+    folder = config.dictionary.path() if config.dictionary.enabled else None
+    return marker(Highlights(entries, folder, marks=config.web.marks))
 
 
 def _reloader(folder, stage):

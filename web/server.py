@@ -67,7 +67,10 @@ def create_app(
 
     from web.routes import admin as admin_routes
     from web.routes import clerk as clerk_routes
+    from web.routes import pictures as picture_routes
+    from web.routes import takeaway as takeaway_routes
     from web.routes import viewer as viewer_routes
+    from web.takeaway import Takeaway
     from web.rules import rules_json
 
     context = conversation or default_context(options, hub, publish, translator=replies, ids=ids)
@@ -85,13 +88,19 @@ def create_app(
         finally:
             hub.attach(None)
 
+    takeaway = Takeaway(hub, context.conversation, minutes=options.takeaway_minutes, marker=hub.marker)
+    takeaway.announce.append(takeaway_routes.announcer(hub, takeaway))
     routes = [
         *viewer_routes.routes(gate),
         *admin_routes.routes(gate),
         *clerk_routes.routes(gate),
+        *picture_routes.routes(gate),
+        *takeaway_routes.routes(gate, takeaway),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.conversation = context
+    app.state.takeaway = takeaway  # the caption window adds its QR code to ``takeaway.announce``
     app.router.redirect_slashes = False  # Starlette's slash redirects are absolute URLs built from Host
     app.add_middleware(Guard, hosts=HostCheck(options), admin_lan=options.admin_lan)
     return app
@@ -183,6 +192,7 @@ class WebServer:
         self.viewer_key = viewer_key(secret, options.viewer_pin) if options.viewer_pin else None
         self.port = options.port
         self._server = None
+        self.app = None  # the Starlette app, once started
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._error: BaseException | None = None
@@ -205,8 +215,9 @@ class WebServer:
             ) from e
         sock.listen(128)
         self.port = sock.getsockname()[1]
+        self.app = create_app(self.options, self.hub, **self.app_kwargs)
         config = uvicorn.Config(
-            create_app(self.options, self.hub, **self.app_kwargs),
+            self.app,
             log_level="warning", access_log=False, lifespan="on", http=LimitedH11, ws="websockets-sansio",
             timeout_graceful_shutdown=2, ws_ping_interval=20, ws_ping_timeout=20,
             ws_max_size=WS_MAX_MESSAGE, server_header=False,

@@ -177,6 +177,7 @@ def install_bundle(file: str | Path, config_path: str | None = None) -> list[str
     with tempfile.TemporaryDirectory(prefix="captioner-bundle-") as tmp, zipfile.ZipFile(file) as archive:
         archive.extractall(tmp, members=list(info["files"]))
         root = Path(tmp)
+        _check_pictures(root / "dictionary")  # before anything is installed
         new_config = root / "config.yaml"
         # the bundle's settings decide where dictionary and packages go (they are what will be used)
         settings = load_config(new_config if new_config.is_file() else (str(target_config) if target_config.is_file() else None))
@@ -206,6 +207,18 @@ def install_bundle(file: str | Path, config_path: str | None = None) -> list[str
                 names = ", ".join(info.get("models", [])) or "base"
                 done.append(f"WARNING: asr.model is the folder {model}, which does not exist here; set asr.model to {names}")
     return done
+
+
+def _check_pictures(dictionary: Path) -> None:
+    """A bundle's word pictures pass the admin page's upload checks (content, size, name)."""
+    from dictionary.pictures import FOLDER, PictureError, check_upload
+
+    pictures = dictionary / FOLDER
+    for path in sorted(pictures.iterdir()) if pictures.is_dir() else []:
+        try:
+            check_upload(path.name, path.read_bytes())
+        except PictureError as e:
+            raise CaptionerError(f"bundle: dictionary/{FOLDER}/{path.name}: {e}; nothing was installed") from None
 
 
 def _replace_folder(new: Path, folder: Path, stamp: str) -> str:

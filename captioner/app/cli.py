@@ -20,6 +20,7 @@ from captioner.app.bench.corpus.build import add_parser as add_corpus_parser
 from captioner.app.models import add_parser as add_models_parser
 from captioner.app.service import add_parser as add_service_parser
 from captioner.app.session import CaptionSession
+from captioner.app.takeaway import connect_window
 from captioner.convlog.cli import add_parser as add_log_parser
 from captioner.core.errors import CaptionerError
 from dictionary.cli import add_parser as add_dict_parser
@@ -195,6 +196,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         def run_pipeline(recognizer, source, sinks, on_start, status):  # in the window's engine thread
             with CaptionSession(config, recognizer, sinks, web=True, conversation_log=True, status=status) as session:
+                connect_window(session, sinks, config)
                 return session.run(source, on_start=on_start)
 
         try:

@@ -96,14 +96,20 @@ def value(run: str) -> str:
     return str(total + section + (current or 0))
 
 
+def is_number(text: str, start: int, end: int) -> bool:
+    """True when the numeral run ``text[start:end]`` is read as a number (not 一般, 十分, 三田 …)."""
+    run = text[start:end].replace(",", "")
+    if all(c.isdigit() and c.isascii() for c in run):
+        return True
+    if _lexical(text, start, end):
+        return False
+    kanji_only = not any(c.isascii() for c in run)
+    return not (kanji_only and len(run) == 1 and not (_counter_follows(text, end) or text[max(0, start - 1) : start] == "第"))
+
+
 def _convert_run(text: str, start: int, end: int) -> str:
     run = text[start:end]
-    if all(c.isdigit() and c.isascii() for c in run):
-        return run
-    if _lexical(text, start, end):
-        return run
-    kanji_only = not any(c.isascii() for c in run)
-    if kanji_only and len(run) == 1 and not (_counter_follows(text, end) or text[max(0, start - 1) : start] == "第"):
+    if all(c.isdigit() and c.isascii() for c in run) or not is_number(text, start, end):
         return run
     return value(run)
 

@@ -76,7 +76,7 @@
   function formValues() {
     const values = {
       surface: $("surface").value.trim(), reading: $("reading").value.trim(), aliases: $("aliases").value,
-      note: $("note").value.trim(), priority: $("priority").value, translations: {},
+      note: $("note").value.trim(), priority: $("priority").value, picture: $("picture").value.trim(), translations: {},
     };
     if ($("tr-en").value.trim()) values.translations.en = $("tr-en").value.trim();
     return values;
@@ -86,7 +86,7 @@
     $("editing").value = e.surface;
     $("surface").value = e.surface; $("reading").value = e.reading;
     $("tr-en").value = e.translations.en || ""; $("aliases").value = e.aliases.join(";");
-    $("note").value = e.note || ""; $("priority").value = e.priority || 0;
+    $("note").value = e.note || ""; $("priority").value = e.priority || 0; $("picture").value = e.picture || "";
     $("save").textContent = "変更を保存"; $("cancel-edit").hidden = false;
     $("surface").focus();
   }
@@ -202,6 +202,16 @@
         const problems = (err.data && err.data.problems) || [];
         $("import-problems").replaceChildren(...problems.map((p) => Object.assign(document.createElement("li"), { textContent: p })));
       }
+      e.target.value = "";
+    });
+    $("picture-file").addEventListener("change", async (e) => {
+      const file = e.target.files[0];
+      if (!file) return;
+      try {  // the name travels URL-encoded (a header holds Latin-1 only); the server checks the content
+        const r = await api("POST", "/admin/api/pictures", file, { "Content-Type": "application/octet-stream", "X-Filename": encodeURIComponent(file.name) });
+        $("picture").value = r.name;
+        message("form-message", `絵「${r.name}」を保存しました。登録するとこの単語で表示されます。`, true);
+      } catch (err) { message("form-message", err.message, false); }
       e.target.value = "";
     });
     setInterval(() => { if (!$("app").hidden) loadStatus(); }, 3000);

@@ -64,7 +64,7 @@
     item.u = u;
     const { li } = item;
     li.className = [u.src === "resident" ? "resident" : "clerk", u.final ? "final" : "partial", u.corr ? "corrected" : ""].join(" ");
-    li.querySelector(".text").textContent = u.text;
+    ClerkTakeaway.fill(li.querySelector(".text"), u.text, u.facts);
     const original = u.src === "resident" && u.lang !== "ja" ? (u.tr || {})[u.lang] : "";
     li.querySelector(".original").textContent = original && original !== u.text ? `原文（${LANGUAGE_NAMES[u.lang] || u.lang}）: ${original}` : "";
     const meta = li.querySelector(".meta");
@@ -73,6 +73,7 @@
     if (u.btn) badges.push(el("span", "badge button", BUTTON_NAMES[u.btn] || u.btn));
     if (u.corr) badges.push(el("span", "badge corrected", "訂正済み"));
     if (u.note) badges.push(el("span", "note", u.note));
+    if (u.final && u.text) badges.push(ClerkTakeaway.leaveOut(u.id));
     meta.replaceChildren(...badges);
     if (fresh && u.src === "resident") {
       li.classList.add("fresh");
@@ -228,7 +229,8 @@
     $("chime").addEventListener("change", () => localStorage.setItem("cc-clerk-chime", $("chime").checked ? "on" : "off"));
     $("end").addEventListener("click", async () => {
       try { await api("/admin/clerk/api/end", {}); message("会話を終了しました。タブレットにアンケートを表示しています。", true); }
-      catch (err) { message(err.message, false); }
+      catch (err) { message(err.message, false); return; }
+      ClerkTakeaway.issue(true);
     });
     showPhrases(info.phrases || []);
     $("show-qr").addEventListener("click", () => {
@@ -237,6 +239,7 @@
       if (!qr.hidden) qr.src = qr.dataset.src;
       $("show-qr").setAttribute("aria-expanded", String(!qr.hidden));
     });
+    ClerkTakeaway.bind(api, message);
     $("app").hidden = false;
     connect();
     refreshTablets();

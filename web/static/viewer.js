@@ -29,7 +29,7 @@
       }
       Object.assign(u, {
         end: Math.max(u.end, m.end), text: m.text, committed: m.committed, final: m.final,
-        tr: m.tr || {}, trf: new Set(m.trf || []), ruby: m.ruby || [], corr: !!m.corr,
+        tr: m.tr || {}, trf: new Set(m.trf || []), ruby: m.ruby || [], corr: !!m.corr, facts: m.facts || [],
       });
       if (u.final && !u.text && !hasTr) this.remove(u);
     }
@@ -72,7 +72,7 @@
     paragraphText(p, channel) {
       const newest = this.newest(channel);
       let chars = [], committed = 0, open = false, newestFrom = null;
-      const ruby = [], marks = [];
+      const ruby = [], marks = [], facts = [];
       let lastPiece = null;
       for (const u of p.utterances) {
         const [pieceText, pieceCommitted, final] = this.piece(u, channel);
@@ -90,13 +90,14 @@
         }
         const offset = chars.length + sep.length;
         if (channel === JA) for (const [s, e, r] of u.ruby) ruby.push([s + offset, e + offset, r]);
+        if (channel === JA) for (const [s, e] of u.facts || []) facts.push([s + offset, e + offset]);
         if (u.src !== "clerk" || u.corr) marks.push([offset, offset + piece.length, u.src !== "clerk" ? "resident" : "corrected"]);
         chars = chars.concat(Array.from(sep), piece);
         lastPiece = piece;
       }
       return {
         chars, committed: Math.min(committed, chars.length), newestFrom: newestFrom == null ? chars.length : newestFrom,
-        complete: !open, ruby, marks,
+        complete: !open, ruby, marks, facts,
       };
     }
   }
@@ -112,6 +113,12 @@
     if (i >= content.committed) return "partial";
     for (const [s, e, style] of content.marks || []) if (s <= i && i < e) return style;
     return i < content.newestFrom ? "older" : "current";
+  }
+
+  // a fact (amount, date, time, number, registered word) of a final: bold in a frame (web/marks.py)
+  function factAt(content, i) {
+    for (const [s, e] of content.facts || []) if (s <= i && i < e) return true;
+    return false;
   }
 
   // ------------------------------------------------------------- layout (layout.py BlockLayout)
@@ -155,7 +162,7 @@
       const style = styleAt(content, i);
       if (base) {
         const span = document.createElement("span");
-        span.className = "rb s-" + style;
+        span.className = "rb s-" + style + (factAt(content, i) ? " fact" : "");
         span.textContent = chars.slice(base[0], base[1]).join("");
         const rt = document.createElement("span");
         rt.className = "rt";
@@ -165,10 +172,11 @@
         i = base[1];
         continue;
       }
+      const fact = factAt(content, i);
       let j = i + 1;
-      while (j < b && styleAt(content, j) === style && !bases.some(([s]) => s === j)) j++;
+      while (j < b && styleAt(content, j) === style && factAt(content, j) === fact && !bases.some(([s]) => s === j)) j++;
       const span = document.createElement("span");
-      span.className = "s-" + style;
+      span.className = "s-" + style + (fact ? " fact" : "");
       span.textContent = chars.slice(i, j).join("");
       div.appendChild(span);
       i = j;
@@ -312,6 +320,43 @@
   try { settings = { ...defaults, ...JSON.parse(localStorage.getItem(STORE) || "{}") }; } catch (e) { /* keep defaults */ }
   const save = () => localStorage.setItem(STORE, JSON.stringify(settings));
 
+  // ----------------------------------------------------------- beside the captions: a picture or the QR
+  // One at a time, beside the captions (never over them: the caption area narrows while it shows).
+  const PICTURE_S = 12;
+  const Aside = {
+    shownFor: new Set(), timer: null, qr: false,
+    picture(pic, id) {
+      if (this.qr || (id !== null && this.shownFor.has(id))) return;
+      if (id !== null) this.shownFor.add(id);
+      const box = $("aside"), img = $("aside-img"), card = $("aside-card");
+      img.hidden = !pic.src; card.hidden = !pic.card;
+      if (pic.src) { img.src = pic.src; img.alt = pic.word; }
+      card.textContent = pic.card || "";
+      $("aside-word").textContent = pic.word;
+      $("aside-note").textContent = "";
+      box.className = "picture";
+      this.open();
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.close(), PICTURE_S * 1000);
+    },
+    takeaway(m) {
+      if (!m.qr) { if (this.qr) { this.qr = false; this.close(); } return; }
+      clearTimeout(this.timer);
+      this.qr = true;
+      const box = $("aside"), img = $("aside-img");
+      img.hidden = false; $("aside-card").hidden = true;
+      img.src = m.qr; img.alt = "QR";
+      $("aside-word").textContent = "この会話をスマートフォンへ";
+      const minutes = Math.round(m.expires_s / 60);
+      $("aside-note").textContent = `カメラで読み取ると、今の会話の記録を持ち帰れます（${minutes}分で消えます）。`
+        + ` Scan with your phone's camera to keep this conversation (erased in ${minutes} min).`;
+      box.className = "qr";
+      this.open();
+    },
+    open() { $("aside").hidden = false; document.body.classList.add("has-aside"); layoutKey = ""; render(); },
+    close() { $("aside").hidden = true; document.body.classList.remove("has-aside"); layoutKey = ""; render(); },
+  };
+
   // -------------------------------------------------------------------------- the viewer
   const board = new Board();
   const state = { epoch: "", lastSeq: 0, seqs: [], live: false, languages: [], pin: null, key: null, tablet: null, retry: 0, socket: null };
@@ -422,7 +467,12 @@
           if (!state.languages.includes(code)) { state.languages.push(code); applySettings(); }
         }
         board.apply(m.u);
+        if (m.u.final && m.u.pic && state.live) Aside.picture(m.u.pic, m.u.id);
         render();
+      } else if (m.t === "pic") {
+        Aside.picture(m.pic, null);
+      } else if (m.t === "takeaway") {
+        Aside.takeaway(m);
       } else if (m.t === "conv") {
         Conversation.message(m);
       } else if (m.t === "live") {
@@ -483,6 +533,6 @@
     connect();
   }
 
-  window.__viewer = { board, state, settings, render, Board, BlockLayout, Conversation };
+  window.__viewer = { board, state, settings, render, Board, BlockLayout, Conversation, Aside };
   start();
 })();

@@ -78,6 +78,7 @@ class Sentence:
     speed: float = 1.0
     tone: float = 0.0
     snr: float | None = None
+    slots: tuple[tuple[str, int, int], ...] = ()  # (slot name, start, end) in ``text``
 
 
 @dataclass
@@ -160,7 +161,7 @@ def plan(seed: int = DEFAULT_SEED, database: Path | None = None) -> Plan:
             if rendered.text in seen:
                 continue
             seen.add(rendered.text)
-            sentences[split].append(Sentence("", split, "counter", rendered.text, rendered.spoken, city=city_surface, domain=domain))
+            sentences[split].append(Sentence("", split, "counter", rendered.text, rendered.spoken, city=city_surface, domain=domain, slots=rendered.slots))
     registered = {split: [e["surface"] for e in result.dictionaries[split]] for split in sentences}
     distractors = list(DISTRACTOR_TEMPLATES)
     made = 0
@@ -175,7 +176,7 @@ def plan(seed: int = DEFAULT_SEED, database: Path | None = None) -> Plan:
         if rendered.text in seen or any(s in rendered.text for s in registered[split]):
             continue
         seen.add(rendered.text)
-        sentences[split].append(Sentence("", split, "distractor", rendered.text, rendered.spoken, domain="distractor"))
+        sentences[split].append(Sentence("", split, "distractor", rendered.text, rendered.spoken, domain="distractor", slots=rendered.slots))
         made += 1
     for split, items in sentences.items():
         rng.shuffle(items)
@@ -339,6 +340,11 @@ def add_parser(commands) -> None:
     build_parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="fixes the split, the sentences and the noise")
     build_parser.add_argument("--list", action="store_true", help="print the plan (subsets and sentences) and write nothing")
     build_parser.set_defaults(handler=cmd_build)
+    facts_parser = actions.add_parser("facts", help="precision/recall of the fact marking on the references; prints JSON")
+    facts_parser.add_argument("--corpus", metavar="DIR", default=str(DEFAULT_OUT), help=f"corpus folder (default {DEFAULT_OUT})")
+    facts_parser.add_argument("--split", choices=("heldout", "tune"), default="heldout", help="which sentences (default heldout)")
+    facts_parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the seed the corpus was built with")
+    facts_parser.set_defaults(handler=cmd_facts)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -350,6 +356,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 0
     manifest = build(Path(args.out).expanduser(), args.seed, args.limit, args.subsets)
     print(json.dumps(manifest, ensure_ascii=False, indent=1))
+    return 0
+
+
+def cmd_facts(args: argparse.Namespace) -> int:
+    from captioner.app.bench.corpus.facts import score
+
+    print(json.dumps(score(Path(args.corpus).expanduser(), args.split, args.seed), ensure_ascii=False, indent=1))
     return 0
 
 

@@ -202,6 +202,7 @@ class Rendered:
 
     text: str
     spoken: str
+    slots: tuple[tuple[str, int, int], ...] = ()  # (slot name, start, end) in ``text``
 
 
 def kanji_number(n: int) -> str:
@@ -309,6 +310,7 @@ def fill(template: str, rng: random.Random, names: dict[str, tuple[str, str]]) -
         "floor": writer.floor, "window": writer.window, "window2": writer.window,
         "weekday": lambda: rng.choice(WEEKDAYS),
     }  # fmt: skip
+    values: dict[str, str] = {}
     for name in sorted(set(_slots(template))):
         if name in names:
             surface, said = names[name]
@@ -318,9 +320,21 @@ def fill(template: str, rng: random.Random, names: dict[str, tuple[str, str]]) -
             surface = said = slots[name]()
         else:
             raise KeyError(f"template slot {{{name}}} has no value: {template}")
+        values[name] = surface
         text = text.replace("{" + name + "}", surface)
         spoken = spoken.replace("{" + name + "}", said)
-    return Rendered(text, spoken)
+    return Rendered(text, spoken, _spans(template, values))
+
+
+def _spans(template: str, values: dict[str, str]) -> tuple[tuple[str, int, int], ...]:
+    """Where each slot's value sits in the filled text."""
+    spans, shift = [], 0
+    for match in SLOT.finditer(template):
+        start = match.start() + shift
+        value = values[match[1]]
+        spans.append((match[1], start, start + len(value)))
+        shift += len(value) - len(match.group())
+    return tuple(spans)
 
 
 def fixed_text(template: str) -> str:
