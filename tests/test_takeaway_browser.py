@@ -18,7 +18,7 @@ from dictionary.analyzer import shared_analyzer
 from dictionary.store import load_folder
 from display.highlights import Highlights
 from tests.takeaway_support import dictionary_folder
-from tests.web_support import ARTIFACTS, TABLET, browser, event, wait_for_text, wait_js  # noqa: F401 (browser: a fixture)
+from tests.web_support import ARTIFACTS, TABLET, event, wait_for_text, wait_js
 from web.admin import DictionaryAdmin
 from web.gate import AdminContext
 from web.hub import CaptionHub, furigana_ranges
