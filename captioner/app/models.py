@@ -55,6 +55,7 @@ CHUNK = 1 << 20
 KNOWN_MODELS = {145217607: ("Whisper base (the bundled model)", BUNDLED_SHA256)}
 
 Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes total)
+KEPT_KEYS = ("adapted",)  # manifest keys an import carries over (what an adapted model learned)
 
 
 @dataclass(frozen=True)
@@ -100,13 +101,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_manifest(folder: Path, name: str, source: str, hashes: dict[str, str] | None = None) -> dict:
-    """Record size and SHA-256 of every model file in ``folder/manifest.json``."""
+def write_manifest(folder: Path, name: str, source: str, hashes: dict[str, str] | None = None, extra: dict | None = None) -> dict:
+    """Record size and SHA-256 of every model file in ``folder/manifest.json``.
+
+    ``extra``: more keys to record (``adapted``: the dictionary an adapted model learned)."""
     files = {}
     for file in model_files(folder):
         digest = (hashes or {}).get(file) or sha256_file(folder / file)
         files[file] = {"size": (folder / file).stat().st_size, "sha256": digest}
-    manifest = {"name": name, "source": source, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": files}
+    manifest = {"name": name, "source": source, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": files, **(extra or {})}
     partial = folder / (MANIFEST + ".partial")
     partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(partial, folder / MANIFEST)
@@ -252,7 +255,8 @@ def import_model(
         for extra in target_staging.iterdir():  # keep only the model files and the manifest
             if extra.name not in files and extra.name != MANIFEST:
                 shutil.rmtree(extra) if extra.is_dir() else extra.unlink()
-        write_manifest(target_staging, name, str((incoming_manifest or {}).get("source") or source), hashes)
+        kept = {key: incoming_manifest[key] for key in KEPT_KEYS if key in (incoming_manifest or {})}
+        write_manifest(target_staging, name, str((incoming_manifest or {}).get("source") or source), hashes, kept)
         _swap_into_place(target_staging, destination)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -394,7 +398,7 @@ def add_parser(commands, progress: Callable[[int, int], None] | None = None) -> 
 
     ``progress(done, total)`` shows the first run's model assembly.
     """
-    model = commands.add_parser("model", help="speech models: show (default), list, import, download, export")
+    model = commands.add_parser("model", help="speech models: show (default), list, import, download, export, adapt")
     model.add_argument("--config", metavar="PATH", help="configuration file (default: the user's, else the shipped defaults)")
     model.set_defaults(handler=cmd_show, progress=progress)
     actions = model.add_subparsers(dest="model_action", metavar="ACTION")
@@ -425,6 +429,10 @@ def add_parser(commands, progress: Callable[[int, int], None] | None = None) -> 
     export.add_argument("name", metavar="NAME")
     export.add_argument("file", metavar="FILE.zip")
     export.set_defaults(handler=cmd_export)
+
+    from captioner.app.adapt.cli import add_parser as add_adapt
+
+    add_adapt(actions)
 
 
 def _human(size: int) -> str:
