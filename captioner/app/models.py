@@ -245,7 +245,8 @@ def import_model(
             if problems:
                 raise ModelError(f"{source}: " + "; ".join(problems) + "; nothing was installed (copy it again)")
         size = (target_staging / "model.bin").stat().st_size
-        if size in KNOWN_MODELS and hashes["model.bin"] != KNOWN_MODELS[size][1]:
+        adapted = incoming_manifest is not None and "adapted" in incoming_manifest  # base's size, its own verified hash
+        if size in KNOWN_MODELS and hashes["model.bin"] != KNOWN_MODELS[size][1] and not adapted:
             raise ModelError(
                 f"{source}: model.bin has the size of {KNOWN_MODELS[size][0]} but not its SHA-256: "
                 "a damaged copy; nothing was installed (copy it again)"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 from pathlib import Path
 
@@ -46,8 +45,10 @@ def load_words(path: str | Path | None, config) -> tuple[list, str]:
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
-    if importlib.util.find_spec("torch") is None:
-        raise CaptionerError(INSTALL_HINT)
+    try:
+        import torch  # noqa: F401 (only to know it is there; the training imports it again)
+    except ImportError as e:
+        raise CaptionerError(INSTALL_HINT) from e
     for option, value in (("--epochs", args.epochs), ("--per-word", args.per_word)):
         if value < 1:
             raise CaptionerError(f"{option} must be at least 1")

@@ -24,7 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +74,9 @@ def adapt(
     torch.set_num_threads(options.threads or os.cpu_count() or 1)
     base = Path(resolve_model(source_model, False))
     base_bin = base / "model.bin"
-    key = hashlib.sha256(json.dumps([sorted((w.surface, w.reading) for w in words), asdict(options), base_bin.stat().st_size,
-                                     config.asr.initial_prompt, config.asr.pad_seconds]).encode()).hexdigest()[:16]  # fmt: skip
-    work = cache_dir() / "adapt" / f"{name}-{key}"
+    data = [sorted((w.surface, w.reading) for w in words), options.per_word, options.plain_share, options.seed,
+            source_model, base_bin.stat().st_size, config.asr.initial_prompt, config.asr.pad_seconds, config.asr.condition_on_previous]  # fmt: skip
+    work = cache_dir() / "adapt" / hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]  # the same data: the same encoder outputs
     (work / "features").mkdir(parents=True, exist_ok=True)
     examples = plan_examples(words, options.per_word, options.plain_share, options.seed)
     print(f"adapting {source_model} to {len(words)} registered words: {len(examples)} sentences, "
@@ -112,6 +112,7 @@ def adapt(
 def _bar(total: int, desc: str, initial: int = 0):
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread left running at exit
     return tqdm(total=total, initial=initial, desc=desc, unit="sent", file=sys.stderr, dynamic_ncols=True)
 
 
@@ -158,7 +159,8 @@ def train_decoder(base_bin: Path, features: list[Path], work: Path, options: Ada
         raise CaptionerError(f"unknown method {options.method!r}: full or lora")
     trainable = [p for p in decoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=options.lr, weight_decay=0.0)
-    checkpoint = work / f"checkpoint-{options.method}.pt"
+    settings = json.dumps([options.method, options.epochs, options.lr, options.rank, options.batch_size])
+    checkpoint = work / f"checkpoint-{hashlib.sha256(settings.encode()).hexdigest()[:12]}.pt"
     first_epoch = 0
     if checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=True)
@@ -180,7 +182,7 @@ def train_decoder(base_bin: Path, features: list[Path], work: Path, options: Ada
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(trainable, 1.0)
                 optimizer.step()
-                losses.append(float(loss))
+                losses.append(loss.item())
                 bar.set_postfix(loss=f"{np.mean(losses[-steps:]):.3f}")
                 bar.update(len(batch))
         log.info("epoch %d: mean loss %.3f", epoch + 1, float(np.mean(losses)))
