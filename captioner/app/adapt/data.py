@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -100,8 +100,7 @@ def plan_examples(words: Sequence[Word], per_word: int, plain_share: float, seed
         plain -= 1
     rng.shuffle(examples)
     return [  # the previous caption is the one before it, for half of them (as after a pause)
-        Example(**{**e.__dict__, "previous": examples[i - 1].text if i and rng.random() < 0.5 else ""})
-        for i, e in enumerate(examples)
+        replace(e, previous=examples[i - 1].text if i and rng.random() < 0.5 else "") for i, e in enumerate(examples)
     ]
 
 
@@ -120,8 +119,8 @@ def render(example: Example, synth, seed: int) -> np.ndarray:
     edge = np.zeros(int(EDGE_S * effects.RATE), np.float32)
     if example.snr is None:
         return np.concatenate([edge, x, edge])
-    x = np.concatenate([edge, effects.room(x, rng), edge])
-    return effects.add_noise(x, float(np.mean(x**2)) * len(x) / max(1, len(x) - 2 * len(edge)), example.snr, rng)
+    x = effects.room(x, rng)
+    return effects.add_noise(np.concatenate([edge, x, edge]), float(np.mean(x**2)), example.snr, rng)
 
 
 def batches(items: Sequence, size: int, rng: random.Random) -> Iterator[list]:

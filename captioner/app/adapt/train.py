@@ -61,15 +61,13 @@ def adapt(
     """Run the four steps; return the installed model folder and its manifest."""
     import torch
 
-    from captioner.app.models import MANIFEST, _check_name, check_loads, model_files, write_manifest, _free_destination, _swap_into_place
+    from captioner.app.models import MANIFEST, _check_name, _free_destination, _swap_into_place, check_loads, model_files, write_manifest
     from captioner.engine.model_store import imported_models_root, resolve_model
 
     _check_name(name)
     if not words:
         raise CaptionerError("the dictionary has no registered words: nothing to adapt to (captioner dict add ...)")
-    destination = imported_models_root() / name
-    if destination.exists() and not force:
-        _free_destination(imported_models_root(), name, force)
+    destination = _free_destination(imported_models_root(), name, force)  # fails early when taken
     started = time.monotonic()
     torch.set_num_threads(options.threads or os.cpu_count() or 1)
     base = Path(resolve_model(source_model, False))
