@@ -141,3 +141,18 @@ def test_without_pytorch_the_command_says_how_to_install_it(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode != 0
     assert "pip install 'counter-captions[adapt]'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_second_run_reuses_the_stored_encoder_outputs(adapted):
+    """Another method on the same words resumes from the work folder: no speech is made again."""
+    _, env = adapted
+    result = _captioner(env, "model", "adapt", "--name", "tiny-lora", "--method", "lora", "--per-word", "1", "--epochs", "1", "--plain-share", "0.34")
+    assert result.returncode == 0, result.stderr
+    assert "speech + encoder" not in result.stderr and "training epoch 1/1" in result.stderr
+    assert read_adapted(Path(json.loads(result.stdout.splitlines()[0])["path"]))["method"] == "lora"
+
+
+def test_a_taken_name_is_refused_before_any_work(adapted):
+    _, env = adapted
+    result = _captioner(env, "model", "adapt", "--name", "tiny-adapted")
+    assert result.returncode != 0 and "already installed" in result.stderr and "--force" in result.stderr

@@ -66,10 +66,33 @@ def split_figures(set_dir: Path, bench: dict) -> dict:
     return out
 
 
+def decode_set(set_dir: Path, model: str, limit: int | None = None) -> dict:
+    """A bench-shaped ``transcript`` from decoding each utterance file once, as the pipeline's
+    final decode does (no streaming, no correction): a quick figure for choosing settings."""
+    from dataclasses import replace
+
+    from faster_whisper import decode_audio
+
+    from captioner.app.config import Config
+    from captioner.engine.whisper import WhisperRecognizer
+
+    recognizer = WhisperRecognizer(replace(Config().asr, model=model, device="cpu", compute_type="int8"))
+    transcript = []
+    for ref in load_references(set_dir)[:limit]:
+        hypothesis = recognizer.transcribe(decode_audio(str(set_dir / f"{ref.id}.wav")))
+        transcript.append({"id": ref.id, "ref": ref.text, "hyp": hypothesis.text})
+    return {"transcript": transcript}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
+    if len(args) >= 3 and args[0] == "--decode":  # --decode MODEL SET_DIR [LIMIT]
+        limit = int(args[3]) if len(args) > 3 else None
+        print(json.dumps(split_figures(Path(args[2]), decode_set(Path(args[2]), args[1], limit)), ensure_ascii=False, indent=1))
+        return 0
     if len(args) < 2:
-        print("usage: python -m captioner.app.adapt.report SET_DIR BENCH.json [BENCH.json ...]", file=sys.stderr)
+        print("usage: python -m captioner.app.adapt.report SET_DIR BENCH.json [BENCH.json ...]\n"
+              "       python -m captioner.app.adapt.report --decode MODEL SET_DIR [LIMIT]", file=sys.stderr)  # fmt: skip
         return 2
     set_dir = Path(args[0])
     result = {}
