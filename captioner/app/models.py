@@ -67,6 +67,7 @@ class ModelInfo:
     size: int
     status: str  # "verified", "sizes match", "bundled (SHA-256 verified)", "not assembled yet", or a problem
     source: str = ""
+    note: str = ""  # an adapted model: what it learned
 
     @property
     def ok(self) -> bool:
@@ -307,8 +308,16 @@ def installed_models(full: bool = False) -> list[ModelInfo]:
             except ModelError as e:
                 problems, manifest = [str(e)], {}
             status = "; ".join(problems) if problems else "verified" if full else "sizes match"
-            models.append(ModelInfo(folder.name, folder, _size(folder), status, str(manifest.get("source", ""))))
+            models.append(ModelInfo(folder.name, folder, _size(folder), status, str(manifest.get("source", "")), _adapted_note(manifest)))
     return models
+
+
+def _adapted_note(manifest: dict) -> str:
+    record = manifest.get("adapted")
+    if not isinstance(record, dict) or not isinstance(record.get("dictionary"), dict):
+        return ""
+    words = len(record["dictionary"].get("words", []))
+    return f"adapted from {record.get('from')} to {words} registered words ({record.get('method')}, {str(record.get('trained', ''))[:10]})"
 
 
 def model_folder(name: str) -> Path:
@@ -457,13 +466,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     models = installed_models(full=args.verify)
     if args.json:
         rows = [{"name": m.name, "path": str(m.path), "bytes": m.size, "status": m.status, "ok": m.ok,
-                 "source": m.source, "configured": m.name == configured} for m in models]  # fmt: skip
+                 "source": m.source, "note": m.note, "configured": m.name == configured} for m in models]  # fmt: skip
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0 if all(m.ok for m in models) else 1
     print(f"Models ({imported_models_root()}):")
     for m in models:
         mark = "*" if m.name == configured else " "
         print(f" {mark} {m.name:<24} {_human(m.size):>9}  {m.status}  {m.path}")
+        if m.note:
+            print(f"   {'':<24} {'':>9}  {m.note}")
     if not models:
         print("  none")
     if configured not in {m.name for m in models}:
