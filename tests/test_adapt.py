@@ -146,8 +146,10 @@ def test_without_pytorch_the_command_says_how_to_install_it(tmp_path):
 
 def test_a_second_run_reuses_the_stored_encoder_outputs(adapted):
     """Another method on the same words resumes from the work folder: no speech is made again."""
-    _, env = adapted
-    result = _captioner(env, "model", "adapt", "--name", "tiny-lora", "--method", "lora", "--per-word", "1", "--epochs", "1", "--plain-share", "0.34")
+    folder, env = adapted
+    words = folder.parents[3] / "dictionary" / "words.yaml"  # the same words, whatever other tests added to the folder
+    result = _captioner(env, "model", "adapt", "--name", "tiny-lora", "--method", "lora", "--dictionary", str(words),
+                        "--per-word", "1", "--epochs", "1", "--plain-share", "0.34")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "speech + encoder" not in result.stderr and "training epoch 1/1" in result.stderr
     assert read_adapted(Path(json.loads(result.stdout.splitlines()[0])["path"]))["method"] == "lora"
