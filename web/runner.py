@@ -24,6 +24,7 @@ def start_web(
     config, *, recognizer=None, microphone: Callable[[], str | None] | None = None, dictionary=None,
     stream: TextIO | None = None, publish: Callable[[CaptionEvent], None] | None = None,
     replies: ReplyTranslator | None = None, ids: UtteranceIds | None = None, about: str = "",
+    model_note: Callable[[], str | None] | None = None,
 ):  # fmt: skip
     """Start the server for ``config.web`` (None when it is off); print its URL and QR code.
 
@@ -37,6 +38,8 @@ def start_web(
 
     ``dictionary`` (the running DictionaryStage) gets the admin page's edits at once; the
     folder watcher would also pick them up within ``dictionary.reload_seconds``.
+    ``model_note()`` warns about the speech model on the admin page (an adapted model older
+    than the dictionary).
     """
     options: WebOptions = config.web
     if not options.enabled:
@@ -78,6 +81,7 @@ def start_web(
             "dictionary_words": len(dictionary.entries) if dictionary is not None else None,
             "translation": list(config.translate.languages),
             "uptime_s": round(time.time() - started),
+            "model_note": model_note() if model_note is not None else None,
         }
 
     server = WebServer(

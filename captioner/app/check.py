@@ -173,7 +173,21 @@ def check_model(config) -> Item:
     detail = f"{config.asr.model} ({verified}), {device}, loaded and decoded in {time.perf_counter() - started:.1f} s ({path})"
     if info.get("cuda_fallback"):
         return Item("model", WARN, f"{detail}; CUDA failed, CPU used: {info['cuda_fallback']}")
+    if stale := adapted_staleness(config, path):
+        return Item("model", WARN, f"{detail}; this adapted model is {stale}: run `captioner model adapt --name {config.asr.model} --force`")
     return Item("model", OK, detail)
+
+
+def adapted_staleness(config, path: Path) -> str | None:
+    """For a model made by ``captioner model adapt``: what changed in the dictionary since."""
+    from captioner.app.adapt.stale import read_adapted, staleness
+
+    record = read_adapted(path)
+    if record is None or not config.dictionary.enabled:
+        return None
+    from dictionary.store import load_folder
+
+    return staleness(record, load_folder(config.dictionary.path()).entries)
 
 
 def check_microphone(config, seconds: float) -> Item:

@@ -60,6 +60,7 @@ CHUNK = 1 << 20
 KNOWN_MODELS = {145217607: ("Whisper base (the bundled model)", BUNDLED_SHA256)}
 
 Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes total)
+KEPT_KEYS = ("adapted",)  # manifest keys an import carries over (what an adapted model learned)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class ModelInfo:
     backend: str = "whisper"
     licence: str = ""
     attribution: str = ""
+    note: str = ""  # an adapted model: what it learned
 
     @property
     def ok(self) -> bool:
@@ -140,17 +142,19 @@ def model_files(folder: Path) -> list[str]:
 
 
 def write_manifest(
-    folder: Path, name: str, source: str, hashes: dict[str, str] | None = None, licence: tuple[str, str] = ("", "")
+    folder: Path, name: str, source: str, hashes: dict[str, str] | None = None, licence: tuple[str, str] = ("", ""),
+    extra: dict | None = None,
 ) -> dict:
     """Record size and SHA-256 of every model file in ``folder/manifest.json`` (with the
-    backend and ``licence`` = (licence, attribution) where known)."""
+    backend and ``licence`` = (licence, attribution) where known); ``extra``: more keys to
+    record (``adapted``: the dictionary an adapted model learned)."""
     files = {}
     for file in model_files(folder):
         digest = (hashes or {}).get(file) or sha256_file(folder / file)
         files[file] = {"size": (folder / file).stat().st_size, "sha256": digest}
     manifest = {
         "name": name, "source": source, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "backend": backend_of(folder), "licence": licence[0], "attribution": licence[1], "files": files,
+        "backend": backend_of(folder), "licence": licence[0], "attribution": licence[1], "files": files, **(extra or {}),
     }  # fmt: skip
     atomic_write(folder / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     return manifest
@@ -290,7 +294,8 @@ def import_model(
             if problems:
                 raise ModelError(f"{source}: " + "; ".join(problems) + "; nothing was installed (copy it again)")
         size = (target_staging / "model.bin").stat().st_size if "model.bin" in files else 0
-        if size in KNOWN_MODELS and hashes["model.bin"] != KNOWN_MODELS[size][1]:
+        adapted = incoming_manifest is not None and "adapted" in incoming_manifest  # base's size, its own verified hash
+        if size in KNOWN_MODELS and hashes["model.bin"] != KNOWN_MODELS[size][1] and not adapted:
             raise ModelError(
                 f"{source}: model.bin has the size of {KNOWN_MODELS[size][0]} but not its SHA-256: "
                 "a damaged copy; nothing was installed (copy it again)"
@@ -301,7 +306,8 @@ def import_model(
             if extra.name not in files and extra.name != MANIFEST:
                 shutil.rmtree(extra) if extra.is_dir() else extra.unlink()
         licence = _licence(incoming_manifest or {}, name)
-        write_manifest(target_staging, name, str((incoming_manifest or {}).get("source") or source), hashes, licence)
+        kept = {key: incoming_manifest[key] for key in KEPT_KEYS if key in (incoming_manifest or {})}
+        write_manifest(target_staging, name, str((incoming_manifest or {}).get("source") or source), hashes, licence, kept)
         _swap_into_place(target_staging, destination)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -382,8 +388,17 @@ def installed_models(full: bool = False) -> list[ModelInfo]:
             models.append(ModelInfo(
                 folder.name, folder, _size(folder), status, str(manifest.get("source", "")),
                 str(manifest.get("backend") or backend_of(folder)), str(manifest.get("licence", "")), str(manifest.get("attribution", "")),
+                _adapted_note(manifest),
             ))  # fmt: skip
     return models
+
+
+def _adapted_note(manifest: dict) -> str:
+    record = manifest.get("adapted")
+    if not isinstance(record, dict) or not isinstance(record.get("dictionary"), dict):
+        return ""
+    words = len(record["dictionary"].get("words", []))
+    return f"adapted from {record.get('from')} to {words} registered words ({record.get('method')}, {str(record.get('trained', ''))[:10]})"
 
 
 def model_folder(name: str) -> Path:
@@ -521,7 +536,7 @@ def add_parser(commands, progress: Callable[[int, int], None] | None = None) -> 
 
     ``progress(done, total)`` shows the first run's model assembly.
     """
-    model = commands.add_parser("model", help="speech models: show (default), list, import, download, compare, export")
+    model = commands.add_parser("model", help="speech models: show (default), list, import, download, compare, export, adapt")
     model.add_argument("--config", metavar="PATH", help="configuration file (default: the user's, else the shipped defaults)")
     model.set_defaults(handler=cmd_show, progress=progress)
     actions = model.add_subparsers(dest="model_action", metavar="ACTION")
@@ -557,6 +572,10 @@ def add_parser(commands, progress: Callable[[int, int], None] | None = None) -> 
     export.add_argument("file", metavar="FILE.zip")
     export.set_defaults(handler=cmd_export)
 
+    from captioner.app.adapt.cli import add_parser as add_adapt
+
+    add_adapt(actions)
+
 
 def _human(size: int) -> str:
     return f"{size / 2**30:.2f} GB" if size >= 2**30 else f"{size / 2**20:.0f} MB"
@@ -579,7 +598,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     models = installed_models(full=args.verify)
     if args.json:
         rows = [{"name": m.name, "backend": m.backend, "path": str(m.path), "bytes": m.size, "status": m.status, "ok": m.ok,
-                 "source": m.source, "licence": m.licence, "attribution": m.attribution,
+                 "source": m.source, "licence": m.licence, "attribution": m.attribution, "note": m.note,
                  "configured": m.name == configured} for m in models]  # fmt: skip
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0 if all(m.ok for m in models) else 1
@@ -589,6 +608,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f" {mark} {m.name:<24} {m.backend:<8} {_human(m.size):>9}  {m.licence or 'licence unknown':<10}  {m.status}  {m.path}")
         if m.attribution:
             print(f"   {'':<24} {m.attribution}")
+        if m.note:
+            print(f"   {'':<24} {m.note}")
     if not models:
         print("  none")
     if configured not in {m.name for m in models}:

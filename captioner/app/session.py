@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from captioner.app.config import Config
@@ -171,11 +172,22 @@ class CaptionSession:
         server = start_web(
             self.config, recognizer=self.recognizer, microphone=self._source_name, dictionary=self.dictionary,
             publish=publish, replies=self.translation.replies if self.translation is not None else None, ids=self.ids,
-            about=model_about(self.recognizer.describe()) if self.recognizer is not None else "",
+            about=model_about(self.recognizer.describe()) if self.recognizer is not None else "", model_note=self._model_note(),
         )  # fmt: skip
         if server is not None:
             self._stack.callback(server.stop)
         return server
+
+    def _model_note(self) -> Callable[[], str | None] | None:
+        """For an adapted model: says when the dictionary changed after it was trained."""
+        from captioner.app.adapt.stale import read_adapted, staleness
+
+        path = (self.recognizer.describe() if self.recognizer is not None else {}).get("model_path")
+        record = read_adapted(Path(str(path))) if path else None
+        if record is None or self.dictionary is None:
+            return None
+        dictionary = self.dictionary
+        return lambda: staleness(record, dictionary.entries)
 
     def _timed(self, transform: Transform) -> Transform:
         def timed(event: CaptionEvent) -> CaptionEvent:

@@ -150,12 +150,8 @@ class WhisperRecognizer:
         the model only continues it.
         """
         started = time.perf_counter()
-        pad = int(self.options.pad_seconds * SAMPLE_RATE)
-        audio = audio[: MAX_FRAMES * HOP - pad]
-        encoded = self._encode(audio, pad)
-
-        prompt, forced = self._prompt(hotwords, previous_text, prefix)
-        duration = len(audio) / SAMPLE_RATE
+        encoded, duration = self.encode_utterance(audio)
+        prompt, forced = self.prompt(hotwords, previous_text, prefix)
         max_new = int(min(220 - len(prompt), 8 + duration * MAX_TOKENS_PER_SECOND))
         result = self.model.model.generate(
             encoded,
@@ -182,7 +178,15 @@ class WhisperRecognizer:
             seconds=time.perf_counter() - started,
         )
 
-    def _prompt(self, hotwords: str, previous_text: str, prefix: str) -> tuple[list[int], list[int]]:
+    def encode_utterance(self, audio: np.ndarray):
+        """The encoder output (a CTranslate2 StorageView) for an utterance as :meth:`transcribe`
+        sees it (cut to fit 30 s with the padding, ``pad_seconds`` of silence after it), and the
+        seconds of audio kept. Decoder adaptation (captioner/app/adapt) trains on exactly this."""
+        pad = int(self.options.pad_seconds * SAMPLE_RATE)
+        audio = audio[: MAX_FRAMES * HOP - pad]
+        return self._encode(audio, pad), len(audio) / SAMPLE_RATE
+
+    def prompt(self, hotwords: str, previous_text: str, prefix: str) -> tuple[list[int], list[int]]:
         """The decoder prompt (context, start of transcript, forced prefix) and the prefix's tokens."""
         tok = self.tokenizer
         context = tok.encode(f"{self.options.initial_prompt}{hotwords}")[:CONTEXT_TOKENS - PREVIOUS_TOKENS]

@@ -61,6 +61,7 @@
       const recent = s.latency.map((l) => l.after_speech_s.toFixed(2)).slice(-5).join(" / ");
       const items = [
         ["モデル", s.model || "—"], ["デバイス", [s.device, s.compute_type].filter(Boolean).join(" / ") || "—"],
+        ...(s.model_note ? [["モデルの注意", s.model_note]] : []),
         ["マイク", s.microphone || "—"],
         ["字幕の遅れ（話し終わりから）", latest == null ? "まだ字幕がありません" : `${latest.toFixed(2)} 秒（直近: ${recent}）`],
         ["辞書の語数", s.dictionary_words == null ? "—" : String(s.dictionary_words)],
