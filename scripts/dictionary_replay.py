@@ -40,7 +40,7 @@ from captioner.core.events import CaptionEvent
 def record(set_dirs: list[Path], out: Path) -> None:
     from captioner.app.bench import load_dictionary, replay
     from captioner.app.config import load_config
-    from captioner.engine.recognizer import create_recognizer
+    from captioner.engine.backends import create_recognizer
 
     config = load_config()
     config.web.enabled = False

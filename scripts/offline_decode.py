@@ -10,7 +10,8 @@ from captioner.app.sinks import FinalsCollector
 from captioner.app.session import CaptionSession
 from captioner.core.evalset import load_references
 from captioner.engine.audio import FileSource
-from captioner.engine.recognizer import AsrOptions, create_recognizer
+from captioner.engine.backends import create_recognizer
+from captioner.engine.recognizer import AsrOptions
 
 out_dir = Path(sys.argv[1]); out_dir.mkdir(parents=True, exist_ok=True)
 recognizer = create_recognizer(AsrOptions())

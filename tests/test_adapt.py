@@ -78,7 +78,8 @@ def adapted(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 
 def test_adapted_model_loads_and_decodes_in_ctranslate2(adapted, base_bin):
-    from captioner.engine.recognizer import AsrOptions, create_recognizer
+    from captioner.engine.backends import create_recognizer
+    from captioner.engine.recognizer import AsrOptions
 
     folder, _ = adapted
     recognizer = create_recognizer(AsrOptions(model=str(folder)))

@@ -3,7 +3,7 @@
 Each registered word is put, by its registered reading, into the name slots of counter
 templates (``{town}``, ``{town2}``, ``{city}``) and said by kokoro voices at several speeds,
 in a small room with counter noise at several SNRs (the corpus builder's synthesizer and
-effects, :mod:`captioner.app.corpus`). Distractor sentences (no registered word) are mixed in
+effects, :mod:`captioner.app.bench.corpus`). Distractor sentences (no registered word) are mixed in
 so that ordinary words stay ordinary.
 
 What the evaluation keeps out of training: half of the counter templates
@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from captioner.app.corpus import effects
-from captioner.app.corpus.build import KOKORO_VOICES, SPEEDS, Sentence, _katakana
-from captioner.app.corpus.templates import COUNTER_TEMPLATES, DISTRACTOR_TEMPLATES, fill
+from captioner.app.bench.corpus import effects
+from captioner.app.bench.corpus.build import KOKORO_VOICES, SPEEDS, Sentence, _katakana
+from captioner.app.bench.corpus.templates import COUNTER_TEMPLATES, DISTRACTOR_TEMPLATES, fill
 
 HELDOUT_VOICE = "jf_alpha"
 TRAIN_VOICES = tuple(v for v in KOKORO_VOICES if v != HELDOUT_VOICE)

@@ -118,7 +118,7 @@ def encode_examples(config, source_model: str, examples: list[Example], work: Pa
     """Synthesize each sentence and store its encoder output and tokens (skips stored ones)."""
     from dataclasses import replace
 
-    from captioner.app.corpus.build import Synthesizer
+    from captioner.app.bench.corpus.build import Synthesizer
     from captioner.engine.whisper import WhisperRecognizer
 
     paths = [work / "features" / f"{e.id}.npz" for e in examples]

@@ -1,6 +1,6 @@
 """Figures of ``captioner bench`` outputs split the way adaptation must be judged.
 
-``python -m captioner.app.adapt.report SET_DIR BENCH.json [BENCH.json ...]`` reads each
+``python -m captioner.app.bench.adapt_report SET_DIR BENCH.json [BENCH.json ...]`` reads each
 bench JSON (its ``transcript``) and the set's references and dictionary, and prints, per
 bench file, the figures of groups the adapted model never trained on: counter sentences of
 held-out templates (:func:`captioner.app.adapt.data.template_split`), held-out voices (Open
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from captioner.app.adapt.data import HELDOUT_VOICE, template_split
-from captioner.app.corpus.templates import COUNTER_TEMPLATES, SLOT
+from captioner.app.bench.corpus.templates import COUNTER_TEMPLATES, SLOT
 from captioner.core import metrics
 from captioner.core.evalset import load_references
 
@@ -40,7 +40,7 @@ def figures(pairs: list[tuple[str, str]], surfaces: list[str]) -> dict:
 
 
 def split_figures(set_dir: Path, bench: dict) -> dict:
-    from captioner.app.bench import load_dictionary
+    from captioner.app.bench.replay import load_dictionary
 
     refs = {r.id: r for r in load_references(set_dir)}
     surfaces = [e.surface for e in load_dictionary(set_dir) or []]
@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(split_figures(Path(args[2]), decode_set(Path(args[2]), args[1], limit)), ensure_ascii=False, indent=1))
         return 0
     if len(args) < 2:
-        print("usage: python -m captioner.app.adapt.report SET_DIR BENCH.json [BENCH.json ...]\n"
-              "       python -m captioner.app.adapt.report --decode MODEL SET_DIR [LIMIT]", file=sys.stderr)  # fmt: skip
+        print("usage: python -m captioner.app.bench.adapt_report SET_DIR BENCH.json [BENCH.json ...]\n"
+              "       python -m captioner.app.bench.adapt_report --decode MODEL SET_DIR [LIMIT]", file=sys.stderr)  # fmt: skip
         return 2
     set_dir = Path(args[0])
     result = {}
