@@ -1,10 +1,9 @@
-"""``captioner admin set-password``, ``captioner admin make-cert`` and ``captioner bench-web``."""
+"""``captioner admin set-password`` and ``captioner admin make-cert``."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ from captioner.core.paths import config_file, data_dir
 
 
 def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
-    """Register ``admin`` and ``bench-web``; ``load_config(path)`` reads the configuration."""
+    """Register ``admin``; ``load_config(path)`` reads the configuration."""
     admin = commands.add_parser("admin", help="the browser admin page (dictionary editing)")
     admin.set_defaults(load_config=load_config)
     sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
@@ -30,18 +29,6 @@ def add_parser(commands: Any, load_config: Callable[[str | None], Any]) -> None:
     cert.add_argument("--dir", metavar="FOLDER", help="where to write web-cert.pem and web-key.pem (default: the data folder)")
     cert.add_argument("--days", type=int, default=825, help="validity in days (default 825)")
     cert.set_defaults(handler=cmd_make_cert)
-
-    bench = commands.add_parser("bench-web", help="benchmark the browser viewer on loopback; prints JSON")
-    bench.add_argument("--viewers", type=int, default=20, help="simultaneous viewers (default 20)")
-    bench.add_argument("--events", type=int, default=200, help="caption events pushed per run (default 200)")
-    bench.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
-    bench.add_argument("--cycles", type=int, default=1000, help="connect/disconnect cycles for the memory check")
-    bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
-    bench.add_argument("--conversation", action="store_true",
-                       help="measure a resident's reply → the clerk's screen instead (--viewers tablets connected)")
-    bench.add_argument("--replies", type=int, default=100, help="--conversation: replies posted (default 100)")
-    bench.add_argument("--browser", action="store_true", help="--conversation: also time the clerk page in headless Chromium")
-    bench.set_defaults(handler=cmd_bench_web)
 
 
 def cmd_set_password(args: argparse.Namespace) -> int:
@@ -81,24 +68,4 @@ def cmd_make_cert(args: argparse.Namespace) -> int:
     print(f"SHA-256 fingerprint: {fingerprint(cert)}")
     print(f"web.tls_cert and web.tls_key set in {path}; restart `captioner run`. Browsers warn once about a")
     print("self-signed certificate: compare the fingerprint above with the one the browser shows, then accept it.")
-    return 0
-
-
-def cmd_bench_web(args: argparse.Namespace) -> int:
-    from web.bench import run_bench
-
-    if not 1 <= args.viewers <= 200 or not 1 <= args.events <= 100_000 or not 0 <= args.cycles <= 100_000:
-        raise CaptionerError("viewers 1-200, events 1-100000, cycles 0-100000")
-    if args.conversation:
-        from web.conversation_bench import run_conversation_bench
-
-        if not 1 <= args.replies <= 10_000 or not 0.1 <= args.rate <= 100:
-            raise CaptionerError("replies 1-10000, rate 0.1-100 per second")
-        result = run_conversation_bench(viewers=args.viewers, replies=args.replies, rate=args.rate, browser=args.browser)
-    else:
-        result = run_bench(viewers=args.viewers, events=args.events, rate=args.rate, cycles=args.cycles)
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
-    print(text)
     return 0

@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     translate_actions = add_translate_parser(commands, load_config)
     for add_stage_parser in (add_web_parser, add_log_parser):
         add_stage_parser(commands, load_config)
-    add_stage_bench_parsers(dict_actions, translate_actions)  # their measuring ones live with the other tools
+    add_stage_bench_parsers(commands, dict_actions, translate_actions)  # their measuring ones live with the other tools
     for add_app_parser in (add_check_parser, add_bundle_parser, add_service_parser, add_corpus_parser):
         add_app_parser(commands)
     return parser

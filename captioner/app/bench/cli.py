@@ -1,5 +1,6 @@
 """The stages' measuring commands, added under their stage's command: ``captioner dict bench``,
-``captioner dict ablate`` and ``captioner translate bench`` (each prints JSON)."""
+``captioner dict ablate`` and ``captioner translate bench``; and ``captioner bench-web`` (each
+prints JSON)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,20 @@ from typing import Any
 from captioner.core.errors import CaptionerError
 
 
-def add_stage_bench_parsers(dict_actions: Any, translate_actions: Any) -> None:
+def add_stage_bench_parsers(commands: Any, dict_actions: Any, translate_actions: Any) -> None:
     """Register the measuring actions; the stage's own parser sets ``load_config``."""
+    bench = commands.add_parser("bench-web", help="benchmark the browser viewer on loopback; prints JSON")
+    bench.add_argument("--viewers", type=int, default=20, help="simultaneous viewers (default 20)")
+    bench.add_argument("--events", type=int, default=200, help="caption events pushed per run (default 200)")
+    bench.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
+    bench.add_argument("--cycles", type=int, default=1000, help="connect/disconnect cycles for the memory check")
+    bench.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
+    bench.add_argument("--conversation", action="store_true",
+                       help="measure a resident's reply → the clerk's screen instead (--viewers tablets connected)")
+    bench.add_argument("--replies", type=int, default=100, help="--conversation: replies posted (default 100)")
+    bench.add_argument("--browser", action="store_true", help="--conversation: also time the clerk page in headless Chromium")
+    bench.set_defaults(handler=cmd_bench_web)
+
     bench = dict_actions.add_parser("bench", help="benchmark (JSON): load, build and correction time of a large dictionary")
     _config_option(bench)
     bench.add_argument("set_dir", metavar="SET_DIR", type=Path, help="an evaluation set (its dictionary.yaml and reference sentences)")
@@ -74,5 +87,25 @@ def _print(result: dict, output: str | None = None) -> int:
     text = json.dumps(result, ensure_ascii=False, indent=2)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+def cmd_bench_web(args: argparse.Namespace) -> int:
+    from captioner.app.bench.web_bench import run_bench
+
+    if not 1 <= args.viewers <= 200 or not 1 <= args.events <= 100_000 or not 0 <= args.cycles <= 100_000:
+        raise CaptionerError("viewers 1-200, events 1-100000, cycles 0-100000")
+    if args.conversation:
+        from captioner.app.bench.conversation_bench import run_conversation_bench
+
+        if not 1 <= args.replies <= 10_000 or not 0.1 <= args.rate <= 100:
+            raise CaptionerError("replies 1-10000, rate 0.1-100 per second")
+        result = run_conversation_bench(viewers=args.viewers, replies=args.replies, rate=args.rate, browser=args.browser)
+    else:
+        result = run_bench(viewers=args.viewers, events=args.events, rate=args.rate, cycles=args.cycles)
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0

@@ -1,6 +1,6 @@
 """``captioner bench-web``: what browser viewers cost the captioner, on loopback only.
 
-The server runs in a child process (``python -m web.bench serve``) exactly as in
+The server runs in a child process (``python -m captioner.app.bench.web_bench serve``) exactly as in
 ``captioner run``: a feeder thread stands in for the pipeline and calls ``hub.sink`` at a
 fixed rate, each caption carrying the time it was emitted. WebSocket clients in this process
 measure the delivery latency (emission → received by the viewer) with 1 and with N viewers,
@@ -71,7 +71,7 @@ def serve() -> None:
 class _Child:
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "web.bench", "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "captioner.app.bench.web_bench", "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         self.port = int(self.process.stdout.readline())
 
