@@ -38,7 +38,7 @@ from captioner.core.events import CaptionEvent
 
 
 def record(set_dirs: list[Path], out: Path) -> None:
-    from captioner.app.bench import load_dictionary, replay
+    from captioner.app.bench.replay import load_dictionary, replay
     from captioner.app.config import load_config
     from captioner.engine.backends import create_recognizer
 
@@ -125,7 +125,10 @@ def apply(paths: list[Path], out: Path, rules_off_each: bool, only: list[str]) -
 def sentences(set_dirs: list[Path], out: Path, fill: int) -> None:
     from captioner.core.evalset import load_references
     from dictionary.analyzer import shared_analyzer
-    from dictionary.bench import fill_entries
+    try:
+        from captioner.app.bench.dictionary_bench import fill_entries
+    except ImportError:  # a checkout from before the bench package (apply/sentences run on old code too)
+        from dictionary.bench import fill_entries
     from dictionary.correct import Corrector
     from dictionary.entries import to_hiragana
     from dictionary.options import DictionaryOptions
