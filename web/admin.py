@@ -315,7 +315,7 @@ class DictionaryAdmin:
 
     def _entry(self, values: dict[str, Any]):
         from dictionary.csvio import ALIAS_SEPARATORS
-        from dictionary.store import LANGUAGE, build_entry
+        from dictionary.fields import LANGUAGE, build_entry
 
         if not isinstance(values, dict):
             raise EditError("JSON オブジェクトを送ってください")

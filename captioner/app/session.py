@@ -169,20 +169,22 @@ class CaptionSession:
         from captioner.app.models import model_about
         from web.runner import start_web
 
+        model = self.recognizer.describe() if self.recognizer is not None else {}
         server = start_web(
             self.config, recognizer=self.recognizer, microphone=self._source_name, dictionary=self.dictionary,
             publish=publish, replies=self.translation.replies if self.translation is not None else None, ids=self.ids,
-            about=model_about(self.recognizer.describe()) if self.recognizer is not None else "", model_note=self._model_note(),
+            about=model_about(model) if model else "", model_note=self._model_note(model),
         )  # fmt: skip
         if server is not None:
             self._stack.callback(server.stop)
         return server
 
-    def _model_note(self) -> Callable[[], str | None] | None:
-        """For an adapted model: says when the dictionary changed after it was trained."""
+    def _model_note(self, model: dict) -> Callable[[], str | None] | None:
+        """For an adapted model (``model``: the recognizer's description): says when the
+        dictionary changed after it was trained."""
         from captioner.app.adapt.stale import read_adapted, staleness
 
-        path = (self.recognizer.describe() if self.recognizer is not None else {}).get("model_path")
+        path = model.get("model_path")
         record = read_adapted(Path(str(path))) if path else None
         if record is None or self.dictionary is None:
             return None
