@@ -99,10 +99,10 @@ def test_manifest_records_hashes_and_the_dictionary(adapted):
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == entry["sha256"]
     record = manifest["adapted"]
     assert record["dictionary"]["fingerprint"] == fingerprint([("越前市", "えちぜんし"), ("粟田部町", "あわたべちょう")])
-    assert record["method"] == "full" and record["epochs"] == 1
+    assert record["method"] == "lora" and record["epochs"] == 1 and record["keep"] == 1.0
     listing = json.loads(_captioner(env, "model", "list", "--json").stdout)
     row = next(m for m in listing if m["name"] == "tiny-adapted")
-    assert row["configured"] and row["ok"] and row["note"].startswith("adapted from base to 2 registered words (full, ")
+    assert row["configured"] and row["ok"] and row["note"].startswith("adapted from base to 2 registered words (lora, ")
 
 
 def test_export_and_import_carry_what_the_model_learned(adapted, tmp_path):
@@ -149,14 +149,46 @@ def test_a_second_run_reuses_the_stored_encoder_outputs(adapted):
     """Another method on the same words resumes from the work folder: no speech is made again."""
     folder, env = adapted
     words = folder.parents[3] / "dictionary" / "words.yaml"  # the same words, whatever other tests added to the folder
-    result = _captioner(env, "model", "adapt", "--name", "tiny-lora", "--method", "lora", "--dictionary", str(words),
+    result = _captioner(env, "model", "adapt", "--name", "tiny-full", "--method", "full", "--dictionary", str(words),
                         "--per-word", "1", "--epochs", "1", "--plain-share", "0.34")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "speech + encoder" not in result.stderr and "training epoch 1/1" in result.stderr
-    assert read_adapted(Path(json.loads(result.stdout.splitlines()[0])["path"]))["method"] == "lora"
+    assert read_adapted(Path(json.loads(result.stdout.splitlines()[0])["path"]))["method"] == "full"
 
 
 def test_a_taken_name_is_refused_before_any_work(adapted):
     _, env = adapted
     result = _captioner(env, "model", "adapt", "--name", "tiny-adapted")
     assert result.returncode != 0 and "already installed" in result.stderr and "--force" in result.stderr
+
+
+def test_the_loss_knows_which_tokens_spell_a_registered_word(base_bin):
+    from captioner.app.adapt.train import _tokenizer, word_token_mask
+
+    tokenizer = _tokenizer(base_bin.parent)
+    text = "越前市の印鑑登録証明書は窓口でお受け取りください。"
+    ids = np.array(tokenizer.encode(text, add_special_tokens=False).ids)
+    mask = word_token_mask(tokenizer, ids, ["越前市", "印鑑登録証明書", "粟田部町"])
+    assert tokenizer.decode([int(i) for i in ids[mask]]) == "越前市印鑑登録証明書"  # byte pieces of 鑑 included
+    assert tokenizer.decode([int(i) for i in ids[~mask]]) == "のは窓口でお受け取りください。"
+    assert not word_token_mask(tokenizer, ids, []).any()
+
+
+def test_outside_the_words_the_loss_holds_the_decoder_to_the_base_model():
+    torch = pytest.importorskip("torch", reason="the [adapt] extra (PyTorch) is not installed")
+    from torch.nn import functional as F
+
+    from captioner.app.adapt.train import token_loss
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(1, 5, 11, generator=g)
+    labels = torch.tensor([[-100, 3, 4, 5, 6]])
+    names = torch.tensor([[False, True, True, False, False]])
+    ce = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")[0]
+    same = token_loss(logits, labels, names, logits.clone(), keep=1.0)  # the base model agrees: only the words count
+    assert torch.isclose(same, ce[1:3].sum() / 4)
+    plain = token_loss(logits, labels, names, None, keep=1.0)  # no base model: cross-entropy everywhere
+    assert torch.isclose(plain, ce[1:].mean())
+    assert torch.isclose(token_loss(logits, labels, names, logits + 3.0, keep=0.0), plain)
+    other = torch.randn(1, 5, 11, generator=g)
+    assert token_loss(logits, labels, names, other, keep=1.0) > same  # disagreeing with the base model costs

@@ -20,11 +20,13 @@ def add_parser(actions) -> None:
     adapt.add_argument("--from", dest="source", default="base", metavar="MODEL", help="model to start from (default base)")
     adapt.add_argument("--name", default="adapted", help="short name of the new model, for asr.model (default adapted)")
     adapt.add_argument("--dictionary", metavar="PATH", help="word file or folder to learn (default: the configured dictionary)")
-    adapt.add_argument("--method", choices=("full", "lora"), default="full", help="train the whole decoder (default) or low-rank adapters")
-    adapt.add_argument("--epochs", type=int, default=2)
-    adapt.add_argument("--per-word", type=int, default=3, metavar="N", help="training sentences per registered word (default 3)")
+    adapt.add_argument("--method", choices=("lora", "full"), default="lora", help="low-rank adapters (default) or the whole decoder")
+    adapt.add_argument("--epochs", type=int, default=4, help="passes over the training sentences (default 4)")
+    adapt.add_argument("--per-word", type=int, default=2, metavar="N", help="training sentences per registered word (default 2)")
     adapt.add_argument("--plain-share", type=float, default=0.25, metavar="F", help="share of sentences without a registered word")
     adapt.add_argument("--learning-rate", type=float, default=0.0, metavar="LR", help="default 1e-5 (full), 5e-4 (lora)")
+    adapt.add_argument("--keep", type=float, default=1.0, metavar="W",
+                       help="outside the registered words, weight of staying with the base model's choices (0..1, default 1)")  # fmt: skip
     adapt.add_argument("--force", action="store_true", help="replace an installed model of the same name")
     adapt.add_argument("--config", metavar="PATH", help="configuration file")
     adapt.set_defaults(handler=cmd_adapt)
@@ -54,13 +56,15 @@ def cmd_adapt(args: argparse.Namespace) -> int:
             raise CaptionerError(f"{option} must be at least 1")
     if not 0 <= args.plain_share < 1:
         raise CaptionerError("--plain-share must be at least 0 and below 1")
+    if not 0 <= args.keep <= 1:
+        raise CaptionerError("--keep must be between 0 and 1")
     from captioner.app.adapt.train import AdaptOptions, adapt
     from captioner.app.config import load_config
 
     config = load_config(args.config)
     words, source = load_words(args.dictionary, config)
     options = AdaptOptions(method=args.method, epochs=args.epochs, per_word=args.per_word,
-                           plain_share=args.plain_share, learning_rate=args.learning_rate)  # fmt: skip
+                           plain_share=args.plain_share, learning_rate=args.learning_rate, keep=args.keep)  # fmt: skip
     folder, manifest = adapt(config, words, args.name, args.source, options, dictionary_source=source, force=args.force)
     record = manifest["adapted"]
     print(json.dumps({"model": args.name, "path": str(folder), "words": len(words), "sentences": record["sentences"],

@@ -40,15 +40,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AdaptOptions:
-    method: str = "full"  # full: every decoder weight; lora: low-rank adapters (merged when written)
-    epochs: int = 2
-    per_word: int = 3  # sentences per registered word
+    method: str = "lora"  # lora: low-rank adapters (merged when written); full: every decoder weight
+    epochs: int = 4
+    per_word: int = 2  # sentences per registered word
     plain_share: float = 0.25  # share of sentences without a registered word
     learning_rate: float = 0.0  # 0: 1e-5 for full, 5e-4 for lora
     rank: int = 16
     batch_size: int = 8
     seed: int = 14
     threads: int = 0  # 0: every core
+    # Outside the registered words, how much the decoder is held to what the base model would
+    # write there (distillation; 1: only the words are learned from the transcripts, 0: every
+    # token is, which drifts on speech unlike the synthesized training speech).
+    keep: float = 1.0
 
     @property
     def lr(self) -> float:
@@ -80,9 +84,10 @@ def adapt(
     print(f"adapting {source_model} to {len(words)} registered words: {len(examples)} sentences, "
           f"{options.epochs} epochs, {options.method} (work folder {work}; stopped runs resume)", file=sys.stderr)  # fmt: skip
     features = encode_examples(config, source_model, examples, work, options.seed)
-    decoder = train_decoder(base_bin, features, work, options)
+    decoder = train_decoder(base_bin, features, work, options, [w.surface for w in words])
     record = adapted_record(words, source=dictionary_source, base=source_model, method=options.method,
                             sentences=len(examples), epochs=options.epochs)  # fmt: skip
+    record["keep"] = options.keep
     record["minutes"] = round((time.monotonic() - started) / 60, 1)
     record["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     root = imported_models_root()
@@ -142,22 +147,31 @@ def encode_examples(config, source_model: str, examples: list[Example], work: Pa
     return paths
 
 
-def train_decoder(base_bin: Path, features: list[Path], work: Path, options: AdaptOptions) -> dict[str, np.ndarray]:
-    """Train on the stored encoder outputs; a checkpoint per epoch lets a stopped run resume."""
+def train_decoder(base_bin: Path, features: list[Path], work: Path, options: AdaptOptions, surfaces: list[str]) -> dict[str, np.ndarray]:
+    """Train on the stored encoder outputs; a checkpoint per epoch lets a stopped run resume.
+
+    The loss of a transcript token is its cross-entropy where the token spells a registered
+    word (``surfaces``); elsewhere it is ``keep`` × the divergence from the frozen base
+    decoder's prediction plus (1 − ``keep``) × the cross-entropy.
+    """
     import torch
-    from torch.nn import functional as F
 
     from captioner.app.adapt.decoder import Decoder
 
     torch.manual_seed(options.seed)
-    decoder = Decoder(read_model_bin(base_bin).variables)
+    variables = read_model_bin(base_bin).variables
+    decoder = Decoder(variables)
+    teacher = None
+    if options.keep > 0:
+        teacher = Decoder(variables).eval()
+        teacher.requires_grad_(False)
     if options.method == "lora":
         decoder.use_adapters(options.rank, alpha=2.0 * options.rank)
     elif options.method != "full":
         raise CaptionerError(f"unknown method {options.method!r}: full or lora")
     trainable = [p for p in decoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=options.lr, weight_decay=0.0)
-    settings = json.dumps([options.method, options.epochs, options.lr, options.rank, options.batch_size])
+    settings = json.dumps([options.method, options.epochs, options.lr, options.rank, options.batch_size, options.keep])
     checkpoint = work / f"checkpoint-{hashlib.sha256(settings.encode()).hexdigest()[:12]}.pt"
     first_epoch = 0
     if checkpoint.is_file():
@@ -166,6 +180,9 @@ def train_decoder(base_bin: Path, features: list[Path], work: Path, options: Ada
         optimizer.load_state_dict(state["optimizer"])
         first_epoch = state["epoch"]
     items = [dict(np.load(p)) for p in features]
+    tokenizer = _tokenizer(base_bin.parent)
+    for item in items:
+        item["name"] = word_token_mask(tokenizer, item["target"][:-1], surfaces)
     steps = -(-len(items) // options.batch_size)
     decoder.train()
     for epoch in range(first_epoch, options.epochs):
@@ -173,9 +190,13 @@ def train_decoder(base_bin: Path, features: list[Path], work: Path, options: Ada
         losses = []
         with _bar(len(items), f"training epoch {epoch + 1}/{options.epochs}") as bar:
             for batch in batches(items, options.batch_size, rng):
-                tokens, labels, memory, lengths = _collate(batch, torch)
+                tokens, labels, names, memory, lengths = _collate(batch, torch)
                 logits = decoder(tokens, memory, lengths)
-                loss = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100)
+                reference = None
+                if teacher is not None:
+                    with torch.no_grad():
+                        reference = teacher(tokens, memory, lengths)
+                loss = token_loss(logits, labels, names, reference, options.keep)
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -190,19 +211,62 @@ def train_decoder(base_bin: Path, features: list[Path], work: Path, options: Ada
     return decoder.export()
 
 
+def _tokenizer(folder: Path):
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(folder / "tokenizer.json"))
+
+
+def word_token_mask(tokenizer, ids: np.ndarray, surfaces: list[str]) -> np.ndarray:
+    """True for each token of ``ids`` that spells part of a registered word in its text."""
+    text = tokenizer.decode([int(i) for i in ids])
+    encoding = tokenizer.encode(text, add_special_tokens=False)
+    mask = np.zeros(len(ids), bool)
+    if list(encoding.ids) != [int(i) for i in ids]:
+        return mask  # a tokenization that does not round-trip: no token counts as a word
+    covered = np.zeros(len(text) + 1, bool)
+    for surface in sorted(set(surfaces), key=len, reverse=True):
+        start = text.find(surface)
+        while surface and start >= 0:
+            covered[start : start + len(surface)] = True
+            start = text.find(surface, start + len(surface))
+    for i, (begin, end) in enumerate(encoding.offsets):
+        mask[i] = bool(covered[begin:end].any())
+    return mask
+
+
+def token_loss(logits, labels, names, reference, keep: float):
+    """Mean loss over the transcript tokens (see :func:`train_decoder`)."""
+    from torch.nn import functional as F
+
+    valid = labels != -100
+    ce = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
+    if reference is None or keep <= 0:
+        per_token = ce
+    else:
+        log_p = F.log_softmax(logits, dim=-1)
+        log_q = F.log_softmax(reference, dim=-1)
+        kl = (log_q.exp() * (log_q - log_p)).sum(-1)
+        per_token = ce.where(names, keep * kl + (1 - keep) * ce)
+    return (per_token * valid).sum() / valid.sum().clamp(min=1)
+
+
 def _collate(batch: list[dict], torch):
-    """Pad a batch: tokens (prompt + target without its last), labels (-100 on the prompt)."""
+    """Pad a batch: tokens (prompt + target without its last), labels (-100 on the prompt) and
+    which labels spell a registered word."""
     rows = [np.concatenate([b["prompt"], b["target"][:-1]]) for b in batch]
     width = max(len(r) for r in rows)
     tokens = torch.zeros(len(batch), width, dtype=torch.long)
     labels = torch.full((len(batch), width), -100, dtype=torch.long)
+    names = torch.zeros(len(batch), width, dtype=torch.bool)
     for i, (row, b) in enumerate(zip(rows, batch)):
         tokens[i, : len(row)] = torch.from_numpy(row)
         start = len(b["prompt"]) - 1
         labels[i, start : start + len(b["target"])] = torch.from_numpy(b["target"])
+        names[i, start : start + len(b["name"])] = torch.from_numpy(b["name"])
     frames = max(b["memory"].shape[0] for b in batch)
     memory = torch.zeros(len(batch), frames, batch[0]["memory"].shape[1])
     for i, b in enumerate(batch):
         memory[i, : b["memory"].shape[0]] = torch.from_numpy(b["memory"].astype(np.float32))
     lengths = torch.tensor([b["memory"].shape[0] for b in batch])
-    return tokens, labels, memory, lengths
+    return tokens, labels, names, memory, lengths
