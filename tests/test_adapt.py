@@ -192,3 +192,16 @@ def test_outside_the_words_the_loss_holds_the_decoder_to_the_base_model():
     assert torch.isclose(token_loss(logits, labels, names, logits + 3.0, keep=0.0), plain)
     other = torch.randn(1, 5, 11, generator=g)
     assert token_loss(logits, labels, names, other, keep=1.0) > same  # disagreeing with the base model costs
+
+
+def test_text_adapters_leave_the_layers_that_read_the_audio_alone(base_bin):
+    pytest.importorskip("torch", reason="the [adapt] extra (PyTorch) is not installed")
+    from captioner.app.adapt.decoder import Decoder
+
+    decoder = Decoder(read_model_bin(base_bin).variables)
+    decoder.use_adapters(4, alpha=8.0, parts="text")
+    adapted = {name for layer in decoder.layers for name, m in layer.names.items() if getattr(m, "lora_a", None) is not None}
+    assert adapted == {"self_attention/linear_0", "self_attention/linear_1", "ffn/linear_0", "ffn/linear_1"}
+    assert all(not p.requires_grad for n, p in decoder.named_parameters() if "lora" not in n)
+    with pytest.raises(ValueError, match="unknown adapter parts"):
+        decoder.use_adapters(4, alpha=8.0, parts="encoder")

@@ -25,6 +25,9 @@ def add_parser(actions) -> None:
     adapt.add_argument("--per-word", type=int, default=2, metavar="N", help="training sentences per registered word (default 2)")
     adapt.add_argument("--plain-share", type=float, default=0.25, metavar="F", help="share of sentences without a registered word")
     adapt.add_argument("--learning-rate", type=float, default=0.0, metavar="LR", help="default 1e-5 (full), 5e-4 (lora)")
+    adapt.add_argument("--adapters", choices=("all", "text", "no-audio-keys"), default="all",
+                       help="lora: which layers get adapters (text: not those that read the audio; default all)")  # fmt: skip
+    adapt.add_argument("--rank", type=int, default=16, help="lora: rank of the adapters (default 16)")
     adapt.add_argument("--keep", type=float, default=1.0, metavar="W",
                        help="outside the registered words, weight of staying with the base model's choices (0..1, default 1)")  # fmt: skip
     adapt.add_argument("--force", action="store_true", help="replace an installed model of the same name")
@@ -51,7 +54,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
         import torch  # noqa: F401 (only to know it is there; the training imports it again)
     except ImportError as e:
         raise CaptionerError(INSTALL_HINT) from e
-    for option, value in (("--epochs", args.epochs), ("--per-word", args.per_word)):
+    for option, value in (("--epochs", args.epochs), ("--per-word", args.per_word), ("--rank", args.rank)):
         if value < 1:
             raise CaptionerError(f"{option} must be at least 1")
     if not 0 <= args.plain_share < 1:
@@ -64,7 +67,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     words, source = load_words(args.dictionary, config)
     options = AdaptOptions(method=args.method, epochs=args.epochs, per_word=args.per_word,
-                           plain_share=args.plain_share, learning_rate=args.learning_rate, keep=args.keep)  # fmt: skip
+                           plain_share=args.plain_share, learning_rate=args.learning_rate, keep=args.keep,
+                           adapter_parts=args.adapters, rank=args.rank)  # fmt: skip
     folder, manifest = adapt(config, words, args.name, args.source, options, dictionary_source=source, force=args.force)
     record = manifest["adapted"]
     print(json.dumps({"model": args.name, "path": str(folder), "words": len(words), "sentences": record["sentences"],

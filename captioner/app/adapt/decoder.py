@@ -19,6 +19,11 @@ from torch.nn import functional as F
 
 PREFIX = "decoder/"
 EPS = 1e-5
+ADAPTER_PARTS = {  # which linear layers of a block get adapters, by their model.bin name
+    "all": lambda name: True,
+    "text": lambda name: not name.startswith("attention/"),
+    "no-audio-keys": lambda name: name != "attention/linear_1",
+}
 
 
 class Linear(nn.Module):
@@ -132,13 +137,17 @@ class Decoder(nn.Module):
             x = layer(x, memory, memory_mask, causal)
         return F.linear(self.norm(x), self.embeddings)
 
-    def use_adapters(self, rank: int, alpha: float) -> None:
-        """Freeze everything and add trainable low-rank adapters to every linear layer."""
+    def use_adapters(self, rank: int, alpha: float, parts: str = "all") -> None:
+        """Freeze everything and add trainable low-rank adapters to the linear layers of ``parts``:
+        ``all``; ``text``: self-attention and feed-forward only (not the layers of cross-attention,
+        which read the audio); ``no-audio-keys``: all but cross-attention's keys and values."""
+        if parts not in ADAPTER_PARTS:
+            raise ValueError(f"unknown adapter parts {parts!r}: {', '.join(ADAPTER_PARTS)}")
         for p in self.parameters():
             p.requires_grad_(False)
         for layer in self.layers:
-            for module in layer.names.values():
-                if isinstance(module, Linear):
+            for name, module in layer.names.items():
+                if isinstance(module, Linear) and ADAPTER_PARTS[parts](name):
                     module.add_adapter(rank, alpha)
 
     def export(self) -> dict[str, np.ndarray]:

@@ -46,6 +46,7 @@ class AdaptOptions:
     plain_share: float = 0.25  # share of sentences without a registered word
     learning_rate: float = 0.0  # 0: 1e-5 for full, 5e-4 for lora
     rank: int = 16
+    adapter_parts: str = "all"  # lora: which layers (decoder.ADAPTER_PARTS)
     batch_size: int = 8
     seed: int = 14
     threads: int = 0  # 0: every core
@@ -166,12 +167,12 @@ def train_decoder(base_bin: Path, features: list[Path], work: Path, options: Ada
         teacher = Decoder(variables).eval()
         teacher.requires_grad_(False)
     if options.method == "lora":
-        decoder.use_adapters(options.rank, alpha=2.0 * options.rank)
+        decoder.use_adapters(options.rank, alpha=2.0 * options.rank, parts=options.adapter_parts)
     elif options.method != "full":
         raise CaptionerError(f"unknown method {options.method!r}: full or lora")
     trainable = [p for p in decoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=options.lr, weight_decay=0.0)
-    settings = json.dumps([options.method, options.epochs, options.lr, options.rank, options.batch_size, options.keep])
+    settings = json.dumps([options.method, options.epochs, options.lr, options.rank, options.batch_size, options.keep, options.adapter_parts])
     checkpoint = work / f"checkpoint-{hashlib.sha256(settings.encode()).hexdigest()[:12]}.pt"
     first_epoch = 0
     if checkpoint.is_file():
