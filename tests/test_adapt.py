@@ -184,14 +184,18 @@ def test_outside_the_words_the_loss_holds_the_decoder_to_the_base_model():
     logits = torch.randn(1, 5, 11, generator=g)
     labels = torch.tensor([[-100, 3, 4, 5, 6]])
     names = torch.tensor([[False, True, True, False, False]])
+    context = torch.tensor([[True, False, False, False, False]])  # the start of transcript: no label
     ce = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")[0]
-    same = token_loss(logits, labels, names, logits.clone(), keep=1.0)  # the base model agrees: only the words count
+    same = token_loss(logits, labels, names, context, logits.clone(), keep=1.0)  # the base model agrees: only the words count
     assert torch.isclose(same, ce[1:3].sum() / 4)
-    plain = token_loss(logits, labels, names, None, keep=1.0)  # no base model: cross-entropy everywhere
+    plain = token_loss(logits, labels, names, context, None, keep=1.0)  # no base model: cross-entropy everywhere
     assert torch.isclose(plain, ce[1:].mean())
-    assert torch.isclose(token_loss(logits, labels, names, logits + 3.0, keep=0.0), plain)
+    assert torch.isclose(token_loss(logits, labels, names, context, logits + 3.0, keep=0.0), plain)
     other = torch.randn(1, 5, 11, generator=g)
-    assert token_loss(logits, labels, names, other, keep=1.0) > same  # disagreeing with the base model costs
+    assert token_loss(logits, labels, names, context, other, keep=1.0) > same  # disagreeing with the base model costs
+    at_start = logits.clone()
+    at_start[0, 0] = other[0, 0]  # the base model differs only where no-speech is read
+    assert token_loss(logits, labels, names, context, at_start, keep=1.0) > same
 
 
 def test_text_adapters_leave_the_layers_that_read_the_audio_alone(base_bin):

@@ -153,7 +153,8 @@ def train_decoder(base_bin: Path, features: list[Path], work: Path, options: Ada
 
     The loss of a transcript token is its cross-entropy where the token spells a registered
     word (``surfaces``); elsewhere it is ``keep`` × the divergence from the frozen base
-    decoder's prediction plus (1 − ``keep``) × the cross-entropy.
+    decoder's prediction plus (1 − ``keep``) × the cross-entropy. The prompt's positions are
+    held to the base decoder too (:func:`token_loss`).
     """
     import torch
 
@@ -191,13 +192,13 @@ def train_decoder(base_bin: Path, features: list[Path], work: Path, options: Ada
         losses = []
         with _bar(len(items), f"training epoch {epoch + 1}/{options.epochs}") as bar:
             for batch in batches(items, options.batch_size, rng):
-                tokens, labels, names, memory, lengths = _collate(batch, torch)
+                tokens, labels, names, context, memory, lengths = _collate(batch, torch)
                 logits = decoder(tokens, memory, lengths)
                 reference = None
                 if teacher is not None:
                     with torch.no_grad():
                         reference = teacher(tokens, memory, lengths)
-                loss = token_loss(logits, labels, names, reference, options.keep)
+                loss = token_loss(logits, labels, names, context, reference, options.keep)
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -236,38 +237,42 @@ def word_token_mask(tokenizer, ids: np.ndarray, surfaces: list[str]) -> np.ndarr
     return mask
 
 
-def token_loss(logits, labels, names, reference, keep: float):
-    """Mean loss over the transcript tokens (see :func:`train_decoder`)."""
+def token_loss(logits, labels, names, context, reference, keep: float):
+    """Mean loss over the transcript tokens (see :func:`train_decoder`), plus ``keep`` × the mean
+    divergence from the base decoder at the prompt's positions (``context``): the start of
+    transcript is where the no-speech probability is read, which no transcript token trains."""
     from torch.nn import functional as F
 
     valid = labels != -100
     ce = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
     if reference is None or keep <= 0:
-        per_token = ce
-    else:
-        log_p = F.log_softmax(logits, dim=-1)
-        log_q = F.log_softmax(reference, dim=-1)
-        kl = (log_q.exp() * (log_q - log_p)).sum(-1)
-        per_token = ce.where(names, keep * kl + (1 - keep) * ce)
-    return (per_token * valid).sum() / valid.sum().clamp(min=1)
+        return (ce * valid).sum() / valid.sum().clamp(min=1)
+    log_p = F.log_softmax(logits, dim=-1)
+    log_q = F.log_softmax(reference, dim=-1)
+    kl = (log_q.exp() * (log_q - log_p)).sum(-1)
+    per_token = ce.where(names, keep * kl + (1 - keep) * ce)
+    held = (kl * context).sum() / context.sum().clamp(min=1)
+    return (per_token * valid).sum() / valid.sum().clamp(min=1) + keep * held
 
 
 def _collate(batch: list[dict], torch):
-    """Pad a batch: tokens (prompt + target without its last), labels (-100 on the prompt) and
-    which labels spell a registered word."""
+    """Pad a batch: tokens (prompt + target without its last), labels (-100 on the prompt), which
+    labels spell a registered word, and the prompt's positions."""
     rows = [np.concatenate([b["prompt"], b["target"][:-1]]) for b in batch]
     width = max(len(r) for r in rows)
     tokens = torch.zeros(len(batch), width, dtype=torch.long)
     labels = torch.full((len(batch), width), -100, dtype=torch.long)
     names = torch.zeros(len(batch), width, dtype=torch.bool)
+    context = torch.zeros(len(batch), width, dtype=torch.bool)
     for i, (row, b) in enumerate(zip(rows, batch)):
         tokens[i, : len(row)] = torch.from_numpy(row)
         start = len(b["prompt"]) - 1
         labels[i, start : start + len(b["target"])] = torch.from_numpy(b["target"])
         names[i, start : start + len(b["name"])] = torch.from_numpy(b["name"])
+        context[i, :start] = True
     frames = max(b["memory"].shape[0] for b in batch)
     memory = torch.zeros(len(batch), frames, batch[0]["memory"].shape[1])
     for i, b in enumerate(batch):
         memory[i, : b["memory"].shape[0]] = torch.from_numpy(b["memory"].astype(np.float32))
     lengths = torch.tensor([b["memory"].shape[0] for b in batch])
-    return tokens, labels, names, memory, lengths
+    return tokens, labels, names, context, memory, lengths
