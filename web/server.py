@@ -30,12 +30,15 @@ from web.conversation.context import ConversationContext, default_context
 from web.conversation.exchange import ReplyTranslator
 from web.gate import STATIC, WS_MAX_MESSAGE, AdminContext, Gate, Guard, HostCheck, viewer_key
 from web.hub import CaptionHub
+from web.openfiles import quiet_accept_errors, raise_open_files_limit
 from web.options import WebOptions
 
 log = logging.getLogger(__name__)
-OPEN_FILES = 65_536  # the soft limit wanted: idle connections from one client must not use up 1,024
 FIRST_REQUEST_S = 10.0  # a connection that sends nothing this long is closed
 CONNECTIONS_PER_CLIENT = 64  # HTTP connections one address may hold open (a browser uses about 6)
+# Connections waiting to be accepted, and how many asyncio accepts in one turn of the loop before
+# any is closed (uvicorn's default, 2,048, lets one client's pile use up 1,024 open files at once).
+ACCEPT_BACKLOG = 128
 
 
 def create_app(
@@ -104,24 +107,6 @@ def create_app(
     app.router.redirect_slashes = False  # Starlette's slash redirects are absolute URLs built from Host
     app.add_middleware(Guard, hosts=HostCheck(options), admin_lan=options.admin_lan)
     return app
-
-
-def raise_open_files_limit(wanted: int = OPEN_FILES) -> int:
-    """Raise this process's soft limit on open files towards ``wanted`` (at most the hard limit;
-    systemd's default is 1,024 soft and 524,288 hard); the soft limit now."""
-    try:
-        import resource
-    except ImportError:  # Windows: no such limit
-        return wanted
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < target:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-        except (ValueError, OSError) as e:
-            log.warning("cannot raise the open-files limit from %d to %d: %s", soft, target, e)
-    return soft
 
 
 class LimitedH11(H11Protocol):
@@ -201,6 +186,7 @@ class WebServer:
         import uvicorn
 
         raise_open_files_limit()
+        quiet_accept_errors()
         tls = self._tls_files()
         family = socket.AF_INET6 if ":" in self.options.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -213,14 +199,14 @@ class WebServer:
                 f"web viewer: cannot listen on {self.options.host}:{self.options.port} ({e.strerror or e}); "
                 "change web.port or set web.enabled: false"
             ) from e
-        sock.listen(128)
+        sock.listen(ACCEPT_BACKLOG)
         self.port = sock.getsockname()[1]
         self.app = create_app(self.options, self.hub, **self.app_kwargs)
         config = uvicorn.Config(
             self.app,
             log_level="warning", access_log=False, lifespan="on", http=LimitedH11, ws="websockets-sansio",
             timeout_graceful_shutdown=2, ws_ping_interval=20, ws_ping_timeout=20,
-            ws_max_size=WS_MAX_MESSAGE, server_header=False,
+            ws_max_size=WS_MAX_MESSAGE, server_header=False, backlog=ACCEPT_BACKLOG,
             proxy_headers=False, forwarded_allow_ips=[],  # X-Forwarded-For is not a fresh identity
             ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None,
         )  # fmt: skip

@@ -1,0 +1,90 @@
+"""Open files: the web server raises its soft limit at start, and asyncio's "out of open files"
+errors become one short log line now and then instead of a traceback per failed accept.
+
+Every connection is a file descriptor. When the process has none left, asyncio's
+``_accept_connection`` reports every failed ``accept()`` through the loop's exception handler
+(``socket.accept() out of system resource`` with the ``OSError``), which logs it with a full
+traceback, and schedules a retry of the listening socket per failure (CPython gh-151615): when
+the server closes while such retries are pending, each logs ``Exception in callback
+BaseSelectorEventLoop._start_serving(...)`` with ``ValueError: Invalid file descriptor: -1``.
+That is thousands of tracebacks a second. :class:`AcceptErrors` counts the first kind and lets
+one line through per :data:`REPORT_EVERY_S`, drops the second, and passes every other record.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+OPEN_FILES = 65_536  # the soft limit wanted: idle connections from one client must not use up 1,024
+REPORT_EVERY_S = 30.0  # at most one line per this many seconds about failed accepts
+ACCEPT_ERROR = "socket.accept() out of system resource"  # asyncio's message (selector_events.py)
+OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+STALE_RETRY = "Exception in callback BaseSelectorEventLoop._start_serving("  # a retry after the server closed
+
+
+def raise_open_files_limit(wanted: int = OPEN_FILES) -> int:
+    """Raise this process's soft limit on open files towards ``wanted`` (at most the hard limit;
+    systemd's default is 1,024 soft and 524,288 hard); the soft limit now. Silent when it is
+    already high enough; a refusal is a warning, never a failed start."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as e:
+            log.warning("cannot raise the open-files limit from %d to %d: %s", soft, target, e)
+    return soft
+
+
+class AcceptErrors(logging.Filter):
+    """A filter for the ``asyncio`` logger (see the module doc): failed accepts for lack of
+    resources become one line without traceback at most every ``every`` seconds, with the count
+    since the line before."""
+
+    def __init__(self, every: float = REPORT_EVERY_S, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.every, self.clock = every, clock
+        self.failed = 0  # failed accepts not yet reported
+        self.reported_at: float | None = None
+        self._lock = threading.Lock()  # every event loop of the process logs through this logger
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        message = str(record.msg)
+        if isinstance(error, ValueError) and message.startswith(STALE_RETRY):
+            return False
+        if not (isinstance(error, OSError) and error.errno in OUT_OF_RESOURCES and message.startswith(ACCEPT_ERROR)):
+            return True
+        with self._lock:
+            self.failed += 1
+            now = self.clock()
+            if self.reported_at is not None and now - self.reported_at < self.every:
+                return False
+            failed, self.failed, self.reported_at = self.failed, 0, now
+        record.msg = "web server out of open files (%s): %d failed accept(s) since the last such line; next in %d s at the earliest"
+        record.args = (error.strerror or error, failed, round(self.every))
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_accept_errors(logger: logging.Logger | None = None) -> AcceptErrors:
+    """Install :class:`AcceptErrors` on the ``asyncio`` logger (once per process); the filter."""
+    logger = logger or logging.getLogger("asyncio")
+    for existing in logger.filters:
+        if isinstance(existing, AcceptErrors):
+            return existing
+    installed = AcceptErrors()
+    logger.addFilter(installed)
+    return installed
