@@ -282,9 +282,13 @@ def idle_connections(server: Server, count: int = 1100) -> dict:
     open_after_12s = sum(_still_open(s) for s in opened)
     for s in opened:
         s.close()
+    with server.stderr_path.open("rb") as log:
+        log.seek(stderr_before)
+        logged = log.read().decode(errors="replace")
     return {"connections": count, "connect_failed": failed, "other_client_status": answer.status_code, "other_client_s": other_s,
             "held_open_after_1s": open_after_1s, "held_open_after_12s": open_after_12s,
-            "server_log_bytes": server.stderr_bytes() - stderr_before}  # fmt: skip
+            "server_log_bytes": len(logged.encode()), "server_log_lines": logged.count("\n"),
+            "server_log_tracebacks": logged.count("Traceback"), "out_of_open_files_lines": logged.count("out of open files")}  # fmt: skip
 
 
 def _still_open(sock: socket.socket) -> bool:

@@ -47,6 +47,27 @@ def raise_open_files_limit(wanted: int = OPEN_FILES) -> int:
     return soft
 
 
+class Sparse:
+    """Counts something that can happen thousands of times a second (a failed accept, a refused
+    connection) so that the log says it at most once every ``every`` seconds, with the count."""
+
+    def __init__(self, every: float = REPORT_EVERY_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every, self.clock = every, clock
+        self.pending = 0  # counted, not yet said
+        self.said_at: float | None = None
+        self._lock = threading.Lock()  # counted from any thread (every event loop logs through one logger)
+
+    def count(self) -> int:
+        """Count one; the number to say now (this one included), or 0 while a line is not due."""
+        with self._lock:
+            self.pending += 1
+            now = self.clock()
+            if self.said_at is not None and now - self.said_at < self.every:
+                return 0
+            said, self.pending, self.said_at = self.pending, 0, now
+            return said
+
+
 class AcceptErrors(logging.Filter):
     """A filter for the ``asyncio`` logger (see the module doc): failed accepts for lack of
     resources become one line without traceback at most every ``every`` seconds, with the count
@@ -54,10 +75,7 @@ class AcceptErrors(logging.Filter):
 
     def __init__(self, every: float = REPORT_EVERY_S, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
-        self.every, self.clock = every, clock
-        self.failed = 0  # failed accepts not yet reported
-        self.reported_at: float | None = None
-        self._lock = threading.Lock()  # every event loop of the process logs through this logger
+        self.failed = Sparse(every, clock)
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
@@ -66,14 +84,11 @@ class AcceptErrors(logging.Filter):
             return False
         if not (isinstance(error, OSError) and error.errno in OUT_OF_RESOURCES and message.startswith(ACCEPT_ERROR)):
             return True
-        with self._lock:
-            self.failed += 1
-            now = self.clock()
-            if self.reported_at is not None and now - self.reported_at < self.every:
-                return False
-            failed, self.failed, self.reported_at = self.failed, 0, now
+        failed = self.failed.count()
+        if not failed:
+            return False
         record.msg = "web server out of open files (%s): %d failed accept(s) since the last such line; next in %d s at the earliest"
-        record.args = (error.strerror or error, failed, round(self.every))
+        record.args = (error.strerror or error, failed, round(self.failed.every))
         record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
         record.exc_info = record.exc_text = None
         return True

@@ -30,7 +30,7 @@ from web.conversation.context import ConversationContext, default_context
 from web.conversation.exchange import ReplyTranslator
 from web.gate import STATIC, WS_MAX_MESSAGE, AdminContext, Gate, Guard, HostCheck, viewer_key
 from web.hub import CaptionHub
-from web.openfiles import quiet_accept_errors, raise_open_files_limit
+from web.openfiles import Sparse, quiet_accept_errors, raise_open_files_limit
 from web.options import WebOptions
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,7 @@ class LimitedH11(H11Protocol):
     per_client = CONNECTIONS_PER_CLIENT
     first_request_s = FIRST_REQUEST_S
     open_by_client: dict[str, int] = {}  # on the server's loop
+    refusals = Sparse()  # refused connections, said at most every 30 s
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -125,7 +126,9 @@ class LimitedH11(H11Protocol):
         self._waiting: asyncio.TimerHandle | None = None
         client = self.client[0] if self.client else ""
         if self.open_by_client.get(client, 0) >= self.per_client:
-            log.info("refused a connection from %s: it holds %d already", client, self.per_client)
+            if refused := self.refusals.count():  # a pile of connections must not become a pile of log lines
+                log.info("refused %d connection(s) from clients holding %d already (the last from %s) since the last such line",
+                         refused, self.per_client, client)  # fmt: skip
             transport.close()
             return
         self.open_by_client[client] = self.open_by_client.get(client, 0) + 1
