@@ -400,9 +400,12 @@ def main() -> int:
             alive = server.process.poll() is None
         finally:
             code = server.stop()
-        tracebacks = server.stderr_path.read_text(errors="replace").count("Traceback")
+        logged = server.stderr_path.read_text(errors="replace")
+        tracebacks = logged.count("Traceback")
+        first_traceback = logged[max(0, logged.find("Traceback") - 300) :][:3000] if tracebacks else None
     print(json.dumps({"server": f"captioner run --input {args.input.name} --pace 1" if args.input else "web server with a fed hub",
                       "server_alive_at_end": alive, "server_exit": code, "tracebacks_in_server_log": tracebacks,
+                      "first_traceback": first_traceback,
                       "captions_total": len(monitor.times), "probes": results}, ensure_ascii=False, indent=1))  # fmt: skip
     return 0
 

@@ -7,8 +7,9 @@ Every connection is a file descriptor. When the process has none left, asyncio's
 traceback, and schedules a retry of the listening socket per failure (CPython gh-151615): when
 the server closes while such retries are pending, each logs ``Exception in callback
 BaseSelectorEventLoop._start_serving(...)`` with ``ValueError: Invalid file descriptor: -1``.
-That is thousands of tracebacks a second. :class:`AcceptErrors` counts the first kind and lets
-one line through per :data:`REPORT_EVERY_S`, drops the second, and passes every other record.
+That is thousands of tracebacks a second. :class:`AcceptErrors` turns the first kind into one
+line per :data:`REPORT_EVERY_S` with the count (:class:`Sparse`), drops the second, and passes
+every other record unchanged.
 """
 
 from __future__ import annotations
@@ -48,34 +49,52 @@ def raise_open_files_limit(wanted: int = OPEN_FILES) -> int:
 
 
 class Sparse:
-    """Counts something that can happen thousands of times a second (a failed accept, a refused
-    connection) so that the log says it at most once every ``every`` seconds, with the count."""
+    """Says something that can happen thousands of times a second (a failed accept, a refused
+    connection) at most once every ``every`` seconds with how often it happened: the first time
+    at once, later ones counted and said (``say(count)``) when the time is up."""
 
-    def __init__(self, every: float = REPORT_EVERY_S, clock: Callable[[], float] = time.monotonic) -> None:
-        self.every, self.clock = every, clock
+    def __init__(self, say: Callable[[int], None], every: float = REPORT_EVERY_S) -> None:
+        self.say, self.every = say, every
         self.pending = 0  # counted, not yet said
         self.said_at: float | None = None
+        self._timer: threading.Timer | None = None
         self._lock = threading.Lock()  # counted from any thread (every event loop logs through one logger)
 
-    def count(self) -> int:
-        """Count one; the number to say now (this one included), or 0 while a line is not due."""
+    def count(self) -> None:
         with self._lock:
             self.pending += 1
-            now = self.clock()
-            if self.said_at is not None and now - self.said_at < self.every:
-                return 0
-            said, self.pending, self.said_at = self.pending, 0, now
-            return said
+            if self._timer is not None:  # a line is on its way
+                return
+            wait = 0.0 if self.said_at is None else self.said_at + self.every - time.monotonic()
+            if wait > 0:
+                self._timer = threading.Timer(wait, self._flush)
+                self._timer.daemon = True  # what is still counted when the process ends goes unsaid
+                self._timer.start()
+                return
+            said = self._take()
+        self.say(said)
+
+    def _flush(self) -> None:
+        with self._lock:
+            self._timer = None
+            said = self._take()
+        self.say(said)
+
+    def _take(self) -> int:
+        said, self.pending, self.said_at = self.pending, 0, time.monotonic()
+        return said
 
 
 class AcceptErrors(logging.Filter):
     """A filter for the ``asyncio`` logger (see the module doc): failed accepts for lack of
-    resources become one line without traceback at most every ``every`` seconds, with the count
-    since the line before."""
+    resources become one WARNING line without traceback at most every ``every`` seconds, with
+    the count since the line before."""
 
-    def __init__(self, every: float = REPORT_EVERY_S, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, every: float = REPORT_EVERY_S, logger: str = "asyncio") -> None:
         super().__init__()
-        self.failed = Sparse(every, clock)
+        self.logger = logging.getLogger(logger)
+        self.failed = Sparse(self._say, every)
+        self.error = ""  # the last failed accept's error
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
@@ -84,19 +103,18 @@ class AcceptErrors(logging.Filter):
             return False
         if not (isinstance(error, OSError) and error.errno in OUT_OF_RESOURCES and message.startswith(ACCEPT_ERROR)):
             return True
-        failed = self.failed.count()
-        if not failed:
-            return False
-        record.msg = "web server out of open files (%s): %d failed accept(s) since the last such line; next in %d s at the earliest"
-        record.args = (error.strerror or error, failed, round(self.failed.every))
-        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
-        record.exc_info = record.exc_text = None
-        return True
+        self.error = error.strerror or str(error)
+        self.failed.count()
+        return False
+
+    def _say(self, failed: int) -> None:
+        self.logger.warning("web server out of open files (%s): %d accept(s) failed; said at most every %g s",
+                            self.error, failed, self.failed.every)  # fmt: skip
 
 
-def quiet_accept_errors(logger: logging.Logger | None = None) -> AcceptErrors:
+def quiet_accept_errors() -> AcceptErrors:
     """Install :class:`AcceptErrors` on the ``asyncio`` logger (once per process); the filter."""
-    logger = logger or logging.getLogger("asyncio")
+    logger = logging.getLogger("asyncio")
     for existing in logger.filters:
         if isinstance(existing, AcceptErrors):
             return existing

@@ -118,7 +118,11 @@ class LimitedH11(H11Protocol):
     per_client = CONNECTIONS_PER_CLIENT
     first_request_s = FIRST_REQUEST_S
     open_by_client: dict[str, int] = {}  # on the server's loop
-    refusals = Sparse()  # refused connections, said at most every 30 s
+    refused_last = ""  # the address of the latest refused connection
+    refusals = Sparse(lambda count: log.info(
+        "refused %d connection(s) from addresses holding %d already (the latest: %s); said at most every %g s",
+        count, LimitedH11.per_client, LimitedH11.refused_last, LimitedH11.refusals.every,
+    ))  # fmt: skip
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -126,9 +130,8 @@ class LimitedH11(H11Protocol):
         self._waiting: asyncio.TimerHandle | None = None
         client = self.client[0] if self.client else ""
         if self.open_by_client.get(client, 0) >= self.per_client:
-            if refused := self.refusals.count():  # a pile of connections must not become a pile of log lines
-                log.info("refused %d connection(s) from clients holding %d already (the last from %s) since the last such line",
-                         refused, self.per_client, client)  # fmt: skip
+            LimitedH11.refused_last = client
+            self.refusals.count()  # a pile of connections must not become a pile of log lines
             transport.close()
             return
         self.open_by_client[client] = self.open_by_client.get(client, 0) + 1
