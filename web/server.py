@@ -119,10 +119,7 @@ class LimitedH11(H11Protocol):
     first_request_s = FIRST_REQUEST_S
     open_by_client: dict[str, int] = {}  # on the server's loop
     refused_last = ""  # the address of the latest refused connection
-    refusals = Sparse(lambda count: log.info(
-        "refused %d connection(s) from addresses holding %d already (the latest: %s); said at most every %g s",
-        count, LimitedH11.per_client, LimitedH11.refused_last, LimitedH11.refusals.every,
-    ))  # fmt: skip
+    refusals = Sparse(lambda count: _say_refused(count))  # refused connections (said at most every 30 s)
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -169,6 +166,11 @@ class LimitedH11(H11Protocol):
             else:
                 self.open_by_client.pop(self._counted, None)
             self._counted = None
+
+
+def _say_refused(count: int) -> None:
+    log.info("refused %d connection(s) from addresses holding %d already (the latest: %s); said at most every %g s",
+             count, LimitedH11.per_client, LimitedH11.refused_last, LimitedH11.refusals.every)  # fmt: skip
 
 
 class WebServer:

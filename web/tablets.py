@@ -82,7 +82,8 @@ class Tablets:
             self._forget(lambda t: not t.queues and t.kind != COUNTER)
         if len(self._by_token) >= MAX_TABLETS:
             return None
-        tablet_id = secrets.token_hex(3)
+        while (tablet_id := secrets.token_hex(3)) in self._dropped:  # a dropped counter tablet's id stays refused
+            pass
         token = self._signed(tablet_id) if kind == COUNTER else secrets.token_urlsafe(18)
         tablet = self._by_token[token] = Tablet(tablet_id, token, kind, address, self.generation)
         return tablet
