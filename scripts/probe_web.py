@@ -50,7 +50,7 @@ class Server:
         self.folder, self.port = folder, port
         self.log_folder = folder / "log"
         if wav is None:
-            command = [sys.executable, __file__, "--serve-fed", str(folder), "--port", str(port)]
+            command = [sys.executable, "-X", "faulthandler", __file__, "--serve-fed", str(folder), "--port", str(port)]
         else:
             played = folder / "input.wav"
             with wave.open(str(wav)) as src, wave.open(str(played), "wb") as out:
@@ -64,7 +64,7 @@ class Server:
                 "web": {"enabled": True, "host": "127.0.0.1", "port": port, "viewer_pin": PIN,
                         "admin_password_hash": hash_password(PASSWORD)},
             }), encoding="utf-8")  # fmt: skip
-            command = [sys.executable, "-m", "captioner", "run", "--input", str(played), "--pace", "1", "--no-display", "--config", str(config)]
+            command = [sys.executable, "-X", "faulthandler", "-m", "captioner", "run", "--input", str(played), "--pace", "1", "--no-display", "--config", str(config)]
         env = {**os.environ, "XDG_DATA_HOME": str(folder / "data"), "XDG_CONFIG_HOME": str(folder / "config")}
         self.stderr_path = folder / "stderr.log"
         self.process = subprocess.Popen(
@@ -103,12 +103,18 @@ class Server:
             return db.execute("SELECT COUNT(*) FROM answers WHERE conversation = ?", (conversation,)).fetchone()[0]
 
     def stop(self) -> int:
+        """SIGINT; a server still running 20 s later gets SIGABRT (faulthandler writes every
+        thread's stack into its log: the summary's ``first_traceback``), then SIGKILL."""
         self.process.send_signal(signal.SIGINT)
         try:
             return self.process.wait(20)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+            self.process.send_signal(signal.SIGABRT)
+            try:
+                return self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                return self.process.wait()
 
 
 class Monitor(threading.Thread):
@@ -402,7 +408,9 @@ def main() -> int:
             code = server.stop()
         logged = server.stderr_path.read_text(errors="replace")
         tracebacks = logged.count("Traceback")
-        first_traceback = logged[max(0, logged.find("Traceback") - 300) :][:3000] if tracebacks else None
+        tracebacks += logged.count("Fatal Python error")  # the faulthandler dump of a server that did not stop
+        first = min((i for i in (logged.find("Traceback"), logged.find("Fatal Python error")) if i >= 0), default=-1)
+        first_traceback = logged[max(0, first - 300) :][:6000] if first >= 0 else None
     print(json.dumps({"server": f"captioner run --input {args.input.name} --pace 1" if args.input else "web server with a fed hub",
                       "server_alive_at_end": alive, "server_exit": code, "tracebacks_in_server_log": tracebacks,
                       "first_traceback": first_traceback,
