@@ -343,6 +343,7 @@ def logins(server: Server) -> dict:
 
 def serve_fed(folder: Path, port: int) -> None:
     """The web server with a hub fed one final caption a second through the real conversation log (until SIGINT)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started from a background job (SIGINT ignored)
     from captioner.convlog.log import ConversationLog, ConversationLogOptions
     from captioner.core.events import CaptionEvent, UtteranceIds
     from web.gate import AdminContext

@@ -165,6 +165,36 @@ def test_port_in_use_is_a_clear_error():
             WebServer(WebOptions(port=s.port), CaptionHub()).start()
 
 
+def test_a_body_that_turns_to_garbage_closes_the_connection_without_a_traceback(caplog, capfd, tmp_path, monkeypatch):
+    """Found by the issue 27 probe: a chunked body whose framing breaks while the gate reads it
+    made uvicorn send a 400 in the middle of the app's answer, and h11 logged a traceback
+    (``LocalProtocolError … state=MUST_CLOSE``) for every such request."""
+    import logging
+    import socket
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    caplog.set_level(logging.WARNING)
+    chunk = f"{65536:x}\r\n".encode() + b"x" * 65536 + b"\r\n"  # more than the 16 KB the route reads
+    with WebServer(WebOptions(port=0), CaptionHub()) as server:
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
+                client.sendall(f"POST /api/reply HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                               "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode() + chunk[:2000])  # fmt: skip
+                client.sendall(chunk[2000:] + b"zz\r\n" + chunk)  # "zz" is no chunk size
+                try:
+                    while client.recv(65536):
+                        pass
+                except ConnectionResetError:
+                    pass  # closed with the rest of the body unread
+        other = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        other.request("GET", "/info.json")
+        assert other.getresponse().status == 200
+        other.close()
+    logged = capfd.readouterr().err  # uvicorn's own handler
+    assert "Invalid HTTP request" in logged  # the garbage reached the parser
+    assert "Traceback" not in logged and [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
+
+
 def test_silent_connections_are_closed_and_one_address_holds_only_so_many(monkeypatch, caplog):
     """Issue 27 (Medium): about 1,100 idle TCP connections from one client, without credentials,
     blocked every new request. A connection that sends nothing is closed after a while, and

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from captioner.core.errors import CaptionerError
@@ -138,6 +139,15 @@ class LimitedH11(H11Protocol):
     def data_received(self, data: bytes) -> None:
         self._stop_waiting()
         super().data_received(data)
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn answers a malformed request with a 400 even while the app is answering it (a
+        body that turns to garbage while the gate reads it, or after its 413), and h11 then
+        raises a traceback into the log; in that case the connection is just closed."""
+        if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE) and (self.cycle is None or self.cycle.response_complete):
+            super().send_400_response(msg)
+        else:
+            self.transport.close()  # connection_lost tells the app: its answer goes nowhere
 
     def handle_websocket_upgrade(self, event) -> None:
         self._release()
