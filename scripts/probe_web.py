@@ -50,7 +50,7 @@ class Server:
         self.folder, self.port = folder, port
         self.log_folder = folder / "log"
         if wav is None:
-            command = [sys.executable, __file__, "--serve-fed", str(folder), "--port", str(port)]
+            command = [sys.executable, "-X", "faulthandler", __file__, "--serve-fed", str(folder), "--port", str(port)]
         else:
             played = folder / "input.wav"
             with wave.open(str(wav)) as src, wave.open(str(played), "wb") as out:
@@ -64,7 +64,7 @@ class Server:
                 "web": {"enabled": True, "host": "127.0.0.1", "port": port, "viewer_pin": PIN,
                         "admin_password_hash": hash_password(PASSWORD)},
             }), encoding="utf-8")  # fmt: skip
-            command = [sys.executable, "-m", "captioner", "run", "--input", str(played), "--pace", "1", "--no-display", "--config", str(config)]
+            command = [sys.executable, "-X", "faulthandler", "-m", "captioner", "run", "--input", str(played), "--pace", "1", "--no-display", "--config", str(config)]
         env = {**os.environ, "XDG_DATA_HOME": str(folder / "data"), "XDG_CONFIG_HOME": str(folder / "config")}
         self.stderr_path = folder / "stderr.log"
         self.process = subprocess.Popen(
@@ -103,12 +103,18 @@ class Server:
             return db.execute("SELECT COUNT(*) FROM answers WHERE conversation = ?", (conversation,)).fetchone()[0]
 
     def stop(self) -> int:
+        """SIGINT; a server still running 20 s later gets SIGABRT (faulthandler writes every
+        thread's stack into its log: the summary's ``first_traceback``), then SIGKILL."""
         self.process.send_signal(signal.SIGINT)
         try:
             return self.process.wait(20)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+            self.process.send_signal(signal.SIGABRT)
+            try:
+                return self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                return self.process.wait()
 
 
 class Monitor(threading.Thread):
@@ -282,9 +288,13 @@ def idle_connections(server: Server, count: int = 1100) -> dict:
     open_after_12s = sum(_still_open(s) for s in opened)
     for s in opened:
         s.close()
+    with server.stderr_path.open("rb") as log:
+        log.seek(stderr_before)
+        logged = log.read().decode(errors="replace")
     return {"connections": count, "connect_failed": failed, "other_client_status": answer.status_code, "other_client_s": other_s,
             "held_open_after_1s": open_after_1s, "held_open_after_12s": open_after_12s,
-            "server_log_bytes": server.stderr_bytes() - stderr_before}  # fmt: skip
+            "server_log_bytes": len(logged.encode()), "server_log_lines": logged.count("\n"),
+            "server_log_tracebacks": logged.count("Traceback"), "out_of_open_files_lines": logged.count("out of open files")}  # fmt: skip
 
 
 def _still_open(sock: socket.socket) -> bool:
@@ -333,6 +343,7 @@ def logins(server: Server) -> dict:
 
 def serve_fed(folder: Path, port: int) -> None:
     """The web server with a hub fed one final caption a second through the real conversation log (until SIGINT)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started from a background job (SIGINT ignored)
     from captioner.convlog.log import ConversationLog, ConversationLogOptions
     from captioner.core.events import CaptionEvent, UtteranceIds
     from web.gate import AdminContext
@@ -396,9 +407,14 @@ def main() -> int:
             alive = server.process.poll() is None
         finally:
             code = server.stop()
-        tracebacks = server.stderr_path.read_text(errors="replace").count("Traceback")
+        logged = server.stderr_path.read_text(errors="replace")
+        tracebacks = logged.count("Traceback")
+        tracebacks += logged.count("Fatal Python error")  # the faulthandler dump of a server that did not stop
+        first = min((i for i in (logged.find("Traceback"), logged.find("Fatal Python error")) if i >= 0), default=-1)
+        first_traceback = logged[max(0, first - 300) :][:6000] if first >= 0 else None
     print(json.dumps({"server": f"captioner run --input {args.input.name} --pace 1" if args.input else "web server with a fed hub",
                       "server_alive_at_end": alive, "server_exit": code, "tracebacks_in_server_log": tracebacks,
+                      "first_traceback": first_traceback,
                       "captions_total": len(monitor.times), "probes": results}, ensure_ascii=False, indent=1))  # fmt: skip
     return 0
 

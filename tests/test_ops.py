@@ -40,6 +40,17 @@ def test_set_password_from_a_pipe_without_stdin_flag(env, tmp_path):
     assert verify_password("piped-password", load_config(path).web.admin_password_hash)  # unchanged
 
 
+def test_the_example_unit_in_deploy_matches_what_install_writes():
+    from captioner.app.service import UNIT
+
+    example = (Path(__file__).resolve().parents[1] / "deploy" / "captioner.service").read_text(encoding="utf-8")
+    service = UNIT[UNIT.index("[Service]") : UNIT.index("{environment}")]
+    assert "LimitNOFILE=65536" in service
+    assert service.replace("{check}", "%h/counter-captions/.venv/bin/captioner check --seconds 1").replace(
+        "{run}", "%h/counter-captions/.venv/bin/captioner run"
+    ) in example
+
+
 def test_service_unit_names_this_installation(env, tmp_path):
     printed = run(env, "service", "install", "--print")
     assert printed.returncode == 0, printed.stderr
@@ -47,6 +58,7 @@ def test_service_unit_names_this_installation(env, tmp_path):
     program = Path(sys.executable).parent / "captioner"
     start = f"{program} run" if program.is_file() else f"{sys.executable} -m captioner run"
     assert f"ExecStart={start}\n" in printed.stdout
+    assert "\nLimitNOFILE=65536\n" in printed.stdout  # more open files than systemd's 1,024 (idle connections)
     assert "counter-captions/.venv" not in printed.stdout or str(program).find("counter-captions/.venv") >= 0
 
     config = tmp_path / "counter.yaml"

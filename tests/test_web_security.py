@@ -32,6 +32,12 @@ HASH = hash_password(PASSWORD)
 PIN = "2468"
 
 
+@pytest.fixture(autouse=True)
+def data_home(tmp_path, monkeypatch):
+    """The server's data folder (survey, dropped tablets) in the test's own folder."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
 @pytest.fixture
 def folder(tmp_path):
     words = tmp_path / "words"
@@ -628,6 +634,40 @@ def test_run_warns_about_an_open_network_setup():
     assert any("short" in w for w in security_warnings(WebOptions(host="0.0.0.0", viewer_pin="2468")))
     assert any("clear text" in w for w in security_warnings(WebOptions(host="0.0.0.0", viewer_pin="604817", admin_lan=True)))
     assert security_warnings(WebOptions(host="0.0.0.0", viewer_pin="604817", admin_lan=True, tls_cert="c", tls_key="k")) == []
+
+
+def test_a_dropped_counter_tablet_stays_out_after_a_restart(tmp_path):
+    """Issue 27: the dropped counter tablets were kept in memory only, so after a restart of
+    ``captioner run`` a tablet the clerk had dropped (a lost one) was let in again by its signed
+    token. The list is kept in the data folder (this user only) for the PIN it was made under."""
+
+    def serve(pin: str = PIN) -> WebServer:
+        server = WebServer(WebOptions(port=0, viewer_pin=pin), CaptionHub(), viewer_secret=b"s" * 32)
+        server.start()
+        return server
+
+    def outcome(server, token: str):
+        return asyncio.run(ws_outcome(f"ws://127.0.0.1:{server.port}/ws?key={token}"))
+
+    async def counter_tablet(server) -> dict:
+        socket_, hello = await hello_of(f"ws://127.0.0.1:{server.port}/ws?pin={PIN}")
+        await socket_.close()
+        return hello["tablet"]
+
+    first = serve()
+    try:
+        lost, kept = asyncio.run(counter_tablet(first)), asyncio.run(counter_tablet(first))
+        with httpx.Client(base_url=base(first)) as clerk:
+            assert clerk.post("/admin/clerk/api/tablets/drop", json={"id": lost["id"]}).status_code == 200
+    finally:
+        first.stop()
+    again = serve()
+    try:
+        assert outcome(again, lost["key"]) == PIN_CLOSE
+        assert outcome(again, kept["key"]) == "hello"  # the other counter tablet is still let in
+    finally:
+        again.stop()
+    assert (tmp_path / "data" / "captioner" / "dropped-tablets.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_the_counters_tablet_stays_across_a_restart_until_dropped_or_the_pin_changes(folder):

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from captioner.core.paths import data_dir
 from captioner.core.text import safe_value
 from web.addresses import lan_address, viewer_url
 from web.admin import DictionaryAdmin, EditError, Session, Sessions, Throttle
@@ -44,7 +45,7 @@ from web.conversation.survey import SurveyError
 from web.hub import CaptionHub
 from web.messages_ja import japanese
 from web.options import WebOptions
-from web.tablets import COUNTER, GUEST, OPEN, Tablet, Tablets
+from web.tablets import COUNTER, DROPPED_FILE, GUEST, OPEN, Tablet, Tablets
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class Gate:
         self.pins = pin_throttle or Throttle(free=5, max_wait=60)  # per client: PIN and key attempts
         self.everyone = Throttle(free=30, max_wait=60, forget_after=3600)  # wrong PINs from all clients together
         self.key = viewer_key(viewer_secret or secrets.token_bytes(32), options.viewer_pin) if options.viewer_pin else ""
-        self.tablets = Tablets(hub, self.key)
+        self.tablets = Tablets(hub, self.key, data_dir() / DROPPED_FILE)  # dropped counter tablets stay out after a restart
         conversation.conversation.on_end.append(lambda ended: self.tablets.conversation_ended(ended.conversation))
         self.verify_slots = asyncio.Semaphore(VERIFY_AT_ONCE)
         self.sockets: dict[str, int] = {}  # open viewer WebSockets per client address

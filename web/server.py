@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from captioner.core.errors import CaptionerError
@@ -30,12 +31,15 @@ from web.conversation.context import ConversationContext, default_context
 from web.conversation.exchange import ReplyTranslator
 from web.gate import STATIC, WS_MAX_MESSAGE, AdminContext, Gate, Guard, HostCheck, viewer_key
 from web.hub import CaptionHub
+from web.openfiles import Sparse, quiet_accept_errors, raise_open_files_limit
 from web.options import WebOptions
 
 log = logging.getLogger(__name__)
-OPEN_FILES = 65_536  # the soft limit wanted: idle connections from one client must not use up 1,024
 FIRST_REQUEST_S = 10.0  # a connection that sends nothing this long is closed
 CONNECTIONS_PER_CLIENT = 64  # HTTP connections one address may hold open (a browser uses about 6)
+# Connections waiting to be accepted, and how many asyncio accepts in one turn of the loop before
+# any is closed (uvicorn's default, 2,048, lets one client's pile use up 1,024 open files at once).
+ACCEPT_BACKLOG = 128
 
 
 def create_app(
@@ -106,24 +110,6 @@ def create_app(
     return app
 
 
-def raise_open_files_limit(wanted: int = OPEN_FILES) -> int:
-    """Raise this process's soft limit on open files towards ``wanted`` (at most the hard limit;
-    systemd's default is 1,024 soft and 524,288 hard); the soft limit now."""
-    try:
-        import resource
-    except ImportError:  # Windows: no such limit
-        return wanted
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < target:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-        except (ValueError, OSError) as e:
-            log.warning("cannot raise the open-files limit from %d to %d: %s", soft, target, e)
-    return soft
-
-
 class LimitedH11(H11Protocol):
     """uvicorn's HTTP/1.1 protocol with two limits before any work: a connection must start its
     first request within :data:`FIRST_REQUEST_S`, and one address may hold at most
@@ -133,6 +119,8 @@ class LimitedH11(H11Protocol):
     per_client = CONNECTIONS_PER_CLIENT
     first_request_s = FIRST_REQUEST_S
     open_by_client: dict[str, int] = {}  # on the server's loop
+    refused_last = ""  # the address of the latest refused connection
+    refusals = Sparse(lambda count: _say_refused(count))  # refused connections (said at most every 30 s)
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -140,7 +128,8 @@ class LimitedH11(H11Protocol):
         self._waiting: asyncio.TimerHandle | None = None
         client = self.client[0] if self.client else ""
         if self.open_by_client.get(client, 0) >= self.per_client:
-            log.info("refused a connection from %s: it holds %d already", client, self.per_client)
+            LimitedH11.refused_last = client
+            self.refusals.count()  # a pile of connections must not become a pile of log lines
             transport.close()
             return
         self.open_by_client[client] = self.open_by_client.get(client, 0) + 1
@@ -150,6 +139,15 @@ class LimitedH11(H11Protocol):
     def data_received(self, data: bytes) -> None:
         self._stop_waiting()
         super().data_received(data)
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn answers a malformed request with a 400 even while the app is answering it (a
+        body that turns to garbage while the gate reads it, or after its 413), and h11 then
+        raises a traceback into the log; in that case the connection is just closed."""
+        if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE) and (self.cycle is None or self.cycle.response_complete):
+            super().send_400_response(msg)
+        else:
+            self.transport.close()  # connection_lost tells the app: its answer goes nowhere
 
     def handle_websocket_upgrade(self, event) -> None:
         self._release()
@@ -180,6 +178,11 @@ class LimitedH11(H11Protocol):
             self._counted = None
 
 
+def _say_refused(count: int) -> None:
+    log.info("refused %d connection(s) from addresses holding %d already (the latest: %s); said at most every %g s",
+             count, LimitedH11.per_client, LimitedH11.refused_last, LimitedH11.refusals.every)  # fmt: skip
+
+
 class WebServer:
     """Runs the app with uvicorn in a thread; ``start()`` returns once it accepts connections."""
 
@@ -201,6 +204,7 @@ class WebServer:
         import uvicorn
 
         raise_open_files_limit()
+        quiet_accept_errors()
         tls = self._tls_files()
         family = socket.AF_INET6 if ":" in self.options.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -213,14 +217,14 @@ class WebServer:
                 f"web viewer: cannot listen on {self.options.host}:{self.options.port} ({e.strerror or e}); "
                 "change web.port or set web.enabled: false"
             ) from e
-        sock.listen(128)
+        sock.listen(ACCEPT_BACKLOG)
         self.port = sock.getsockname()[1]
         self.app = create_app(self.options, self.hub, **self.app_kwargs)
         config = uvicorn.Config(
             self.app,
             log_level="warning", access_log=False, lifespan="on", http=LimitedH11, ws="websockets-sansio",
             timeout_graceful_shutdown=2, ws_ping_interval=20, ws_ping_timeout=20,
-            ws_max_size=WS_MAX_MESSAGE, server_header=False,
+            ws_max_size=WS_MAX_MESSAGE, server_header=False, backlog=ACCEPT_BACKLOG,
             proxy_headers=False, forwarded_allow_ips=[],  # X-Forwarded-For is not a fresh identity
             ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None,
         )  # fmt: skip

@@ -15,7 +15,9 @@ with. With a viewer PIN there are two kinds:
   resident's conversation.
 
 Without a PIN anyone on the LAN may watch (``open`` tablets); the clerk can still drop one,
-but it may come back. State lives on the server's event loop.
+but it may come back. State lives on the server's event loop; the ids of the dropped counter
+tablets are also kept in the data folder (:data:`DROPPED_FILE`), so a dropped tablet stays out
+after a restart, until the PIN changes (which invalidates every counter tablet anyway).
 """
 
 from __future__ import annotations
@@ -23,17 +25,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from captioner.core.files import atomic_write
 from web.hub import CaptionHub
+
+log = logging.getLogger(__name__)
 
 COUNTER, GUEST, OPEN = "counter", "guest", "open"
 MAX_TABLETS = 1000  # records kept (a counter has one or two tablets and a few phones; bench-web opens hundreds)
 ENDED = 4410  # WebSocket close code: the conversation this phone was let in for ended
 DROPPED = 4408  # WebSocket close code: the clerk dropped this tablet
+DROPPED_FILE = "dropped-tablets.json"  # in the data folder: {"setup": <tag of the setup key>, "dropped": [ids]}
 
 
 @dataclass
@@ -57,14 +66,15 @@ class Tablet:
 class Tablets:
     """The tablets of this server and the current conversation key (see the module doc)."""
 
-    def __init__(self, hub: CaptionHub, signing_key: str = "") -> None:
+    def __init__(self, hub: CaptionHub, signing_key: str = "", dropped_file: Path | None = None) -> None:
         self.hub = hub
         self.signing_key = signing_key.encode()  # the setup key (from the PIN); "" = no PIN
         self.locked = bool(signing_key)
         self.generation = 0
         self.key = secrets.token_urlsafe(18) if self.locked else ""  # the QR code's, for this conversation
         self._by_token: dict[str, Tablet] = {}
-        self._dropped: set[str] = set()  # counter tablets the clerk dropped (their signed tokens stay refused)
+        self.dropped_file = dropped_file if self.locked else None
+        self._dropped: set[str] = self._load_dropped()  # counter tablets the clerk dropped (their signed tokens stay refused)
 
     def add(self, kind: str, address: str) -> Tablet | None:
         """A new tablet (None when :data:`MAX_TABLETS` are known and none can be forgotten)."""
@@ -72,7 +82,8 @@ class Tablets:
             self._forget(lambda t: not t.queues and t.kind != COUNTER)
         if len(self._by_token) >= MAX_TABLETS:
             return None
-        tablet_id = secrets.token_hex(3)
+        while (tablet_id := secrets.token_hex(3)) in self._dropped:  # a dropped counter tablet's id stays refused
+            pass
         token = self._signed(tablet_id) if kind == COUNTER else secrets.token_urlsafe(18)
         tablet = self._by_token[token] = Tablet(tablet_id, token, kind, address, self.generation)
         return tablet
@@ -123,9 +134,40 @@ class Tablets:
                 del self._by_token[token]
                 if tablet.kind == COUNTER:
                     self._dropped.add(tablet_id)
+                    self._save_dropped()
                 self._close(tablet, DROPPED)
                 return True
         return False
+
+    def _setup_tag(self) -> str:
+        """Which setup key (so which PIN) the dropped list belongs to, without revealing the key."""
+        return hmac.new(self.signing_key, b"dropped-tablets", hashlib.sha256).hexdigest()[:32]
+
+    def _load_dropped(self) -> set[str]:
+        """The dropped counter tablets kept for this setup key (a list for another PIN is void)."""
+        if self.dropped_file is None:
+            return set()
+        try:
+            kept = json.loads(self.dropped_file.read_text(encoding="utf-8"))
+            if not isinstance(kept, dict) or not isinstance(kept.get("dropped"), list) or not all(isinstance(i, str) for i in kept["dropped"]):
+                raise ValueError("not an object with a list of tablet ids")
+        except FileNotFoundError:
+            return set()
+        except (OSError, ValueError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            log.warning("%s: cannot read the dropped counter tablets (%s); starting without them, so a tablet the clerk "
+                        "dropped may come back: drop it again or change web.viewer_pin", self.dropped_file, e)  # fmt: skip
+            return set()
+        return set(kept["dropped"]) if kept.get("setup") == self._setup_tag() else set()
+
+    def _save_dropped(self) -> None:
+        if self.dropped_file is None:
+            return
+        data = json.dumps({"setup": self._setup_tag(), "dropped": sorted(self._dropped)}) + "\n"
+        try:
+            atomic_write(self.dropped_file, data, mode=0o600)
+        except OSError as e:
+            log.warning("%s: cannot keep the dropped counter tablets (%s); they stay out until captioner run restarts",
+                        self.dropped_file, e)  # fmt: skip
 
     def listing(self) -> list[dict[str, Any]]:
         """The tablets that may watch now (the clerk's list), oldest first."""

@@ -40,6 +40,9 @@ ExecStart={run}
 Restart=on-failure
 RestartSec=5
 Environment=PYTHONUNBUFFERED=1
+# Every tablet connection is an open file: systemd's default of 1,024 is too few when a client
+# piles up idle connections (the server also raises its own soft limit towards the hard one).
+LimitNOFILE=65536
 {environment}
 [Install]
 WantedBy=graphical-session.target
