@@ -235,19 +235,26 @@ def test_model_compare_prints_one_row_per_model(models, eval_dir, tmp_path):
     assert captioner(env, "model", "import", str(models / "tiny-k2"), "--name", "tiny-k2").returncode == 0
     short = _short_set(eval_dir, tmp_path / "set")
     out = tmp_path / "compare.json"
-    result = captioner(env, "model", "compare", str(short), "--models", "base,tiny-k2", "--no-nonspeech", "--output", str(out))
+    result = captioner(env, "model", "compare", str(short), "--models", "base,tiny-k2", "--no-nonspeech", "--replays", "2", "--output", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
     header, *rows = result.stdout.strip().splitlines()
-    assert header.split()[:3] == ["model", "backend", "CER"] and len(rows) == 2
+    assert header.split()[:3] == ["model", "backend", "CER"] and header.endswith("better/worse") and len(rows) == 2
     assert rows[0].startswith("base") and rows[1].startswith("tiny-k2") and "sherpa" in rows[1]
     saved = json.loads(out.read_text(encoding="utf-8"))
-    assert [m["model"] for m in saved["models"]] == ["base", "tiny-k2"]
+    assert [m["model"] for m in saved["models"]] == ["base", "tiny-k2"] and saved["replays"] == 2
     for row in saved["models"]:
         assert 0 <= row["cer"] <= 2 and row["cpu_cores_avg"] > 0 and row["peak_rss_mb"] > 0
+    # both models captioned both copies of every utterance; the second is compared with the first, one by one
+    utterances = len(json.loads((short / "refs.json").read_text(encoding="utf-8")))
+    ids = {t["id"] for t in saved["benches"]["base"]["transcript"]}
+    assert ids == {f"{r['id']}~{k}" for r in json.loads((short / "refs.json").read_text(encoding="utf-8")) for k in (0, 1)}
+    pairs = saved["models"][1]["paired"]
+    assert pairs["utterances"] == 2 * utterances == pairs["better"] + pairs["worse"] + pairs["same"]
+    assert "paired" not in saved["models"][0] and rows[1].rstrip().endswith(f"{pairs['better']} / {pairs['worse']}")
     # a model that fails is a row that says so, and exit 1; an unknown name is refused before any run
     broken = shutil.copytree(models / "tiny-k2", tmp_path / "broken")
     (broken / "tokens.txt").write_text("<blk> 0\n豊 1\n", encoding="utf-8")  # fewer tokens than the model's vocab_size
-    failed = captioner(env, "model", "compare", str(short), "--models", str(broken), "--no-nonspeech", "--json")
+    failed = captioner(env, "model", "compare", str(short), "--models", str(broken), "--no-nonspeech", "--replays", "1", "--json")
     assert failed.returncode == 1, failed.stdout + failed.stderr[-2000:]
     assert "error" in json.loads(failed.stdout)["models"][0]
     unknown = captioner(env, "model", "compare", str(short), "--models", "nonesuch")

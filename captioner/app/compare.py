@@ -5,6 +5,11 @@ format (:mod:`captioner.core.evalset`). Each model is measured by ``captioner be
 child process of its own (its peak memory is its own, and a model that crashes its runtime
 stops only its row), with the configuration in use and only ``asr.backend``/``asr.model``
 changed. One table (or JSON) compares them.
+
+A live run of a few recordings is a noisy figure (where the VAD cuts depends on a few
+milliseconds of alignment), so each model runs on ``--replays`` copies of the set, shifted and
+quieter (:mod:`captioner.app.bench.replays`), and every model after the first is compared with
+it utterance by utterance: how many utterances it captions better and worse.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from captioner.app.bench.replays import paired, replayed_set
 from captioner.core.errors import CaptionerError, ModelError
 
 BENCH_TIMEOUT_S = 3600
@@ -36,7 +42,9 @@ COLUMNS = (  # (heading, key in the row, format)
     ("RTF", "rtf", "{:.3f}"),
     ("peak RSS", "peak_rss_mb", "{:.0f} MB"),
     ("non-speech", "nonspeech_captions", "{}"),
+    ("vs 1st: better/worse", "better_worse", "{}"),
 )
+DEFAULT_REPLAYS = 3
 
 
 def add_parser(actions) -> None:
@@ -45,6 +53,8 @@ def add_parser(actions) -> None:
     compare.add_argument("--models", metavar="A,B,...", help="installed model names or folders (default: every installed model)")
     compare.add_argument("--config", metavar="PATH", help="configuration file the benchmark runs with (asr.backend/model are set per model)")
     compare.add_argument("--no-nonspeech", action="store_true", help="skip the non-speech replay of each model")
+    compare.add_argument("--replays", type=int, default=DEFAULT_REPLAYS, metavar="N",
+                         help=f"run each model on N copies of the set, shifted and quieter, for a steadier figure (default {DEFAULT_REPLAYS})")
     compare.add_argument("--json", action="store_true", help="print JSON instead of the table")
     compare.add_argument("--output", metavar="FILE", help="also write the JSON (with every model's full benchmark) to FILE")
     compare.set_defaults(handler=cmd_compare)
@@ -128,14 +138,23 @@ def table(rows: list[dict[str, Any]]) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     if not (args.set_dir / "session.wav").is_file():
         raise CaptionerError(f"{args.set_dir}: not an evaluation set (no session.wav)")
+    if args.replays < 1:
+        raise CaptionerError("--replays must be 1 or more")
     models = chosen_models(args.models)
     rows, benches = [], {}
-    for model, backend in models:
-        print(f"benchmarking {model} ({backend}) on {args.set_dir} ...", file=sys.stderr, flush=True)
-        bench = bench_model(model, backend, args.set_dir, args.config, nonspeech=not args.no_nonspeech)
-        benches[model] = bench
-        rows.append(row_of(model, backend, bench))
-    result = {"set": str(args.set_dir), "models": rows}
+    with tempfile.TemporaryDirectory(prefix="captioner-replays-") as tmp:
+        set_dir = args.set_dir if args.replays == 1 else replayed_set(args.set_dir, args.replays, Path(tmp))
+        for model, backend in models:
+            print(f"benchmarking {model} ({backend}) on {args.set_dir} ({args.replays} replays) ...", file=sys.stderr, flush=True)
+            bench = bench_model(model, backend, set_dir, args.config, nonspeech=not args.no_nonspeech)
+            benches[model] = bench
+            rows.append(row_of(model, backend, bench))
+    first = benches[models[0][0]]
+    for row, (model, _) in zip(rows[1:], models[1:]):
+        if "error" not in row and "error" not in first:
+            row["paired"] = paired(first, benches[model])
+            row["better_worse"] = f"{row['paired']['better']} / {row['paired']['worse']}"
+    result = {"set": str(args.set_dir), "replays": args.replays, "models": rows}
     if args.output:
         Path(args.output).write_text(json.dumps({**result, "benches": benches}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else table(rows))

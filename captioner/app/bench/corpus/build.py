@@ -331,7 +331,7 @@ def _versions() -> dict[str, str | None]:
 
 def add_parser(commands) -> None:
     """``corpus build``: for the ``captioner`` command line."""
-    corpus = commands.add_parser("corpus", help="the generated evaluation corpus (held-out cities, two synthesizers)")
+    corpus = commands.add_parser("corpus", help="evaluation sets: the generated corpus (held-out cities, two synthesizers) or your own recordings")
     actions = corpus.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
     build_parser = actions.add_parser("build", help="synthesize the corpus into a cache folder (needs the [corpus] extra)")
     build_parser.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})")
@@ -345,6 +345,11 @@ def add_parser(commands) -> None:
     facts_parser.add_argument("--split", choices=("heldout", "tune"), default="heldout", help="which sentences (default heldout)")
     facts_parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the seed the corpus was built with")
     facts_parser.set_defaults(handler=cmd_facts)
+    recordings = actions.add_parser("recordings", help="an evaluation set from your own recordings and what was said in them")
+    recordings.add_argument("listing", metavar="LIST", type=Path, help="a text file, a line per recording: FILE<TAB>what was said")
+    recordings.add_argument("out", metavar="OUT_DIR", type=Path, help="the set's folder (for captioner bench / model compare)")
+    recordings.add_argument("--dictionary", metavar="FILE", type=Path, help="a dictionary file copied in as dictionary.yaml")
+    recordings.set_defaults(handler=cmd_recordings)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -363,6 +368,13 @@ def cmd_facts(args: argparse.Namespace) -> int:
     from captioner.app.bench.corpus.facts import score
 
     print(json.dumps(score(Path(args.corpus).expanduser(), args.split, args.seed), ensure_ascii=False, indent=1))
+    return 0
+
+
+def cmd_recordings(args: argparse.Namespace) -> int:
+    from captioner.app.bench.recordings import set_from_recordings
+
+    print(json.dumps(set_from_recordings(args.listing, args.out, args.dictionary), ensure_ascii=False))
     return 0
 
 
