@@ -209,3 +209,22 @@ def test_text_adapters_leave_the_layers_that_read_the_audio_alone(base_bin):
     assert all(not p.requires_grad for n, p in decoder.named_parameters() if "lora" not in n)
     with pytest.raises(ValueError, match="unknown adapter parts"):
         decoder.use_adapters(4, alpha=8.0, parts="encoder")
+
+
+def test_training_sentences_come_only_from_the_training_half_of_the_templates_and_everyday_sentences():
+    from captioner.app.adapt.anchors import ANCHOR_SENTENCES
+    from captioner.app.adapt.data import Word, plan_examples, template_split
+    from captioner.app.bench.adapt_report import template_of
+
+    words = [Word("越前市", "えちぜんし"), Word("粟田部町", "あわたべちょう"), Word("今立町", "いまだてちょう")]
+    examples = plan_examples(words, per_word=20, plain_share=0.5, seed=3, anchor_share=0.25)
+    plain = [e for e in examples if not any(w.surface in e.text for w in words)]
+    assert len(examples) == 120 and len(plain) == 60
+    assert sum(e.text in ANCHOR_SENTENCES for e in examples) == 15
+    for example in examples:
+        if example.text not in ANCHOR_SENTENCES:
+            template = template_of(example.text)
+            assert template is not None and template_split(template) == "train", example.text
+    # the anchors never hold a registered word, and without anchors every plain sentence is a distractor
+    assert not any(w.surface in a for a in ANCHOR_SENTENCES for w in words)
+    assert not any(e.text in ANCHOR_SENTENCES for e in plan_examples(words, 20, 0.5, 3, anchor_share=0))

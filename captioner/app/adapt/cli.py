@@ -24,6 +24,8 @@ def add_parser(actions) -> None:
     adapt.add_argument("--epochs", type=int, default=4, help="passes over the training sentences (default 4)")
     adapt.add_argument("--per-word", type=int, default=2, metavar="N", help="training sentences per registered word (default 2)")
     adapt.add_argument("--plain-share", type=float, default=0.25, metavar="F", help="share of sentences without a registered word")
+    adapt.add_argument("--anchor-share", type=float, default=0.5, metavar="F",
+                       help="of the sentences without a registered word, the share of everyday sentences far from the counter (default 0.5)")
     adapt.add_argument("--learning-rate", type=float, default=0.0, metavar="LR", help="default 1e-5 (full), 5e-4 (lora)")
     adapt.add_argument("--adapters", choices=("all", "text", "no-audio-keys"), default="all",
                        help="lora: which layers get adapters (text: not those that read the audio; default all)")  # fmt: skip
@@ -59,6 +61,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
             raise CaptionerError(f"{option} must be at least 1")
     if not 0 <= args.plain_share < 1:
         raise CaptionerError("--plain-share must be at least 0 and below 1")
+    if not 0 <= args.anchor_share <= 1:
+        raise CaptionerError("--anchor-share must be between 0 and 1")
     if not 0 <= args.keep <= 1:
         raise CaptionerError("--keep must be between 0 and 1")
     from captioner.app.adapt.train import AdaptOptions, adapt
@@ -67,7 +71,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     words, source = load_words(args.dictionary, config)
     options = AdaptOptions(method=args.method, epochs=args.epochs, per_word=args.per_word,
-                           plain_share=args.plain_share, learning_rate=args.learning_rate, keep=args.keep,
+                           plain_share=args.plain_share, anchor_share=args.anchor_share, learning_rate=args.learning_rate, keep=args.keep,
                            adapter_parts=args.adapters, rank=args.rank)  # fmt: skip
     folder, manifest = adapt(config, words, args.name, args.source, options, dictionary_source=source, force=args.force)
     record = manifest["adapted"]

@@ -6,8 +6,8 @@ in a small room with counter noise at several SNRs (the corpus builder's synthes
 effects, :mod:`captioner.app.bench.corpus`). Distractor sentences (no registered word) are mixed in
 so that ordinary words stay ordinary.
 
-What the evaluation keeps out of training: half of the counter templates
-(:func:`template_split`), the Open JTalk voice ``mei`` and the kokoro voice
+What the evaluation keeps out of training: half of the counter templates and half of the
+distractor templates (:func:`template_split`), the Open JTalk voice ``mei`` and the kokoro voice
 :data:`HELDOUT_VOICE`, so figures measured on them are on new sentences and new voices.
 """
 
@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from captioner.app.adapt.anchors import ANCHOR_SENTENCES
 from captioner.app.bench.corpus import effects
 from captioner.app.bench.corpus.build import KOKORO_VOICES, SPEEDS, Sentence, _katakana
 from captioner.app.bench.corpus.templates import COUNTER_TEMPLATES, DISTRACTOR_TEMPLATES, fill
@@ -30,6 +31,7 @@ SNRS = (None, 30, 20, 10)  # dry, then room + noise at these SNRs (dB)
 NAME_SLOTS = ("town", "town2", "city")
 EDGE_S = 0.3  # audio kept before and after the speech, as the VAD's pre-roll and final tail do
 CITY_SUFFIXES = ("市", "町", "村", "区")
+PLAN_VERSION = 2  # bump when the same words give other sentences: stored encoder outputs are keyed by it
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,17 @@ def training_templates() -> list[str]:
     return [t for _, t in COUNTER_TEMPLATES if template_split(t) == "train" and "{town}" in t]
 
 
-def plan_examples(words: Sequence[Word], per_word: int, plain_share: float, seed: int) -> list[Example]:
+def training_distractors() -> list[str]:
+    return [t for t in DISTRACTOR_TEMPLATES if template_split(t) == "train"]
+
+
+def plan_examples(words: Sequence[Word], per_word: int, plain_share: float, seed: int, anchor_share: float = 0.5) -> list[Example]:
     """``per_word`` sentences per registered word, plus ``plain_share`` of sentences without one.
 
     Each sentence puts the word into ``{town}``; ``{town2}`` and ``{city}`` get other
     registered words (a city-like one ending in 市/町/村/区 for ``{city}`` where there is one).
+    Of the sentences without a word, ``anchor_share`` are everyday sentences far from the
+    counter (:data:`~captioner.app.adapt.anchors.ANCHOR_SENTENCES`), the rest distractors.
     Voices, speeds and SNRs rotate so every word is heard in different conditions.
     """
     if not words:
@@ -89,10 +97,18 @@ def plan_examples(words: Sequence[Word], per_word: int, plain_share: float, seed
             examples.append(_example(len(examples), rendered.text, rendered.spoken, n, rng))
             n += 1
     plain = round(len(examples) * plain_share / max(1e-9, 1 - plain_share))
-    attempts = 0
-    while plain > 0 and attempts < plain * 50:
+    anchors = [a for a in ANCHOR_SENTENCES if not any(s in a for s in registered)]
+    rng.shuffle(anchors)
+    n_anchors = min(round(plain * anchor_share), len(anchors))
+    for text in anchors[:n_anchors]:
+        examples.append(_example(len(examples), text, text, n, rng))
+        n += 1
+    plain -= n_anchors
+    distractors = training_distractors()
+    attempts, limit = 0, plain * 50  # a filling that holds a registered word is skipped
+    while plain > 0 and attempts < limit:
         attempts += 1
-        rendered = fill(DISTRACTOR_TEMPLATES[attempts % len(DISTRACTOR_TEMPLATES)], rng, {})
+        rendered = fill(distractors[attempts % len(distractors)], rng, {})
         if any(s in rendered.text for s in registered):
             continue
         examples.append(_example(len(examples), rendered.text, rendered.spoken, n, rng))

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from captioner.app.adapt.data import Example, Word, batches, plan_examples, render
+from captioner.app.adapt.data import PLAN_VERSION, Example, Word, batches, plan_examples, render
 from captioner.app.adapt.modelbin import read_model_bin, write_model_bin
 from captioner.app.adapt.stale import adapted_record
 from captioner.core.errors import CaptionerError
@@ -44,6 +44,7 @@ class AdaptOptions:
     epochs: int = 4
     per_word: int = 2  # sentences per registered word
     plain_share: float = 0.25  # share of sentences without a registered word
+    anchor_share: float = 0.5  # of those, everyday sentences far from the counter (data.plan_examples)
     learning_rate: float = 0.0  # 0: 1e-5 for full, 5e-4 for lora
     rank: int = 16
     adapter_parts: str = "all"  # lora: which layers (decoder.ADAPTER_PARTS)
@@ -77,11 +78,11 @@ def adapt(
     torch.set_num_threads(options.threads or os.cpu_count() or 1)
     base = Path(resolve_model(source_model, False))
     base_bin = base / "model.bin"
-    data = [sorted((w.surface, w.reading) for w in words), options.per_word, options.plain_share, options.seed,
+    data = [PLAN_VERSION, sorted((w.surface, w.reading) for w in words), options.per_word, options.plain_share, options.anchor_share, options.seed,
             source_model, base_bin.stat().st_size, config.asr.initial_prompt, config.asr.pad_seconds, config.asr.condition_on_previous]  # fmt: skip
     work = cache_dir() / "adapt" / hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]  # the same data: the same encoder outputs
     (work / "features").mkdir(parents=True, exist_ok=True)
-    examples = plan_examples(words, options.per_word, options.plain_share, options.seed)
+    examples = plan_examples(words, options.per_word, options.plain_share, options.seed, options.anchor_share)
     print(f"adapting {source_model} to {len(words)} registered words: {len(examples)} sentences, "
           f"{options.epochs} epochs, {options.method} (work folder {work}; stopped runs resume)", file=sys.stderr)  # fmt: skip
     features = encode_examples(config, source_model, examples, work, options.seed)

@@ -5,7 +5,8 @@ bench JSON (its ``transcript``) and the set's references and dictionary, and pri
 bench file, the figures of groups the adapted model never trained on: counter sentences of
 held-out templates (:func:`captioner.app.adapt.data.template_split`), held-out voices (Open
 JTalk ``mei`` and kokoro :data:`~captioner.app.adapt.data.HELDOUT_VOICE`), sentences without
-a registered word (CER must not rise) and distractors (false alarms must not rise).
+a registered word (CER must not rise) and distractors (false alarms must not rise), all of them
+and those of held-out distractor templates.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import sys
 from pathlib import Path
 
 from captioner.app.adapt.data import HELDOUT_VOICE, template_split
-from captioner.app.bench.corpus.templates import COUNTER_TEMPLATES, SLOT
+from captioner.app.bench.corpus.templates import COUNTER_TEMPLATES, DISTRACTOR_TEMPLATES, SLOT
 from captioner.core import metrics
 from captioner.core.evalset import load_references
 
-PATTERNS = [(re.compile("^" + ".+?".join(re.escape(p) for p in SLOT.split(t)[::2]) + "$"), t) for _, t in COUNTER_TEMPLATES]
+TEMPLATES = [t for _, t in COUNTER_TEMPLATES] + list(DISTRACTOR_TEMPLATES)
+PATTERNS = [(re.compile("^" + ".+?".join(re.escape(p) for p in SLOT.split(t)[::2]) + "$"), t) for t in TEMPLATES]
 
 
 def template_of(text: str) -> str | None:
@@ -49,14 +51,16 @@ def split_figures(set_dir: Path, bench: dict) -> dict:
     for ref, text, hyp in rows:
         voice = str(ref.extra.get("voice", ""))
         held_voice = voice.startswith("ojt-mei") or voice.startswith(HELDOUT_VOICE)
-        template = template_of(text) if ref.extra.get("kind") == "counter" else None
+        template = template_of(text)
         keys = ["all", "heldout_voices" if held_voice else "trained_voices"]
-        if template is not None:
+        if template is not None and ref.extra.get("kind") == "counter":
             keys.append(f"{template_split(template)}_templates")
             if held_voice and template_split(template) == "heldout":
                 keys.append("heldout_voices_and_templates")
         if ref.extra.get("kind") == "distractor":
             keys.append("distractors")
+            if template is not None and template_split(template) == "heldout":
+                keys.append("heldout_distractors")
         if not any(s in text for s in surfaces):
             keys.append("no_registered_word")
         for key in keys:
