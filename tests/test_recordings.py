@@ -111,8 +111,9 @@ def test_replays_are_the_same_audio_shifted_and_quieter_where_their_refs_say(rec
         assert np.allclose(session[start : start + len(audio)], audio, atol=2 / 32768), ref.id
         assert ref.text == base[uid].text and ref.extra["replay"] == int(k)
         starts.append(ref.start - base[uid].start)
-    shifts = {round(s % FRAME_S, 4) for s in starts}
-    assert len(shifts) == 3 and round(SHIFT_STEP_S % FRAME_S, 4) in shifts  # three different alignments to the VAD's frames
+    # each copy starts at another point of the VAD's 30 ms frames (counted from the session's start)
+    shifts = sorted({round(s * 16000) % round(FRAME_S * 16000) for s in starts})
+    assert shifts == sorted(round(SHIFT_STEP_S * 16000) * k % round(FRAME_S * 16000) for k in range(3))
 
 
 def test_paired_counts_utterances_better_worse_and_the_same():

@@ -45,10 +45,12 @@ def replayed_set(set_dir: Path, replays: int, out_dir: Path) -> Path:
     parts: list[np.ndarray] = []
     items: list[dict[str, Any]] = []
     offset = 0  # samples
+    frame = round(FRAME_S * 1000) * ms
     for k in range(replays):
-        shift_ms = round(SHIFT_STEP_S * 1000 * k) % round(FRAME_S * 1000)
+        shift = round(SHIFT_STEP_S * 1000 * k) * ms % frame
         gain = QUIETER if k % 2 else 1.0
-        lead = np.zeros((shift_ms + (round(GAP_S * 1000) if k else 0)) * ms, np.float32)
+        gap = round(GAP_S * 1000) * ms if k else 0
+        lead = np.zeros(gap + (shift - offset - gap) % frame, np.float32)  # the copy starts `shift` into a frame
         offset += len(lead)
         parts += [lead, session * gain]
         for ref in refs:
